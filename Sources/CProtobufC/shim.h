@@ -1,0 +1,5 @@
+// The system protobuf-c runtime (Debian: libprotobuf-c-dev).
+#ifndef C_PROTOBUF_C_SHIM_H
+#define C_PROTOBUF_C_SHIM_H
+#include <protobuf-c/protobuf-c.h>
+#endif

@@ -1,0 +1,83 @@
+/// `interviews.v1.KeyKind`.
+public enum KeyKind: Int32, Sendable, Hashable, CaseIterable {
+    case unspecified = 0
+    /// Acts for exactly one company.
+    case company = 1
+    /// Acts for several granted companies and must name one on every call.
+    case partner = 2
+}
+
+/// `interviews.v1.ApiKey`: a key as stored, never its secret.
+public struct APIKey: Sendable, Hashable {
+    public var id: String
+    public var label: String
+    public var kind: KeyKind
+    public var companyIDs: [String]
+    public var createdAt: Timestamp?
+    public var lastUsedAt: Timestamp?
+    public var revokedAt: Timestamp?
+
+    /// Creates a key description.
+    public init(
+        id: String = "", label: String = "", kind: KeyKind = .unspecified, companyIDs: [String] = [],
+        createdAt: Timestamp? = nil, lastUsedAt: Timestamp? = nil, revokedAt: Timestamp? = nil
+    ) {
+        self.id = id
+        self.label = label
+        self.kind = kind
+        self.companyIDs = companyIDs
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// `interviews.v1.CreateKeyRequest`.
+public struct CreateKeyRequest: Sendable, Hashable {
+    public var label: String
+    public var kind: KeyKind
+    public var companyIDs: [String]
+
+    /// Creates a request.
+    public init(label: String = "", kind: KeyKind = .unspecified, companyIDs: [String] = []) {
+        self.label = label
+        self.kind = kind
+        self.companyIDs = companyIDs
+    }
+}
+
+/// `interviews.v1.CreateKeyResponse`: the key and its secret, shown once.
+public struct CreateKeyResponse: Sendable, Hashable {
+    public var key: APIKey?
+    public var secret: String
+
+    /// Creates a response.
+    public init(key: APIKey? = nil, secret: String = "") {
+        self.key = key
+        self.secret = secret
+    }
+}
+
+/// `interviews.v1.ListKeysRequest`.
+public struct ListKeysRequest: Sendable, Hashable {
+    public var includeRevoked: Bool
+
+    /// Creates a request.
+    public init(includeRevoked: Bool = false) { self.includeRevoked = includeRevoked }
+}
+
+/// `interviews.v1.ListKeysResponse`.
+public struct ListKeysResponse: Sendable, Hashable {
+    public var keys: [APIKey]
+
+    /// Creates a response.
+    public init(keys: [APIKey] = []) { self.keys = keys }
+}
+
+/// `interviews.v1.RevokeKeyRequest`.
+public struct RevokeKeyRequest: Sendable, Hashable {
+    public var id: String
+
+    /// Creates a request.
+    public init(id: String = "") { self.id = id }
+}

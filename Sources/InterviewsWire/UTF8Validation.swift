@@ -1,0 +1,51 @@
+/// Checks that `bytes` is well-formed UTF-8 (no overlongs, no surrogates,
+/// nothing above U+10FFFF) and holds no NUL byte.
+///
+/// - Returns: nil when the bytes are fine, else the problem and the offset of the first bad byte.
+@inline(__always)
+func validateCString(_ bytes: UnsafeRawBufferPointer) -> (WireError.Kind, Int)? {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+        let b0 = bytes[i]
+        if b0 < 0x80 {
+            if b0 == 0 { return (.containsNUL, i) }
+            i += 1
+            continue
+        }
+        let start = i
+        let need: Int
+        var lower: UInt8 = 0x80
+        var upper: UInt8 = 0xBF
+        switch b0 {
+        case 0xC2...0xDF: need = 1
+        case 0xE0:
+            need = 2
+            lower = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: need = 2
+        case 0xED:
+            need = 2
+            upper = 0x9F
+        case 0xF0:
+            need = 3
+            lower = 0x90
+        case 0xF1...0xF3: need = 3
+        case 0xF4:
+            need = 3
+            upper = 0x8F
+        default: return (.invalidUTF8, start)
+        }
+        // The sequence needs `need` continuation bytes after the lead byte.
+        if i + need >= n { return (.invalidUTF8, start) }
+        let b1 = bytes[i + 1]
+        if b1 < lower || b1 > upper { return (.invalidUTF8, start) }
+        var k = 2
+        while k <= need {
+            let bk = bytes[i + k]
+            if bk < 0x80 || bk > 0xBF { return (.invalidUTF8, start) }
+            k += 1
+        }
+        i += need + 1
+    }
+    return nil
+}

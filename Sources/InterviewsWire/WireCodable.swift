@@ -1,0 +1,125 @@
+internal import CProtobufC
+public import NIOCore
+
+/// A message that crosses the wire as protobuf bytes, encoded and decoded by
+/// protobuf-c.
+public protocol WireCodable: Sendable {
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// Unknown fields (from a newer writer) are skipped.
+    ///
+    /// - Parameters:
+    ///   - bytes: The encoded message.
+    ///   - maxSize: The largest input accepted; longer input throws ``WireError/Kind/tooLarge``.
+    /// - Throws: ``WireError`` naming the field: malformed bytes, invalid UTF-8
+    ///   or NUL in a string, an undefined enum value, a timestamp out of range.
+    /// - Complexity: O(n) in the input's size.
+    static func decode(from bytes: UnsafeRawBufferPointer, maxSize: Int) throws(WireError) -> Self
+
+    /// Appends the protobuf encoding of `self` to `buffer`.
+    ///
+    /// - Throws: ``WireError`` when a string holds NUL (protobuf-c cannot carry it).
+    func encode(into buffer: inout ByteBuffer) throws(WireError)
+}
+
+extension WireCodable {
+    /// Decodes from the readable bytes of `buffer` (they are not consumed).
+    public static func decode(
+        _ buffer: ByteBuffer, maxSize: Int = WireLimits.defaultMaxMessageSize
+    ) throws(WireError) -> Self {
+        try buffer.withUnsafeReadableBytes { bytes in
+            Result { () throws(WireError) in try decode(from: bytes, maxSize: maxSize) }
+        }.get()
+    }
+
+    /// Decodes from a byte array.
+    public static func decode(
+        _ bytes: [UInt8], maxSize: Int = WireLimits.defaultMaxMessageSize
+    ) throws(WireError) -> Self {
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(WireError) in try decode(from: raw, maxSize: maxSize) }
+        }.get()
+    }
+
+    /// The protobuf encoding of `self` as a byte array.
+    public func encodedBytes() throws(WireError) -> [UInt8] {
+        var buffer = ByteBufferAllocator().buffer(capacity: 256)
+        try encode(into: &buffer)
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+}
+
+/// The bridge between a Swift value type and its protoc-c struct.
+protocol CBridged: WireCodable {
+    associatedtype CMessage
+    /// The protoc-c descriptor (the address of the generated constant).
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { get }
+    /// Runs the generated `*__init` function on `message`.
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>)
+    /// Fills an initialised C struct; all memory comes from `arena`.
+    func fill(_ message: UnsafeMutablePointer<CMessage>, _ arena: inout EncodeArena) throws(WireError)
+    /// Reads an unpacked C struct whose strings the scanner already validated.
+    init(c message: UnsafePointer<CMessage>) throws(WireError)
+}
+
+extension CBridged {
+    /// The descriptor read from a freshly initialised struct: the generated
+    /// `*__init` stores the address of the real descriptor constant, which
+    /// protobuf-c compares by identity.
+    static func descriptor(
+        of initialise: (UnsafeMutablePointer<CMessage>) -> Void
+    ) -> UnsafePointer<ProtobufCMessageDescriptor> {
+        let message = UnsafeMutablePointer<CMessage>.allocate(capacity: 1)
+        defer { message.deallocate() }
+        initialise(message)
+        return UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
+    }
+
+    public static func decode(from bytes: UnsafeRawBufferPointer, maxSize: Int) throws(WireError) -> Self {
+        guard bytes.count <= maxSize else {
+            throw WireError(.tooLarge, field: "", "message is \(bytes.count) bytes; the limit is \(maxSize) bytes")
+        }
+        try WireScanner.scan(bytes, cDescriptor)
+        let unpacked = try UnpackedMessage(cDescriptor, bytes)
+        return try Self(c: unpacked.pointer.assumingMemoryBound(to: CMessage.self))
+    }
+
+    public func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        var arena = EncodeArena()
+        let message = arena.allocate(CMessage.self)
+        Self.cInit(message)
+        try fill(message, &arena)
+        let base = UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self)
+        let size = protobuf_c_message_get_packed_size(base)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            protobuf_c_message_pack(base, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// Builds this value's C struct in `arena` (for a sub-message field).
+    func cMessage(_ arena: inout EncodeArena) throws(WireError) -> UnsafeMutablePointer<CMessage> {
+        let message = arena.allocate(CMessage.self)
+        Self.cInit(message)
+        try fill(message, &arena)
+        return message
+    }
+}
+
+/// The owner of one message unpacked by protobuf-c: it frees the message
+/// exactly once, when the owner goes away. Non-copyable, so there is only ever
+/// one owner.
+struct UnpackedMessage: ~Copyable {
+    let pointer: UnsafeMutableRawPointer
+
+    init(_ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: UnsafeRawBufferPointer) throws(WireError) {
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        guard let message = protobuf_c_message_unpack(descriptor, nil, bytes.count, base) else {
+            throw WireError(.rejected, field: "", "protobuf-c could not unpack the message")
+        }
+        pointer = UnsafeMutableRawPointer(message)
+    }
+
+    deinit {
+        protobuf_c_message_free_unpacked(pointer.assumingMemoryBound(to: ProtobufCMessage.self), nil)
+    }
+}

@@ -1,0 +1,1 @@
+print("interviews 0.1.0")
