@@ -1,0 +1,120 @@
+public import InterviewsModel
+
+/// Who a repository call acts for. Every call names its tenant; a backend
+/// never returns, counts or changes another tenant's records.
+public struct Tenant: Sendable, Hashable, CustomStringConvertible {
+    /// The company id.
+    public var companyID: String
+
+    /// Creates a tenant.
+    public init(_ companyID: String) { self.companyID = companyID }
+
+    public var description: String { companyID }
+}
+
+/// A change to one record, as the watch feed reports it.
+public struct Change: Sendable, Hashable {
+    /// Strictly increasing across the whole store, starting at 1.
+    public var sequence: UInt64
+    public var kind: ChangeKind
+    /// The record after the change.
+    public var interview: Interview
+
+    /// Creates a change.
+    public init(sequence: UInt64, kind: ChangeKind, interview: Interview) {
+        self.sequence = sequence
+        self.kind = kind
+        self.interview = interview
+    }
+}
+
+/// Counts for one tenant, and store-wide facts.
+public struct RepositoryStats: Sendable, Hashable {
+    /// Records of the tenant that are not deleted.
+    public var liveCount: UInt64
+    /// Soft-deleted records of the tenant.
+    public var deletedCount: UInt64
+    /// The newest change sequence of the whole store (0 when empty).
+    public var lastSequence: UInt64
+    /// False when the backend refuses writes (fail-stop after an I/O error).
+    public var writable: Bool
+
+    /// Creates stats.
+    public init(liveCount: UInt64, deletedCount: UInt64, lastSequence: UInt64, writable: Bool) {
+        self.liveCount = liveCount
+        self.deletedCount = deletedCount
+        self.lastSequence = lastSequence
+        self.writable = writable
+    }
+}
+
+/// A page of changes for the watch feed.
+public struct ChangeBatch: Sendable, Hashable {
+    /// Changes with a sequence greater than the one asked for, in order.
+    public var changes: [Change]
+    /// True when changes after the requested sequence were already discarded
+    /// (the feed keeps a bounded history): the caller has fallen too far behind.
+    public var truncated: Bool
+
+    /// Creates a batch.
+    public init(changes: [Change], truncated: Bool) {
+        self.changes = changes
+        self.truncated = truncated
+    }
+}
+
+/// The storage-agnostic repository every backend implements (in-memory,
+/// file-backed), and which the service calls. Shaped like swift-log's
+/// backend protocol: one protocol, several implementations, one conformance
+/// suite that all of them pass.
+///
+/// Every method validates its input with ``InterviewValidation`` and throws
+/// ``InterviewsError`` carrying a gRPC status code: INVALID_ARGUMENT (naming
+/// the field and the limit), NOT_FOUND (also for another tenant's id),
+/// ALREADY_EXISTS (duplicate remote_id), FAILED_PRECONDITION (revision
+/// mismatch), UNAVAILABLE (the backend refuses writes).
+public protocol InterviewRepository: Sendable {
+    /// Stores a new record. The backend assigns id (UUIDv7), company_id (from
+    /// `tenant`), created_at, updated_at and revision 1; deleted_at is cleared.
+    ///
+    /// - Parameter requestID: When non-empty, a retry with the same id within
+    ///   the idempotency window returns the first call's record instead of
+    ///   creating a second one.
+    func create(_ interview: Interview, requestID: String, tenant: Tenant) async throws -> Interview
+
+    /// The record with `id`, or NOT_FOUND (also for another tenant's record,
+    /// and for a deleted one unless `includeDeleted`).
+    func get(id: String, includeDeleted: Bool, tenant: Tenant) async throws -> Interview
+
+    /// Copies the fields named in `mask` (top-level snake_case Interview field
+    /// names) from `changes` onto the stored record `changes.id`, bumps the
+    /// revision and updated_at. When `expectedRevision` is non-zero and differs
+    /// from the stored one: FAILED_PRECONDITION.
+    func update(_ changes: Interview, mask: [String], expectedRevision: UInt64, tenant: Tenant) async throws -> Interview
+
+    /// Soft-deletes: sets deleted_at, bumps revision, updated_at and the sequence.
+    func delete(id: String, expectedRevision: UInt64, tenant: Tenant) async throws -> Interview
+
+    /// Creates or updates each item by remote_id; per-item results in order.
+    /// An invalid item gets an ERROR result and does not stop the others.
+    func upsert(_ interviews: [Interview], tenant: Tenant) async throws -> [UpsertResult]
+
+    /// One page of the records matching `request` (SPEC.md's listing semantics).
+    func list(_ request: ListRequest, tenant: Tenant) async throws -> Page
+
+    /// Every record matching `request`'s filters and order (paging fields are
+    /// ignored), delivered in batches so that the whole set is never held in memory.
+    /// `body` returning false stops the scan.
+    func scan(_ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([Interview]) async throws -> Bool) async throws
+
+    /// Changes of `tenant` with a sequence greater than `sequence`, oldest
+    /// first, at most `limit`.
+    func changes(after sequence: UInt64, limit: Int, tenant: Tenant) async throws -> ChangeBatch
+
+    /// Waits until the store's last sequence is greater than `sequence` (or
+    /// the task is cancelled), then returns the last sequence.
+    func waitForChanges(after sequence: UInt64) async throws -> UInt64
+
+    /// Counts for `tenant` and store-wide facts.
+    func stats(tenant: Tenant) async throws -> RepositoryStats
+}
