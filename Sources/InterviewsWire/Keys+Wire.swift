@@ -1,0 +1,104 @@
+internal import CProtobufC
+internal import InterviewsProtoC
+public import InterviewsModel
+
+extension APIKey: CBridged {
+    typealias CMessage = Interviews__V1__ApiKey
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__api_key__init)  // immutable C constant
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__api_key__init(m) }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        m.pointee.id = try a.cString(id, "id")
+        m.pointee.label = try a.cString(label, "label")
+        m.pointee.kind = a.cEnum(kind)
+        (m.pointee.n_company_ids, m.pointee.company_ids) = try a.cStrings(companyIDs, "company_ids")
+        m.pointee.created_at = a.timestamp(createdAt)
+        m.pointee.last_used_at = a.timestamp(lastUsedAt)
+        m.pointee.revoked_at = a.timestamp(revokedAt)
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            id: readString(m.pointee.id), label: readString(m.pointee.label),
+            kind: try readEnum(m.pointee.kind.rawValue, "kind"),
+            companyIDs: readStrings(m.pointee.n_company_ids, m.pointee.company_ids),
+            createdAt: try readTimestamp(m.pointee.created_at, "created_at"),
+            lastUsedAt: try readTimestamp(m.pointee.last_used_at, "last_used_at"),
+            revokedAt: try readTimestamp(m.pointee.revoked_at, "revoked_at"))
+    }
+}
+
+extension CreateKeyRequest: CBridged {
+    typealias CMessage = Interviews__V1__CreateKeyRequest
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__create_key_request__init)  // immutable C constant
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__create_key_request__init(m) }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        m.pointee.label = try a.cString(label, "label")
+        m.pointee.kind = a.cEnum(kind)
+        (m.pointee.n_company_ids, m.pointee.company_ids) = try a.cStrings(companyIDs, "company_ids")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            label: readString(m.pointee.label), kind: try readEnum(m.pointee.kind.rawValue, "kind"),
+            companyIDs: readStrings(m.pointee.n_company_ids, m.pointee.company_ids))
+    }
+}
+
+extension CreateKeyResponse: CBridged {
+    typealias CMessage = Interviews__V1__CreateKeyResponse
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__create_key_response__init)  // immutable C constant
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__create_key_response__init(m) }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        do { m.pointee.key = try a.message(key) } catch { throw error.inside("key") }
+        m.pointee.secret = try a.cString(secret, "secret")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(key: try readMessage(m.pointee.key, "key"), secret: readString(m.pointee.secret))
+    }
+}
+
+extension ListKeysRequest: CBridged {
+    typealias CMessage = Interviews__V1__ListKeysRequest
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__list_keys_request__init)  // immutable C constant
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__list_keys_request__init(m) }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        m.pointee.include_revoked = includeRevoked ? 1 : 0
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(includeRevoked: m.pointee.include_revoked != 0)
+    }
+}
+
+extension ListKeysResponse: CBridged {
+    typealias CMessage = Interviews__V1__ListKeysResponse
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__list_keys_response__init)  // immutable C constant
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__list_keys_response__init(m) }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        (m.pointee.n_keys, m.pointee.keys) = try a.messages(keys, "keys")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(keys: try readMessages(m.pointee.n_keys, m.pointee.keys, "keys"))
+    }
+}
+
+extension RevokeKeyRequest: CBridged {
+    typealias CMessage = Interviews__V1__RevokeKeyRequest
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__revoke_key_request__init)  // immutable C constant
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__revoke_key_request__init(m) }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        m.pointee.id = try a.cString(id, "id")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(id: readString(m.pointee.id))
+    }
+}
