@@ -129,7 +129,8 @@ public struct GetInterviewRequest: Sendable, Hashable {
     public var includeDeleted: Bool
 
     /// Creates a request.
-    public init(companyID: String = "", id: String = "", includeRemoteData: Bool = false, includeDeleted: Bool = false) {
+    public init(companyID: String = "", id: String = "", includeRemoteData: Bool = false, includeDeleted: Bool = false)
+    {
         self.companyID = companyID
         self.id = id
         self.includeRemoteData = includeRemoteData
@@ -162,7 +163,9 @@ public struct UpdateInterviewRequest: Sendable, Hashable {
     public var expectedRevision: UInt64
 
     /// Creates a request.
-    public init(companyID: String = "", interview: Interview? = nil, updateMask: [String] = [], expectedRevision: UInt64 = 0) {
+    public init(
+        companyID: String = "", interview: Interview? = nil, updateMask: [String] = [], expectedRevision: UInt64 = 0
+    ) {
         self.companyID = companyID
         self.interview = interview
         self.updateMask = updateMask
@@ -216,7 +219,10 @@ public struct UpsertResult: Sendable, Hashable {
     public var errorMessage: String
 
     /// Creates a result.
-    public init(index: UInt32 = 0, outcome: UpsertOutcome = .unspecified, interview: Interview? = nil, errorCode: Int32 = 0, errorMessage: String = "") {
+    public init(
+        index: UInt32 = 0, outcome: UpsertOutcome = .unspecified, interview: Interview? = nil, errorCode: Int32 = 0,
+        errorMessage: String = ""
+    ) {
         self.index = index
         self.outcome = outcome
         self.interview = interview

@@ -90,7 +90,8 @@ public protocol InterviewRepository: Sendable {
     /// names) from `changes` onto the stored record `changes.id`, bumps the
     /// revision and updated_at. When `expectedRevision` is non-zero and differs
     /// from the stored one: FAILED_PRECONDITION.
-    func update(_ changes: Interview, mask: [String], expectedRevision: UInt64, tenant: Tenant) async throws -> Interview
+    func update(_ changes: Interview, mask: [String], expectedRevision: UInt64, tenant: Tenant) async throws
+        -> Interview
 
     /// Soft-deletes: sets deleted_at, bumps revision, updated_at and the sequence.
     func delete(id: String, expectedRevision: UInt64, tenant: Tenant) async throws -> Interview
@@ -105,7 +106,8 @@ public protocol InterviewRepository: Sendable {
     /// Every record matching `request`'s filters and order (paging fields are
     /// ignored), delivered in batches so that the whole set is never held in memory.
     /// `body` returning false stops the scan.
-    func scan(_ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([Interview]) async throws -> Bool) async throws
+    func scan(_ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([Interview]) async throws -> Bool)
+        async throws
 
     /// Changes of `tenant` with a sequence greater than `sequence`, oldest
     /// first, at most `limit`.

@@ -1,6 +1,6 @@
 internal import CProtobufC
-internal import InterviewsProtoC
 import InterviewsModel
+internal import InterviewsProtoC
 
 // Helpers that read unpacked protoc-c structs into Swift values. Strings were
 // validated (UTF-8, no NUL) by WireScanner before protobuf-c saw them.
@@ -87,7 +87,9 @@ extension EncodeArena {
         return try value.cMessage(&self)
     }
 
-    mutating func messages<T: CBridged>(_ values: [T], _ field: String) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<T.CMessage>?>?) {
+    mutating func messages<T: CBridged>(_ values: [T], _ field: String) throws(WireError) -> (
+        Int, UnsafeMutablePointer<UnsafeMutablePointer<T.CMessage>?>?
+    ) {
         if values.isEmpty { return (0, nil) }
         let array = allocate(UnsafeMutablePointer<T.CMessage>?.self, count: values.count)
         for (k, v) in values.enumerated() {
@@ -96,7 +98,9 @@ extension EncodeArena {
         return (values.count, array)
     }
 
-    mutating func fieldMask(_ paths: [String], _ field: String) throws(WireError) -> UnsafeMutablePointer<Google__Protobuf__FieldMask>? {
+    mutating func fieldMask(_ paths: [String], _ field: String) throws(WireError) -> UnsafeMutablePointer<
+        Google__Protobuf__FieldMask
+    >? {
         if paths.isEmpty { return nil }
         let p = allocate(Google__Protobuf__FieldMask.self)
         google__protobuf__field_mask__init(p)

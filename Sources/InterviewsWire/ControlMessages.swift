@@ -26,7 +26,10 @@ public struct RPCSettings: Sendable, Hashable {
     public var agent: String
 
     /// Creates settings; 0 means "the protocol default".
-    public init(protocolVersion: UInt32 = 0, maxFrameSize: UInt32 = 0, maxConcurrentCalls: UInt32 = 0, initialWindow: UInt32 = 0, agent: String = "") {
+    public init(
+        protocolVersion: UInt32 = 0, maxFrameSize: UInt32 = 0, maxConcurrentCalls: UInt32 = 0,
+        initialWindow: UInt32 = 0, agent: String = ""
+    ) {
         self.protocolVersion = protocolVersion
         self.maxFrameSize = maxFrameSize
         self.maxConcurrentCalls = maxConcurrentCalls
@@ -46,7 +49,9 @@ public struct RPCCallHeaders: Sendable, Hashable {
     public var initialWindow: UInt32
 
     /// Creates headers.
-    public init(method: String = "", metadata: [RPCMetadataEntry] = [], timeoutMicros: UInt64 = 0, initialWindow: UInt32 = 0) {
+    public init(
+        method: String = "", metadata: [RPCMetadataEntry] = [], timeoutMicros: UInt64 = 0, initialWindow: UInt32 = 0
+    ) {
         self.method = method
         self.metadata = metadata
         self.timeoutMicros = timeoutMicros
@@ -108,7 +113,8 @@ public struct RPCPing: Sendable, Hashable {
 
 extension RPCMetadataEntry: CBridged {
     typealias CMessage = Interviews__Rpc__V1__MetadataEntry
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__metadata_entry__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__metadata_entry__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__rpc__v1__metadata_entry__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -123,7 +129,8 @@ extension RPCMetadataEntry: CBridged {
 
 extension RPCSettings: CBridged {
     typealias CMessage = Interviews__Rpc__V1__Settings
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__settings__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__settings__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__rpc__v1__settings__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -144,7 +151,8 @@ extension RPCSettings: CBridged {
 
 extension RPCCallHeaders: CBridged {
     typealias CMessage = Interviews__Rpc__V1__CallHeaders
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__call_headers__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__call_headers__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__rpc__v1__call_headers__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -164,7 +172,8 @@ extension RPCCallHeaders: CBridged {
 
 extension RPCStatus: CBridged {
     typealias CMessage = Interviews__Rpc__V1__Status
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__status__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__status__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__rpc__v1__status__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -182,15 +191,19 @@ extension RPCStatus: CBridged {
 
 extension RPCWindowUpdate: CBridged {
     typealias CMessage = Interviews__Rpc__V1__WindowUpdate
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__window_update__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__window_update__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__rpc__v1__window_update__init(m) }
-    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) { m.pointee.credit = credit }
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        m.pointee.credit = credit
+    }
     init(c m: UnsafePointer<CMessage>) throws(WireError) { self.init(credit: m.pointee.credit) }
 }
 
 extension RPCCancel: CBridged {
     typealias CMessage = Interviews__Rpc__V1__Cancel
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__cancel__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__cancel__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__rpc__v1__cancel__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -202,7 +215,8 @@ extension RPCCancel: CBridged {
 
 extension RPCGoAway: CBridged {
     typealias CMessage = Interviews__Rpc__V1__GoAway
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__go_away__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__go_away__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__rpc__v1__go_away__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -218,8 +232,11 @@ extension RPCGoAway: CBridged {
 
 extension RPCPing: CBridged {
     typealias CMessage = Interviews__Rpc__V1__Ping
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__ping__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__rpc__v1__ping__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__rpc__v1__ping__init(m) }
-    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) { m.pointee.opaque = opaque }
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        m.pointee.opaque = opaque
+    }
     init(c m: UnsafePointer<CMessage>) throws(WireError) { self.init(opaque: m.pointee.opaque) }
 }

@@ -55,7 +55,9 @@ struct EncodeArena: ~Copyable {
     /// treats a NULL proto3 string as empty and skips it).
     ///
     /// - Throws: ``WireError/Kind/containsNUL`` when the string holds U+0000.
-    mutating func cString(_ string: String, _ field: @autoclosure () -> String) throws(WireError) -> UnsafeMutablePointer<CChar>? {
+    mutating func cString(_ string: String, _ field: @autoclosure () -> String) throws(WireError)
+        -> UnsafeMutablePointer<CChar>?
+    {
         if string.isEmpty { return nil }
         var s = string
         let copied: UnsafeMutableRawPointer? = s.withUTF8 { utf8 in
@@ -66,14 +68,18 @@ struct EncodeArena: ~Copyable {
             return out
         }
         guard let copied else {
-            let offset = string.utf8.firstIndex(of: 0).map { string.utf8.distance(from: string.utf8.startIndex, to: $0) } ?? 0
-            throw WireError(.containsNUL, field: field(), "contains NUL (U+0000) at byte \(offset), which cannot be stored")
+            let offset =
+                string.utf8.firstIndex(of: 0).map { string.utf8.distance(from: string.utf8.startIndex, to: $0) } ?? 0
+            throw WireError(
+                .containsNUL, field: field(), "contains NUL (U+0000) at byte \(offset), which cannot be stored")
         }
         return copied.assumingMemoryBound(to: CChar.self)
     }
 
     /// C string copies of `strings`, as protobuf-c's `size_t n_x; char **x` pair.
-    mutating func cStrings(_ strings: [String], _ field: String) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+    mutating func cStrings(_ strings: [String], _ field: String) throws(WireError) -> (
+        Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    ) {
         if strings.isEmpty { return (0, nil) }
         let array = allocate(UnsafeMutablePointer<CChar>?.self, count: strings.count)
         for (k, s) in strings.enumerated() {

@@ -1,10 +1,11 @@
 internal import CProtobufC
-internal import InterviewsProtoC
 public import InterviewsModel
+internal import InterviewsProtoC
 
 extension Participant: CBridged {
     typealias CMessage = Interviews__V1__Participant
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__participant__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__participant__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__participant__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -25,7 +26,8 @@ extension Participant: CBridged {
 
 extension Location: CBridged {
     typealias CMessage = Interviews__V1__Location
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__location__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__location__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__location__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -49,7 +51,8 @@ extension Location: CBridged {
 
 extension TranscriptSegment: CBridged {
     typealias CMessage = Interviews__V1__TranscriptSegment
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__transcript_segment__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__transcript_segment__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__transcript_segment__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -68,7 +71,8 @@ extension TranscriptSegment: CBridged {
 
 extension Score: CBridged {
     typealias CMessage = Interviews__V1__Score
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__score__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__score__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__score__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -84,7 +88,8 @@ extension Score: CBridged {
 
 extension Analysis: CBridged {
     typealias CMessage = Interviews__V1__Analysis
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__analysis__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__analysis__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__analysis__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -106,7 +111,8 @@ extension Analysis: CBridged {
 
 extension Interview: CBridged {
     typealias CMessage = Interviews__V1__Interview
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__interview__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__interview__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__interview__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -135,7 +141,8 @@ extension Interview: CBridged {
         if !customFields.isEmpty {
             // Sorted by key, so that equal records encode to equal bytes.
             let entries = customFields.sorted { $0.key < $1.key }
-            let array = a.allocate(UnsafeMutablePointer<Interviews__V1__Interview__CustomFieldsEntry>?.self, count: entries.count)
+            let array = a.allocate(
+                UnsafeMutablePointer<Interviews__V1__Interview__CustomFieldsEntry>?.self, count: entries.count)
             for (k, entry) in entries.enumerated() {
                 let e = a.allocate(Interviews__V1__Interview__CustomFieldsEntry.self)
                 interviews__v1__interview__custom_fields_entry__init(e)

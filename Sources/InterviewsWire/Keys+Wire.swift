@@ -1,10 +1,11 @@
 internal import CProtobufC
-internal import InterviewsProtoC
 public import InterviewsModel
+internal import InterviewsProtoC
 
 extension APIKey: CBridged {
     typealias CMessage = Interviews__V1__ApiKey
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__api_key__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__api_key__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__api_key__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -30,7 +31,8 @@ extension APIKey: CBridged {
 
 extension CreateKeyRequest: CBridged {
     typealias CMessage = Interviews__V1__CreateKeyRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__create_key_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__create_key_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__create_key_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -48,7 +50,8 @@ extension CreateKeyRequest: CBridged {
 
 extension CreateKeyResponse: CBridged {
     typealias CMessage = Interviews__V1__CreateKeyResponse
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__create_key_response__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__create_key_response__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__create_key_response__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -63,7 +66,8 @@ extension CreateKeyResponse: CBridged {
 
 extension ListKeysRequest: CBridged {
     typealias CMessage = Interviews__V1__ListKeysRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__list_keys_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__list_keys_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__list_keys_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -77,7 +81,8 @@ extension ListKeysRequest: CBridged {
 
 extension ListKeysResponse: CBridged {
     typealias CMessage = Interviews__V1__ListKeysResponse
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__list_keys_response__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__list_keys_response__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__list_keys_response__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -91,7 +96,8 @@ extension ListKeysResponse: CBridged {
 
 extension RevokeKeyRequest: CBridged {
     typealias CMessage = Interviews__V1__RevokeKeyRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__revoke_key_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__revoke_key_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__revoke_key_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {

@@ -1,10 +1,11 @@
 internal import CProtobufC
-internal import InterviewsProtoC
 public import InterviewsModel
+internal import InterviewsProtoC
 
 extension ListRequest: CBridged {
     typealias CMessage = Interviews__V1__ListRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__list_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__list_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__list_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -83,7 +84,8 @@ extension ListRequest: CBridged {
 
 extension Page: CBridged {
     typealias CMessage = Interviews__V1__Page
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__page__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__page__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__page__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -106,7 +108,8 @@ extension Page: CBridged {
 
 extension GetInterviewRequest: CBridged {
     typealias CMessage = Interviews__V1__GetInterviewRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__get_interview_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__get_interview_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__get_interview_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -126,7 +129,8 @@ extension GetInterviewRequest: CBridged {
 
 extension CreateInterviewRequest: CBridged {
     typealias CMessage = Interviews__V1__CreateInterviewRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__create_interview_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__create_interview_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__create_interview_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -145,7 +149,8 @@ extension CreateInterviewRequest: CBridged {
 
 extension UpdateInterviewRequest: CBridged {
     typealias CMessage = Interviews__V1__UpdateInterviewRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__update_interview_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__update_interview_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__update_interview_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -166,7 +171,8 @@ extension UpdateInterviewRequest: CBridged {
 
 extension DeleteInterviewRequest: CBridged {
     typealias CMessage = Interviews__V1__DeleteInterviewRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__delete_interview_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__delete_interview_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__delete_interview_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -184,7 +190,8 @@ extension DeleteInterviewRequest: CBridged {
 
 extension UpsertInterviewsRequest: CBridged {
     typealias CMessage = Interviews__V1__UpsertInterviewsRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__upsert_interviews_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__upsert_interviews_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__upsert_interviews_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -201,7 +208,8 @@ extension UpsertInterviewsRequest: CBridged {
 
 extension UpsertResult: CBridged {
     typealias CMessage = Interviews__V1__UpsertResult
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__upsert_result__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__upsert_result__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__upsert_result__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -222,7 +230,8 @@ extension UpsertResult: CBridged {
 
 extension UpsertInterviewsResponse: CBridged {
     typealias CMessage = Interviews__V1__UpsertInterviewsResponse
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__upsert_interviews_response__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__upsert_interviews_response__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__upsert_interviews_response__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -236,7 +245,8 @@ extension UpsertInterviewsResponse: CBridged {
 
 extension WatchRequest: CBridged {
     typealias CMessage = Interviews__V1__WatchRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__watch_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__watch_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__watch_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -254,7 +264,8 @@ extension WatchRequest: CBridged {
 
 extension WatchEvent: CBridged {
     typealias CMessage = Interviews__V1__WatchEvent
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__watch_event__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__watch_event__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__watch_event__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -272,7 +283,8 @@ extension WatchEvent: CBridged {
 
 extension HealthRequest: CBridged {
     typealias CMessage = Interviews__V1__HealthRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__health_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__health_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__health_request__init(m) }
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {}
     init(c m: UnsafePointer<CMessage>) throws(WireError) { self.init() }
@@ -280,7 +292,8 @@ extension HealthRequest: CBridged {
 
 extension HealthResponse: CBridged {
     typealias CMessage = Interviews__V1__HealthResponse
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__health_response__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__health_response__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__health_response__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -294,7 +307,8 @@ extension HealthResponse: CBridged {
 
 extension ServerInfoRequest: CBridged {
     typealias CMessage = Interviews__V1__ServerInfoRequest
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__server_info_request__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__server_info_request__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__server_info_request__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
@@ -308,7 +322,8 @@ extension ServerInfoRequest: CBridged {
 
 extension ServerInfoResponse: CBridged {
     typealias CMessage = Interviews__V1__ServerInfoResponse
-    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__server_info_response__init)  // immutable C constant
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__server_info_response__init)
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__server_info_response__init(m) }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {

@@ -52,7 +52,10 @@ enum WireScanner {
                 switch field.pointee.type {
                 case PROTOBUF_C_TYPE_STRING:
                     if let (kind, offset) = validateCString(body) {
-                        let what = kind == .containsNUL ? "contains NUL (U+0000) at byte \(offset), which cannot be stored" : "is not valid UTF-8 (bad byte at offset \(offset))"
+                        let what =
+                            kind == .containsNUL
+                            ? "contains NUL (U+0000) at byte \(offset), which cannot be stored"
+                            : "is not valid UTF-8 (bad byte at offset \(offset))"
                         throw WireError(kind, field: try path(descriptor, field, bytes, upTo: tagOffset), what)
                     }
                 case PROTOBUF_C_TYPE_MESSAGE:
@@ -67,7 +70,8 @@ enum WireScanner {
                 default:
                     // A packed repeated scalar is length-delimited too.
                     guard field.pointee.label == PROTOBUF_C_LABEL_REPEATED else {
-                        throw WireError(.malformed, field: name(field), "wire type 2 is wrong for this field (byte \(tagOffset))")
+                        throw WireError(
+                            .malformed, field: name(field), "wire type 2 is wrong for this field (byte \(tagOffset))")
                     }
                 }
             default:
@@ -92,7 +96,8 @@ enum WireScanner {
         default: expected = 0
         }
         guard wireType == expected else {
-            throw WireError(.malformed, field: name(field), "wire type \(wireType) is wrong for this field (byte \(offset))")
+            throw WireError(
+                .malformed, field: name(field), "wire type \(wireType) is wrong for this field (byte \(offset))")
         }
     }
 

@@ -1,1 +1,0 @@
-print("interviews 0.1.0")
