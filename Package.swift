@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "interviews", targets: ["interviews"]),
         .library(name: "InterviewsModel", targets: ["InterviewsModel"]),
         .library(name: "InterviewsWire", targets: ["InterviewsWire"]),
+        // For the benchmarks' raw protobuf-c baseline only.
+        .library(name: "InterviewsProtoC", targets: ["InterviewsProtoC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
