@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // C: the system protobuf-c runtime and the protoc-c output for proto/.
@@ -42,6 +43,19 @@ let package = Package(
             ]
         ),
 
+        // The repository protocol and the in-memory backend.
+        .target(name: "InterviewsRepository", dependencies: ["InterviewsModel"]),
+
+        // Handlers: API keys, tenancy, repository calls.
+        .target(
+            name: "InterviewsService",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsRepository",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
         .executableTarget(
             name: "interviews",
             dependencies: [
@@ -51,6 +65,10 @@ let package = Package(
             ]
         ),
 
+        .testTarget(
+            name: "InterviewsServiceTests",
+            dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
+        ),
         .testTarget(
             name: "InterviewsWireTests",
             dependencies: [

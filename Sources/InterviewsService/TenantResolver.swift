@@ -1,0 +1,90 @@
+public import InterviewsModel
+public import InterviewsRepository
+
+/// Turns a call's credentials and the company it names into the tenant it
+/// may act for — the one place where SPEC.md's access rules are decided.
+///
+/// | key | company_id in the request | result |
+/// |---|---|---|
+/// | none, malformed, unknown or revoked | any | UNAUTHENTICATED |
+/// | company key for C | empty or C | tenant C |
+/// | company key for C | another company | PERMISSION_DENIED |
+/// | partner key granted S | empty | PERMISSION_DENIED (a partner key must name a company) |
+/// | partner key granted S | a company in S | that tenant |
+/// | partner key granted S | a company not in S | PERMISSION_DENIED |
+public struct TenantResolver: Sendable {
+    /// The longest company id, in bytes.
+    public static let maxCompanyIDBytes = 128
+
+    private let keys: KeyStore
+
+    /// Creates a resolver over `keys`.
+    public init(keys: KeyStore) { self.keys = keys }
+
+    /// The key a call's `authorization` metadata value presents.
+    ///
+    /// - Throws: UNAUTHENTICATED with a message that says what is wrong with the header.
+    public func authenticate(authorization: String?) throws -> APIKey {
+        guard let authorization, !authorization.isEmpty else {
+            throw InterviewsError(
+                .unauthenticated, "missing API key: send metadata \"authorization: Bearer <key>\"")
+        }
+        let scheme = authorization.prefix(7)
+        guard scheme.lowercased() == "bearer ", authorization.utf8.count > 7 else {
+            throw InterviewsError(.unauthenticated, "authorization: expected \"Bearer <key>\"")
+        }
+        let secret = authorization.dropFirst(7).trimmingSpaces()
+        guard let key = keys.authenticate(secret: secret) else {
+            throw InterviewsError(.unauthenticated, "authorization: the API key is unknown or revoked")
+        }
+        return key
+    }
+
+    /// The tenant `key` acts for when the request names `companyID` (may be empty).
+    ///
+    /// - Throws: PERMISSION_DENIED naming the company and the key; INVALID_ARGUMENT for a malformed company id.
+    public func tenant(for key: APIKey, companyID: String) throws -> Tenant {
+        if !companyID.isEmpty { try Self.validateCompanyID(companyID, field: "company_id") }
+        switch key.kind {
+        case .company:
+            guard let own = key.companyIDs.first else {
+                throw InterviewsError(.permissionDenied, "API key \(key.id) is granted no company")
+            }
+            guard companyID.isEmpty || companyID == own else {
+                throw InterviewsError(
+                    .permissionDenied, "company_id: API key \(key.id) may not act for company \"\(companyID)\"")
+            }
+            return Tenant(own)
+        case .partner:
+            guard !companyID.isEmpty else {
+                throw InterviewsError(
+                    .permissionDenied, "company_id: required with a partner key (key \(key.id)); name the company")
+            }
+            guard key.companyIDs.contains(companyID) else {
+                throw InterviewsError(
+                    .permissionDenied, "company_id: API key \(key.id) is not granted company \"\(companyID)\"")
+            }
+            return Tenant(companyID)
+        default:
+            throw InterviewsError(.permissionDenied, "API key \(key.id) has no kind")
+        }
+    }
+
+    /// Checks a company id: 1...128 bytes of printable ASCII without spaces.
+    public static func validateCompanyID(_ id: String, field: String) throws {
+        let bytes = id.utf8
+        guard !bytes.isEmpty, bytes.count <= maxCompanyIDBytes else {
+            throw InterviewsError.invalidArgument(
+                field, "is \(bytes.count) bytes; must be 1..\(maxCompanyIDBytes) bytes")
+        }
+        guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw InterviewsError.invalidArgument(field, "must be printable ASCII without spaces")
+        }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}
