@@ -129,7 +129,7 @@ public final class RPCClient: Sendable {
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: ByteBuffer.self)
         let headers = RPCCallHeaders(method: method, metadata: metadata)
-        let call = NIOLoopBound(
+        let call = NIOLoopBoundBox.makeBoxSendingValue(
             ClientCall(headers: headers, request: payload, timeout: timeout, kind: .unary(promise, response: nil)),
             eventLoop: loop)
         let handler = self.handler
@@ -176,7 +176,7 @@ public final class RPCClient: Sendable {
         let loop = channel.eventLoop
         let headers = RPCCallHeaders(
             method: method, metadata: metadata, initialWindow: UInt32(configuration.initialWindow))
-        let call = NIOLoopBound(
+        let call = NIOLoopBoundBox.makeBoxSendingValue(
             ClientCall(
                 headers: headers, request: payload, timeout: timeout,
                 kind: .stream(messages: [], waiter: nil, end: nil)),
@@ -248,9 +248,9 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
 
     private let eventLoop: any EventLoop
     private let handler: NIOLoopBound<ClientConnectionHandler>
-    private let call: NIOLoopBound<ClientCall>
+    private let call: NIOLoopBoundBox<ClientCall>
 
-    init(eventLoop: any EventLoop, handler: NIOLoopBound<ClientConnectionHandler>, call: NIOLoopBound<ClientCall>) {
+    init(eventLoop: any EventLoop, handler: NIOLoopBound<ClientConnectionHandler>, call: NIOLoopBoundBox<ClientCall>) {
         self.eventLoop = eventLoop
         self.handler = handler
         self.call = call
@@ -265,7 +265,7 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
     public struct Iterator: AsyncIteratorProtocol {
         fileprivate let eventLoop: any EventLoop
         fileprivate let handler: NIOLoopBound<ClientConnectionHandler>
-        fileprivate let call: NIOLoopBound<ClientCall>
+        fileprivate let call: NIOLoopBoundBox<ClientCall>
 
         /// The next response, or nil once the call has ended with OK.
         ///
