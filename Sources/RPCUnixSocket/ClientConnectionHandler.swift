@@ -117,7 +117,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case .trailers:
             guard let call = calls[frame.callID] else { return }
             let status = try frame.decodePayload(as: RPCStatus.self)
-            finish(call, status.code == 0 ? nil : RPCError(status: status))
+            finish(call, status.code == 0 ? nil : RPCError(status: status), fromServer: true)
         case .ping:
             if frame.flags.contains(.ack) {
                 let ping = try frame.decodePayload(as: RPCPing.self)
@@ -261,10 +261,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func finish(_ call: ClientCall, _ error: RPCError?) {
+    private func finish(_ call: ClientCall, _ error: RPCError?, fromServer: Bool = false) {
         calls[call.id] = nil
         if let error {
-            call.fail(error)
+            call.fail(error, fromServer: fromServer)
         } else {
             call.succeed()
         }
@@ -390,7 +390,10 @@ final class ClientCall {
         }
     }
 
-    func fail(_ error: RPCError) {
+    /// Ends the call with `error`. A stream's messages already received are
+    /// still delivered before it when the server sent the error; they are
+    /// dropped when the call failed here (deadline, cancel, connection lost).
+    func fail(_ error: RPCError, fromServer: Bool = false) {
         guard !isFinished else { return }
         isFinished = true
         deadlineTimer?.cancel()
@@ -398,8 +401,7 @@ final class ClientCall {
         case .unary(let promise, _):
             promise.fail(error)
         case .stream(let messages, let waiter, _):
-            // Messages already received are still delivered, then the error.
-            kind = .stream(messages: messages, waiter: nil, end: .failure(error))
+            kind = .stream(messages: fromServer ? messages : [], waiter: nil, end: .failure(error))
             waiter?.fail(error)
         }
     }
