@@ -9,6 +9,10 @@ public enum RPCProtocol {
     /// The largest frame payload accepted by default: 4 MiB.
     public static let defaultMaxFrameSize = 4 * 1024 * 1024
 
+    /// The smallest max_frame_size a peer may announce: smaller values are
+    /// raised to it, so TRAILERS and GOAWAY with their messages always fit.
+    public static let minMaxFrameSize = 16 * 1024
+
     /// The most calls one connection may have open at once by default.
     public static let defaultMaxConcurrentCalls = 100
 

@@ -55,6 +55,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        // Also reached when connecting failed before the channel was active:
+        // every promise must still be completed.
+        if case .closed = state {} else {
+            fail(RPCError(.unavailable, "the connection to \(path) closed"))
+        }
         self.context = nil
     }
 
@@ -106,7 +111,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             guard !frame.flags.contains(.ack), case .handshaking = state else { return }
             let server = try frame.decodePayload(as: RPCSettings.self)
             if server.maxConcurrentCalls != 0 { serverMaxConcurrentCalls = Int(server.maxConcurrentCalls) }
-            if server.maxFrameSize != 0 { serverMaxFrameSize = Int(server.maxFrameSize) }
+            if server.maxFrameSize != 0 {
+                serverMaxFrameSize = max(Int(server.maxFrameSize), RPCProtocol.minMaxFrameSize)
+            }
             state = .ready
             handshake.succeed(server)
         case .message:

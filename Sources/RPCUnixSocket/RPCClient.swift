@@ -12,7 +12,8 @@ public struct RPCClientConfiguration: Sendable {
     /// The message credit each server stream starts with; the client returns
     /// credit as the consumer reads (half a window at a time). Default 64.
     public var initialWindow: Int = RPCProtocol.defaultInitialWindow
-    /// The largest frame payload the client accepts. Default 4 MiB.
+    /// The largest frame payload the client accepts. Default 4 MiB; values
+    /// below 16 KiB are raised to 16 KiB.
     public var maxFrameSize: Int = RPCProtocol.defaultMaxFrameSize
     /// The `agent` announced in the client's SETTINGS.
     public var agent: String = "interviews-rpc-client/1"
@@ -66,6 +67,8 @@ public final class RPCClient: Sendable {
         to socketPath: String, configuration: RPCClientConfiguration = RPCClientConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RPCError) -> RPCClient {
+        var configuration = configuration
+        configuration.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
         let settings = RPCSettings(
             protocolVersion: RPCProtocol.version, maxFrameSize: UInt32(configuration.maxFrameSize),
             initialWindow: UInt32(configuration.initialWindow), agent: configuration.agent)

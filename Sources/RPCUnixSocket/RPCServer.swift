@@ -58,6 +58,8 @@ public final class RPCServer: Service, Sendable {
         logger: Logger = Logger(label: "interviews.rpc.server"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
+        var configuration = configuration
+        configuration.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
         self.router = router
         self.configuration = configuration
         self.logger = logger

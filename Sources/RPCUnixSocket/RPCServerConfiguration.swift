@@ -12,7 +12,8 @@ public struct RPCServerConfiguration: Sendable {
     /// mode like `0o660` its members may connect. Default nil: unchanged.
     public var socketGroup: String?
     /// The largest frame payload accepted, in bytes (a longer length ends the
-    /// connection with GOAWAY RESOURCE_EXHAUSTED). Default 4 MiB.
+    /// connection with GOAWAY RESOURCE_EXHAUSTED). Default 4 MiB; values
+    /// below 16 KiB are raised to 16 KiB.
     public var maxFrameSize: Int = RPCProtocol.defaultMaxFrameSize
     /// The most calls one connection may have open; a HEADERS beyond it is
     /// answered with TRAILERS RESOURCE_EXHAUSTED. Default 100.

@@ -194,7 +194,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 "unsupported protocol_version \(settings.protocolVersion); this server speaks \(RPCProtocol.version)")
         }
         if settings.maxFrameSize != 0 {
-            peerMaxFrameSize = Int(settings.maxFrameSize)
+            peerMaxFrameSize = max(Int(settings.maxFrameSize), RPCProtocol.minMaxFrameSize)
         }
         let ours = RPCSettings(
             protocolVersion: RPCProtocol.version, maxFrameSize: UInt32(limits.maxFrameSize),
