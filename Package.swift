@@ -10,11 +10,15 @@ let package = Package(
         .library(name: "InterviewsWire", targets: ["InterviewsWire"]),
         // For the benchmarks' raw protobuf-c baseline only.
         .library(name: "InterviewsProtoC", targets: ["InterviewsProtoC"]),
+        .library(name: "RPCCore", targets: ["RPCCore"]),
+        .library(name: "RPCUnixSocket", targets: ["RPCUnixSocket"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // C: the system protobuf-c runtime and the protoc-c output for proto/.
@@ -56,6 +60,31 @@ let package = Package(
             ]
         ),
 
+        // The framed RPC protocol: frames, status, the server API. No sockets.
+        .target(
+            name: "RPCCore",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The RPC protocol over a Unix domain socket: server (a Service) and client.
+        .target(
+            name: "RPCUnixSocket",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsWire",
+                "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "interviews",
             dependencies: [
@@ -75,6 +104,19 @@ let package = Package(
                 "InterviewsModel",
                 "InterviewsWire",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RPCTests",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsWire",
+                "RPCCore",
+                "RPCUnixSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -1,0 +1,103 @@
+public import InterviewsWire
+package import NIOCore
+
+/// One method a server serves: its full name, its shape and its handler.
+///
+/// ```swift
+/// RPCMethod.unary("/interviews.v1.Interviews/Health") { (request: HealthRequest, context) in
+///     HealthResponse(status: .serving)
+/// }
+/// ```
+public struct RPCMethod: Sendable {
+    /// The shapes of call this protocol carries.
+    public enum Kind: Sendable, Hashable {
+        /// One request, one response.
+        case unary
+        /// One request, a flow-controlled stream of responses.
+        case serverStreaming
+    }
+
+    /// The full method name, e.g. `/interviews.v1.Interviews/GetInterview`.
+    public let name: String
+    /// The call's shape.
+    public let kind: Kind
+    /// Decodes the request and runs the handler. A unary method returns its
+    /// encoded response (with frame header room); a streaming one sends
+    /// through the sink and returns nil.
+    package let invoke: @Sendable (ByteBuffer, ServerContext, any ServerCallSink) async throws -> ByteBuffer?
+
+    private init(
+        name: String, kind: Kind,
+        invoke: @escaping @Sendable (ByteBuffer, ServerContext, any ServerCallSink) async throws -> ByteBuffer?
+    ) {
+        self.name = name
+        self.kind = kind
+        self.invoke = invoke
+    }
+
+    /// A method that answers one request with one response.
+    ///
+    /// The handler runs in its own task. A request that does not decode ends
+    /// the call with the ``WireError``'s code (`INVALID_ARGUMENT`) and message
+    /// before the handler runs.
+    ///
+    /// - Parameters:
+    ///   - name: The full method name.
+    ///   - handler: Returns the response, or throws: a ``StatusError`` ends the
+    ///     call with its code and message, any other error with `INTERNAL`.
+    public static func unary<Request: WireCodable, Response: WireCodable>(
+        _ name: String,
+        _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) -> RPCMethod {
+        RPCMethod(name: name, kind: .unary) { bytes, context, sink in
+            let request = try Request.decode(bytes, maxSize: .max)
+            let response = try await handler(request, context)
+            return try ResponseEncodingError.encode(response, allocator: sink.allocator)
+        }
+    }
+
+    /// A method that answers one request with a stream of responses.
+    ///
+    /// The call ends with OK when the handler returns. A request that does
+    /// not decode ends the call with the ``WireError``'s code and message
+    /// before the handler runs.
+    ///
+    /// - Parameters:
+    ///   - name: The full method name.
+    ///   - handler: Writes responses to the writer (which suspends while the
+    ///     client grants no credit and throws once the call has ended), or
+    ///     throws: a ``StatusError`` ends the call with its code and message,
+    ///     any other error with `INTERNAL`.
+    public static func serverStreaming<Request: WireCodable, Response: WireCodable>(
+        _ name: String,
+        _ handler: @escaping @Sendable (Request, ServerContext, ResponseStreamWriter<Response>) async throws -> Void
+    ) -> RPCMethod {
+        RPCMethod(name: name, kind: .serverStreaming) { bytes, context, sink in
+            let request = try Request.decode(bytes, maxSize: .max)
+            try await handler(request, context, ResponseStreamWriter(sink: sink))
+            return nil
+        }
+    }
+}
+
+/// A response the server could not encode (a string holding NUL): a server
+/// bug, reported to the client as `INTERNAL` "internal error" and logged with
+/// these details.
+public struct ResponseEncodingError: Error, CustomStringConvertible {
+    /// The response type.
+    public var type: String
+    /// Why encoding failed.
+    public var underlying: WireError
+
+    public var description: String { "cannot encode \(type): \(underlying.message)" }
+
+    static func encode(_ message: some WireCodable, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        var payload = Frame.makePayloadBuffer(allocator: allocator, capacity: 256)
+        do {
+            try message.encode(into: &payload)
+        } catch {
+            throw ResponseEncodingError(type: "\(Swift.type(of: message))", underlying: error)
+        }
+        return payload
+    }
+}

@@ -1,0 +1,83 @@
+internal import InterviewsModel
+package import InterviewsWire
+package import NIOCore
+
+/// The methods a server serves, keyed by full method name, and the hook that
+/// runs before every handler.
+///
+/// Outcomes of a call, as the client sees them in TRAILERS:
+/// - an unknown method: `UNIMPLEMENTED` "unknown method <name>";
+/// - the `authorize` hook throws: its ``StatusError`` code and message
+///   (e.g. `UNAUTHENTICATED`), and the handler does not run;
+/// - a request that does not decode: the ``WireError``'s code
+///   (`INVALID_ARGUMENT`) and message naming the field;
+/// - the handler throws a ``StatusError``: its code and message;
+/// - the handler throws anything else: `INTERNAL` "internal error" (the
+///   details are logged, never sent).
+public struct RPCRouter: Sendable {
+    /// The hook run before every handler: it may reject the call by throwing
+    /// a ``StatusError`` (e.g. `UNAUTHENTICATED`) or attach values for the
+    /// handler to `context.values`.
+    public typealias Authorize = @Sendable (inout ServerContext) async throws -> Void
+
+    private let methods: [String: RPCMethod]
+    private let authorize: Authorize?
+
+    /// Creates a router.
+    ///
+    /// - Parameters:
+    ///   - methods: The methods; each name must appear once (a duplicate is a
+    ///     programming error and traps).
+    ///   - authorize: Runs before each handler with the call's context.
+    public init(_ methods: [RPCMethod], authorize: Authorize? = nil) {
+        var table: [String: RPCMethod] = [:]
+        for method in methods {
+            precondition(table[method.name] == nil, "method \(method.name) is registered twice")
+            table[method.name] = method
+        }
+        self.methods = table
+        self.authorize = authorize
+    }
+
+    /// The method registered under `name`, or nil.
+    public func method(named name: String) -> RPCMethod? { methods[name] }
+
+    /// Every registered method name, sorted.
+    public var methodNames: [String] { methods.keys.sorted() }
+
+    /// The status for a call to a method that is not registered.
+    public static func unimplemented(_ name: String) -> RPCError {
+        RPCError(.unimplemented, "unknown method \(name.isEmpty ? "\"\"" : name)")
+    }
+
+    /// Runs one call: the authorize hook, the request decoding, the handler.
+    ///
+    /// Never throws: every outcome is a status.
+    ///
+    /// - Returns: The encoded response of a unary call (nil for a streaming
+    ///   call or a failure) and the call's final status.
+    package func handle(
+        request: ByteBuffer, context: ServerContext, sink: any ServerCallSink
+    ) async -> (response: ByteBuffer?, status: RPCStatus) {
+        guard let method = methods[context.method] else {
+            return (nil, Self.unimplemented(context.method).status)
+        }
+        var context = context
+        do {
+            if let authorize {
+                try await authorize(&context)
+            }
+            let response = try await method.invoke(request, context, sink)
+            return (response, .ok)
+        } catch let error as any StatusError {
+            let metadata = (error as? RPCError)?.metadata ?? []
+            return (nil, RPCStatus(code: error.code.rawValue, message: error.message, metadata: metadata))
+        } catch is CancellationError {
+            return (nil, RPCError(.cancelled, "the call was cancelled").status)
+        } catch {
+            context.logger.error(
+                "handler failed", metadata: ["error": "\(String(reflecting: error))"])
+            return (nil, RPCError(.internalError, "internal error").status)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+public import InterviewsWire
+public import Logging
+
+/// The credentials of the process at the other end of a Unix domain socket,
+/// as the kernel reported them when it connected (`SO_PEERCRED`).
+public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
+    /// The peer's user id.
+    public var uid: UInt32
+    /// The peer's group id.
+    public var gid: UInt32
+    /// The peer's process id.
+    public var pid: Int32
+
+    /// Creates credentials.
+    public init(uid: UInt32, gid: UInt32, pid: Int32) {
+        self.uid = uid
+        self.gid = gid
+        self.pid = pid
+    }
+
+    public var description: String { "uid=\(uid) gid=\(gid) pid=\(pid)" }
+}
+
+/// A key for a value that an interceptor (e.g. authentication) attaches to a
+/// call's ``ServerContext`` for the handler to read.
+///
+/// ```swift
+/// enum CallerKey: ServerContextKey { typealias Value = Caller }
+/// context.values[CallerKey.self] = caller      // in the authorize hook
+/// let caller = context.values[CallerKey.self]  // in the handler
+/// ```
+public protocol ServerContextKey {
+    /// The type of the value stored under this key.
+    associatedtype Value: Sendable
+}
+
+/// Typed values attached to a call, keyed by ``ServerContextKey`` types.
+public struct ServerContextValues: Sendable {
+    private var storage: [ObjectIdentifier: any Sendable] = [:]
+
+    /// An empty set of values.
+    public init() {}
+
+    /// The value stored under `key`, or nil.
+    public subscript<Key: ServerContextKey>(_ key: Key.Type) -> Key.Value? {
+        get { storage[ObjectIdentifier(key)] as? Key.Value }
+        set { storage[ObjectIdentifier(key)] = newValue }
+    }
+}
+
+/// What a handler knows about the call it serves.
+public struct ServerContext: Sendable {
+    /// The full method name, e.g. `/interviews.v1.Interviews/GetInterview`.
+    public var method: String
+    /// The call metadata from the HEADERS frame, in order (keys are lowercase).
+    public var metadata: [RPCMetadataEntry]
+    /// When the call's deadline expires, or nil when the client set none. At
+    /// the deadline the transport ends the call with `DEADLINE_EXCEEDED` and
+    /// cancels the handler's task.
+    public var deadline: ContinuousClock.Instant?
+    /// The connected process, when the transport can tell (Unix domain sockets can).
+    public var peer: PeerCredentials?
+    /// The call's id on its connection (for logs).
+    public var callID: UInt32
+    /// A logger carrying the method and call id as metadata.
+    public var logger: Logger
+    /// Values attached by the router's `authorize` hook.
+    public var values: ServerContextValues
+
+    /// Creates a context.
+    public init(
+        method: String, metadata: [RPCMetadataEntry] = [], deadline: ContinuousClock.Instant? = nil,
+        peer: PeerCredentials? = nil, callID: UInt32 = 0,
+        logger: Logger = Logger(label: "interviews.rpc", factory: { _ in SwiftLogNoOpLogHandler() }),
+        values: ServerContextValues = ServerContextValues()
+    ) {
+        self.method = method
+        self.metadata = metadata
+        self.deadline = deadline
+        self.peer = peer
+        self.callID = callID
+        self.logger = logger
+        self.values = values
+    }
+
+    /// The first metadata value for `key` (compared in lowercase), or nil.
+    ///
+    /// - Complexity: O(n) in the number of entries.
+    public func metadataValue(for key: String) -> String? {
+        let key = key.lowercased()
+        return metadata.first(where: { $0.key == key })?.value
+    }
+}

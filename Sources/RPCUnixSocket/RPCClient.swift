@@ -1,0 +1,302 @@
+internal import Glibc
+import InterviewsModel
+public import InterviewsWire
+public import NIOCore
+import NIOPosix
+public import RPCCore
+
+/// How an ``RPCClient`` connects, with defaults.
+public struct RPCClientConfiguration: Sendable {
+    /// How long connecting plus the SETTINGS exchange may take. Default 5 s.
+    public var connectTimeout: Duration = .seconds(5)
+    /// The message credit each server stream starts with; the client returns
+    /// credit as the consumer reads (half a window at a time). Default 64.
+    public var initialWindow: Int = RPCProtocol.defaultInitialWindow
+    /// The largest frame payload the client accepts. Default 4 MiB; values
+    /// below 16 KiB are raised to 16 KiB.
+    public var maxFrameSize: Int = RPCProtocol.defaultMaxFrameSize
+    /// The `agent` announced in the client's SETTINGS.
+    public var agent: String = "interviews-rpc-client/1"
+
+    /// A configuration with every default.
+    public init() {}
+}
+
+/// A client of the RPC protocol over a Unix domain socket: one connection,
+/// many concurrent calls multiplexed on it.
+///
+/// Calls beyond the server's `max_concurrent_calls` wait for a slot. Every
+/// failure is an ``RPCError``: the server's status, or one of
+/// `UNAVAILABLE` (no server, connection lost, server going away),
+/// `DEADLINE_EXCEEDED` (the timeout passed), `CANCELLED` (the calling task
+/// was cancelled: the client sends CANCEL).
+///
+/// It owns the connection: ``close()`` it (or drop the last reference) when done.
+public final class RPCClient: Sendable {
+    /// The socket path this client is connected to.
+    public let socketPath: String
+    /// The settings the server announced.
+    public let serverSettings: RPCSettings
+    private let configuration: RPCClientConfiguration
+    private let channel: any Channel
+    private let handler: NIOLoopBound<ClientConnectionHandler>
+
+    private init(
+        socketPath: String, serverSettings: RPCSettings, configuration: RPCClientConfiguration,
+        channel: any Channel, handler: NIOLoopBound<ClientConnectionHandler>
+    ) {
+        self.socketPath = socketPath
+        self.serverSettings = serverSettings
+        self.configuration = configuration
+        self.channel = channel
+        self.handler = handler
+    }
+
+    deinit {
+        channel.close(promise: nil)
+    }
+
+    /// Connects to the server at `socketPath` and exchanges preface and SETTINGS.
+    ///
+    /// - Throws: ``RPCError``: `UNAVAILABLE` "no server at <path>: <reason>"
+    ///   when nothing listens there; the server's GOAWAY code and message when
+    ///   it refuses the connection (e.g. `RESOURCE_EXHAUSTED`);
+    ///   `DEADLINE_EXCEEDED` when the handshake takes longer than the
+    ///   configured timeout.
+    public static func connect(
+        to socketPath: String, configuration: RPCClientConfiguration = RPCClientConfiguration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(RPCError) -> RPCClient {
+        var configuration = configuration
+        configuration.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
+        let settings = RPCSettings(
+            protocolVersion: RPCProtocol.version, maxFrameSize: UInt32(configuration.maxFrameSize),
+            initialWindow: UInt32(configuration.initialWindow), agent: configuration.agent)
+        let timeout = TimeAmount(configuration.connectTimeout)
+        let (channel, handler, handshake): (any Channel, NIOLoopBound<ClientConnectionHandler>, EventLoopFuture<RPCSettings>)
+        do {
+            (channel, handler, handshake) = try await ClientBootstrap(group: eventLoopGroup)
+                .connectTimeout(timeout)
+                .connect(unixDomainSocketPath: socketPath) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let promise = channel.eventLoop.makePromise(of: RPCSettings.self)
+                        let handler = ClientConnectionHandler(path: socketPath, settings: settings, handshake: promise)
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(ClientPrefaceHandler())
+                        try sync.addHandler(
+                            ByteToMessageHandler(
+                                FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectsPreface: false)))
+                        try sync.addHandler(FrameEncoder())
+                        try sync.addHandler(handler)
+                        return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop), promise.futureResult)
+                    }
+                }
+        } catch {
+            throw RPCError(.unavailable, "no server at \(socketPath): \(Self.describe(error))")
+        }
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            handler.value.handshakeTimedOut(
+                RPCError(
+                    .deadlineExceeded,
+                    "no SETTINGS from the server at \(socketPath) within \(configuration.connectTimeout)"))
+        }
+        do {
+            let serverSettings = try await handshake.get()
+            timer.cancel()
+            return RPCClient(
+                socketPath: socketPath, serverSettings: serverSettings, configuration: configuration,
+                channel: channel, handler: handler)
+        } catch {
+            timer.cancel()
+            channel.close(promise: nil)
+            throw rpcError(error)
+        }
+    }
+
+    /// Calls a unary method.
+    ///
+    /// - Parameters:
+    ///   - method: The full method name, e.g. `/interviews.v1.Interviews/Health`.
+    ///   - request: The request message.
+    ///   - metadata: Call metadata, e.g. `authorization: Bearer <key>`.
+    ///   - timeout: The deadline, relative to now; sent to the server, and
+    ///     enforced here too.
+    ///   - responseType: The response message type.
+    /// - Returns: The response.
+    /// - Throws: ``RPCError``: the server's status, or a local failure (see ``RPCClient``).
+    public func unary<Request: WireCodable, Response: WireCodable>(
+        method: String, request: Request, metadata: [RPCMetadataEntry] = [], timeout: Duration? = nil,
+        responseType: Response.Type = Response.self
+    ) async throws(RPCError) -> Response {
+        let payload = try encode(request)
+        let loop = channel.eventLoop
+        let promise = loop.makePromise(of: ByteBuffer.self)
+        let headers = RPCCallHeaders(method: method, metadata: metadata)
+        let call = NIOLoopBoundBox.makeBoxSendingValue(
+            ClientCall(headers: headers, request: payload, timeout: timeout, kind: .unary(promise, response: nil)),
+            eventLoop: loop)
+        let handler = self.handler
+        loop.execute { handler.value.start(call.value) }
+        let response: ByteBuffer
+        do {
+            response = try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                loop.execute {
+                    handler.value.abandon(call.value, RPCError(.cancelled, "the call was cancelled by the client"))
+                }
+            }
+        } catch {
+            throw Self.rpcError(error)
+        }
+        do {
+            return try Response.decode(response, maxSize: .max)
+        } catch {
+            throw RPCError(.internalError, "malformed \(Response.self) from the server: \(error.message)")
+        }
+    }
+
+    /// Calls a server-streaming method and hands `body` the stream of
+    /// responses. Credit is returned to the server as `body` reads, so a
+    /// slow reader slows the server down. When `body` returns before the
+    /// stream has ended, the call is cancelled (CANCEL).
+    ///
+    /// - Parameters:
+    ///   - method: The full method name, e.g. `/interviews.v1.Interviews/StreamInterviews`.
+    ///   - request: The request message.
+    ///   - metadata: Call metadata.
+    ///   - timeout: The deadline for the whole stream, relative to now.
+    ///   - responseType: The response message type.
+    ///   - body: Reads the responses; iterating throws the call's error.
+    /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws, or ``RPCError`` when the request cannot be encoded.
+    public func serverStream<Request: WireCodable, Response: WireCodable, Result: Sendable>(
+        method: String, request: Request, metadata: [RPCMetadataEntry] = [], timeout: Duration? = nil,
+        responseType: Response.Type = Response.self,
+        _ body: (RPCResponseStream<Response>) async throws -> Result
+    ) async throws -> Result {
+        let payload = try encode(request)
+        let loop = channel.eventLoop
+        let headers = RPCCallHeaders(
+            method: method, metadata: metadata, initialWindow: UInt32(configuration.initialWindow))
+        let call = NIOLoopBoundBox.makeBoxSendingValue(
+            ClientCall(
+                headers: headers, request: payload, timeout: timeout,
+                kind: .stream(messages: [], waiter: nil, end: nil)),
+            eventLoop: loop)
+        let handler = self.handler
+        loop.execute { handler.value.start(call.value) }
+        let stream = RPCResponseStream<Response>(eventLoop: loop, handler: handler, call: call)
+        defer {
+            loop.execute {
+                handler.value.abandon(call.value, RPCError(.cancelled, "the client stopped reading the stream"))
+            }
+        }
+        return try await body(stream)
+    }
+
+    /// Sends a PING and waits for its ACK.
+    ///
+    /// - Returns: The round-trip time.
+    /// - Throws: ``RPCError`` `UNAVAILABLE` when the connection is gone.
+    public func ping() async throws(RPCError) -> Duration {
+        let start = ContinuousClock.now
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.ping(promise) }
+        do {
+            try await promise.futureResult.get()
+        } catch {
+            throw Self.rpcError(error)
+        }
+        return ContinuousClock.now - start
+    }
+
+    /// Closes the connection; calls in flight fail with `UNAVAILABLE`.
+    public func close() async {
+        try? await channel.close()
+    }
+
+    private func encode(_ request: some WireCodable) throws(RPCError) -> ByteBuffer {
+        var payload = Frame.makePayloadBuffer(allocator: channel.allocator, capacity: 256)
+        do {
+            try request.encode(into: &payload)
+        } catch {
+            throw RPCError(.invalidArgument, "cannot encode the request: \(error.message)")
+        }
+        return payload
+    }
+
+    static func rpcError(_ error: any Error) -> RPCError {
+        if let error = error as? RPCError { return error }
+        if error is CancellationError { return RPCError(.cancelled, "the call was cancelled by the client") }
+        return RPCError(.unavailable, "the connection failed: \(describe(error))")
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError {
+            return String(cString: strerror(error.errnoCode))
+        }
+        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
+            return describe(first.error)
+        }
+        return "\(error)"
+    }
+}
+
+/// The responses of a server-streaming call, in order. Iterating throws the
+/// call's ``RPCError`` when it does not end with OK. Read it from one task.
+public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable {
+    public typealias Element = Response
+
+    private let eventLoop: any EventLoop
+    private let handler: NIOLoopBound<ClientConnectionHandler>
+    private let call: NIOLoopBoundBox<ClientCall>
+
+    init(eventLoop: any EventLoop, handler: NIOLoopBound<ClientConnectionHandler>, call: NIOLoopBoundBox<ClientCall>) {
+        self.eventLoop = eventLoop
+        self.handler = handler
+        self.call = call
+    }
+
+    /// Creates the iterator.
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(eventLoop: eventLoop, handler: handler, call: call)
+    }
+
+    /// Yields the next response, suspending until it arrives.
+    public struct Iterator: AsyncIteratorProtocol {
+        fileprivate let eventLoop: any EventLoop
+        fileprivate let handler: NIOLoopBound<ClientConnectionHandler>
+        fileprivate let call: NIOLoopBoundBox<ClientCall>
+
+        /// The next response, or nil once the call has ended with OK.
+        ///
+        /// - Throws: ``RPCError``: the call's status, `DEADLINE_EXCEEDED`,
+        ///   `CANCELLED` when the task is cancelled (the client sends CANCEL).
+        public mutating func next() async throws(RPCError) -> Response? {
+            let promise = eventLoop.makePromise(of: ByteBuffer?.self)
+            let handler = self.handler
+            let call = self.call
+            eventLoop.execute { handler.value.next(call.value, promise) }
+            let payload: ByteBuffer?
+            do {
+                payload = try await withTaskCancellationHandler {
+                    try await promise.futureResult.get()
+                } onCancel: { [eventLoop] in
+                    eventLoop.execute {
+                        handler.value.abandon(call.value, RPCError(.cancelled, "the call was cancelled by the client"))
+                    }
+                }
+            } catch {
+                throw RPCClient.rpcError(error)
+            }
+            guard let payload else { return nil }
+            do {
+                return try Response.decode(payload, maxSize: .max)
+            } catch {
+                throw RPCError(.internalError, "malformed \(Response.self) from the server: \(error.message)")
+            }
+        }
+    }
+}

@@ -1,0 +1,543 @@
+import InterviewsModel
+import InterviewsWire
+import Logging
+import NIOCore
+import RPCCore
+
+/// The server side of one connection: the handshake, the calls, flow control,
+/// deadlines, timeouts and protocol violations.
+///
+/// Every property is confined to the channel's event loop. Frames are decoded
+/// and routed here, without a task; a task runs only the handler of a call.
+final class ServerConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = Frame
+    typealias OutboundIn = Frame
+    typealias OutboundOut = Frame
+
+    /// Sent down the pipeline by ``RPCServer`` to start a graceful shutdown:
+    /// GOAWAY, finish the calls already opened, close.
+    struct DrainEvent: Sendable {}
+
+    /// Sent by ``RPCServer`` when the grace period is over: end every call
+    /// with UNAVAILABLE and close.
+    struct ForceCloseEvent: Sendable {}
+
+    /// The limits one connection enforces.
+    struct Limits: Sendable {
+        var maxFrameSize: Int
+        var maxConcurrentCalls: Int
+        var initialWindow: Int
+        var handshakeTimeout: TimeAmount
+        var idleTimeout: TimeAmount
+        var agent: String
+    }
+
+    private enum State {
+        /// Waiting for the client's SETTINGS (the preface is checked by the decoder).
+        case handshaking
+        /// Calls may be opened.
+        case open
+        /// GOAWAY sent (or received): no new calls; close when the last call ends.
+        case draining
+        /// Closing or closed.
+        case closed
+    }
+
+    private let router: RPCRouter
+    private let limits: Limits
+    private let logger: Logger
+    private var state = State.handshaking
+    private var calls: [UInt32: ServerCall] = [:]
+    private var lastCallID: UInt32 = 0
+    /// The largest frame payload the client accepts (its SETTINGS).
+    private var peerMaxFrameSize = RPCProtocol.defaultMaxFrameSize
+    private var peer: PeerCredentials?
+    /// The handshake timer while handshaking; the idle timer while open with no calls.
+    private var timer: Scheduled<Void>?
+    /// A read was asked for while the outbound buffer was full.
+    private var readHeld = false
+    private var context: ChannelHandlerContext?
+
+    init(router: RPCRouter, limits: Limits, logger: Logger) {
+        self.router = router
+        self.limits = limits
+        self.logger = logger
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        peer = PeerCredentialsReader.read(from: context.channel)
+        let timeout = limits.handshakeTimeout
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            guard case .handshaking = self.state else { return }
+            self.goAway(
+                RPCError(.deadlineExceeded, "no preface and SETTINGS within \(Self.describe(timeout)); closing"))
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        timer?.cancel()
+        timer = nil
+        let gone = RPCError(.cancelled, "the client disconnected")
+        for call in Array(calls.values) {
+            endCall(call, gone, sendTrailers: false)
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        do {
+            try handle(frame, context: context)
+        } catch {
+            goAway(error)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? RPCError {
+            goAway(error)
+        } else {
+            logger.debug("connection error", metadata: ["error": "\(error)"])
+            state = .closed
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is DrainEvent:
+            drain()
+        case is ForceCloseEvent:
+            if case .closed = state { return }
+            state = .closed
+            timer?.cancel()
+            timer = nil
+            let stopped = RPCError(.unavailable, "the server stopped before the call completed")
+            for call in Array(calls.values) {
+                endCall(call, stopped, sendTrailers: true)
+            }
+            context.writeAndFlush(wrapOutboundOut(Self.goAwayFrame(lastCallID, .unavailable, "server stopped")))
+                .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: Outbound backpressure
+
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            for call in calls.values where !call.pendingWrites.isEmpty {
+                writePending(call)
+            }
+            if readHeld && context.channel.isWritable {
+                readHeld = false
+                context.read()
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Frames
+
+    private func handle(_ frame: Frame, context: ChannelHandlerContext) throws(RPCError) {
+        switch state {
+        case .closed:
+            return
+        case .handshaking:
+            guard frame.type == .settings, !frame.flags.contains(.ack) else {
+                throw RPCError(.invalidArgument, "expected SETTINGS after the preface, got \(frame.type)")
+            }
+            try receiveSettings(frame, context: context)
+            return
+        case .open, .draining:
+            break
+        }
+        switch frame.type {
+        case .headers: try receiveHeaders(frame, context: context)
+        case .message: receiveMessage(frame, context: context)
+        case .cancel: try receiveCancel(frame)
+        case .windowUpdate: try receiveWindowUpdate(frame)
+        case .ping: receivePing(frame, context: context)
+        case .settings: return  // later SETTINGS are ignored in version 1
+        case .goAway: receiveGoAway()
+        case .trailers: throw RPCError(.invalidArgument, "clients do not send TRAILERS (call \(frame.callID))")
+        default: throw RPCError(.invalidArgument, "unknown frame type \(frame.type)")
+        }
+    }
+
+    private func receiveSettings(_ frame: Frame, context: ChannelHandlerContext) throws(RPCError) {
+        let settings = try frame.decodePayload(as: RPCSettings.self)
+        guard settings.protocolVersion == 0 || settings.protocolVersion == RPCProtocol.version else {
+            throw RPCError(
+                .failedPrecondition,
+                "unsupported protocol_version \(settings.protocolVersion); this server speaks \(RPCProtocol.version)")
+        }
+        if settings.maxFrameSize != 0 {
+            peerMaxFrameSize = max(Int(settings.maxFrameSize), RPCProtocol.minMaxFrameSize)
+        }
+        let ours = RPCSettings(
+            protocolVersion: RPCProtocol.version, maxFrameSize: UInt32(limits.maxFrameSize),
+            maxConcurrentCalls: UInt32(limits.maxConcurrentCalls), initialWindow: UInt32(limits.initialWindow),
+            agent: limits.agent)
+        context.writeAndFlush(wrapOutboundOut(try Frame(type: .settings, callID: 0, message: ours)), promise: nil)
+        state = .open
+        timer?.cancel()
+        timer = nil
+        armIdleTimer()
+    }
+
+    private func receiveHeaders(_ frame: Frame, context: ChannelHandlerContext) throws(RPCError) {
+        let id = frame.callID
+        guard id > lastCallID else {
+            throw RPCError(
+                .invalidArgument,
+                "call id \(id) is not greater than the previous call id \(lastCallID); call ids must increase")
+        }
+        lastCallID = id
+        let headers: RPCCallHeaders
+        do {
+            headers = try frame.decodePayload(as: RPCCallHeaders.self)
+        } catch {
+            sendTrailers(id, error.status)
+            return
+        }
+        guard case .open = state else {
+            sendTrailers(id, RPCError(.unavailable, "the server is shutting down; retry on a new connection").status)
+            return
+        }
+        guard calls.count < limits.maxConcurrentCalls else {
+            sendTrailers(
+                id,
+                RPCError(
+                    .resourceExhausted,
+                    "too many concurrent calls on this connection; the limit is \(limits.maxConcurrentCalls)"
+                ).status)
+            return
+        }
+        guard let method = router.method(named: headers.method) else {
+            sendTrailers(id, RPCRouter.unimplemented(headers.method).status)
+            return
+        }
+        let timeout = Self.timeout(micros: headers.timeoutMicros)
+        var callLogger = logger
+        callLogger[metadataKey: "rpc.method"] = "\(headers.method)"
+        callLogger[metadataKey: "rpc.call_id"] = "\(id)"
+        let serverContext = ServerContext(
+            method: headers.method, metadata: headers.metadata,
+            deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: callLogger)
+        let window = headers.initialWindow == 0 ? limits.initialWindow : Int(headers.initialWindow)
+        let call = ServerCall(id: id, method: method, context: serverContext, credit: window)
+        calls[id] = call
+        timer?.cancel()
+        timer = nil
+        if let timeout {
+            call.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
+                self.endCall(
+                    call, RPCError(.deadlineExceeded, "deadline of \(Self.describe(TimeAmount(timeout))) exceeded"),
+                    sendTrailers: true)
+            }
+        }
+    }
+
+    private func receiveMessage(_ frame: Frame, context: ChannelHandlerContext) {
+        guard let call = calls[frame.callID] else {
+            if frame.callID > lastCallID {
+                sendTrailers(
+                    frame.callID,
+                    RPCError(.invalidArgument, "MESSAGE for call \(frame.callID) before its HEADERS").status)
+            }
+            // Otherwise the call has already ended (e.g. UNIMPLEMENTED): the message is dropped.
+            return
+        }
+        guard call.task == nil else {
+            endCall(
+                call, RPCError(.invalidArgument, "call \(call.id) sent more than one request MESSAGE"),
+                sendTrailers: true)
+            return
+        }
+        guard frame.flags.contains(.endStream) else {
+            endCall(
+                call,
+                RPCError(
+                    .invalidArgument,
+                    "the request MESSAGE of call \(call.id) must carry END_STREAM (one request per call)"),
+                sendTrailers: true)
+            return
+        }
+        start(call, request: frame.payload, context: context)
+    }
+
+    private func receiveCancel(_ frame: Frame) throws(RPCError) {
+        let cancel = try frame.decodePayload(as: RPCCancel.self)
+        guard let call = calls[frame.callID] else { return }  // already ended: a normal race
+        let reason = cancel.reason.isEmpty ? "" : ": \(cancel.reason)"
+        endCall(call, RPCError(.cancelled, "cancelled by the client\(reason)"), sendTrailers: true)
+    }
+
+    private func receiveWindowUpdate(_ frame: Frame) throws(RPCError) {
+        let update = try frame.decodePayload(as: RPCWindowUpdate.self)
+        guard let call = calls[frame.callID] else { return }  // already ended: a normal race
+        call.credit = min(call.credit + Int(update.credit), ServerCall.maxCredit)
+        writePending(call)
+    }
+
+    private func receivePing(_ frame: Frame, context: ChannelHandlerContext) {
+        guard !frame.flags.contains(.ack) else { return }
+        var echo = Frame.makePayloadBuffer(allocator: context.channel.allocator, capacity: frame.payload.readableBytes)
+        var payload = frame.payload
+        echo.writeBuffer(&payload)
+        context.writeAndFlush(wrapOutboundOut(Frame(type: .ping, flags: .ack, callID: 0, payload: echo)), promise: nil)
+    }
+
+    private func receiveGoAway() {
+        guard case .open = state else { return }
+        state = .draining
+        closeIfDrained()
+    }
+
+    // MARK: Calls
+
+    private func start(_ call: ServerCall, request: ByteBuffer, context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let boundCall = NIOLoopBound(call, eventLoop: loop)
+        let sink = ConnectionCallSink(
+            allocator: context.channel.allocator, eventLoop: loop, handler: handler, call: boundCall)
+        let router = self.router
+        let serverContext = call.context
+        call.task = Task {
+            let (response, status) = await router.handle(request: request, context: serverContext, sink: sink)
+            loop.execute {
+                handler.value.complete(boundCall.value, response: response, status: status)
+            }
+        }
+    }
+
+    /// The handler of `call` returned (or threw).
+    private func complete(_ call: ServerCall, response: ByteBuffer?, status: RPCStatus) {
+        guard call.endReason == nil, let context else { return }
+        if let response {
+            guard response.readableBytes <= peerMaxFrameSize else {
+                call.context.logger.error(
+                    "response too large for the client",
+                    metadata: ["bytes": "\(response.readableBytes)", "limit": "\(peerMaxFrameSize)"])
+                endCall(
+                    call,
+                    RPCError(
+                        .resourceExhausted,
+                        "the response of \(response.readableBytes) bytes exceeds the client's max_frame_size \(peerMaxFrameSize)"
+                    ), sendTrailers: true)
+                return
+            }
+            context.write(wrapOutboundOut(Frame(type: .message, callID: call.id, payload: response)), promise: nil)
+        }
+        endCall(call, nil, status: status, sendTrailers: true)
+    }
+
+    /// A streaming handler's message, to be sent when the client has credit.
+    fileprivate func enqueueStreamMessage(
+        _ call: ServerCall, _ payload: ByteBuffer, _ promise: EventLoopPromise<Void>
+    ) {
+        if let reason = call.endReason {
+            promise.fail(reason)
+            return
+        }
+        guard payload.readableBytes <= peerMaxFrameSize else {
+            promise.fail(
+                RPCError(
+                    .resourceExhausted,
+                    "a message of \(payload.readableBytes) bytes exceeds the client's max_frame_size \(peerMaxFrameSize)"
+                ))
+            return
+        }
+        call.pendingWrites.append((payload, promise))
+        writePending(call)
+    }
+
+    private func writePending(_ call: ServerCall) {
+        guard let context, call.endReason == nil else { return }
+        var wrote = false
+        while call.credit > 0, context.channel.isWritable, let (payload, promise) = call.pendingWrites.popFirst() {
+            call.credit -= 1
+            context.write(wrapOutboundOut(Frame(type: .message, callID: call.id, payload: payload)), promise: nil)
+            promise.succeed()
+            wrote = true
+        }
+        if wrote {
+            context.flush()
+        }
+    }
+
+    /// Ends `call` once: with `reason` (an error) or `status`, optionally
+    /// sending TRAILERS, cancelling its handler task if it still runs.
+    private func endCall(_ call: ServerCall, _ reason: RPCError?, status: RPCStatus? = nil, sendTrailers: Bool) {
+        guard call.endReason == nil else { return }
+        let ended = reason ?? RPCError(.cancelled, "call \(call.id) has ended")
+        call.endReason = ended
+        calls[call.id] = nil
+        call.deadlineTimer?.cancel()
+        call.deadlineTimer = nil
+        while let (_, promise) = call.pendingWrites.popFirst() {
+            promise.fail(ended)
+        }
+        if reason != nil {
+            call.task?.cancel()
+        }
+        if sendTrailers {
+            self.sendTrailers(call.id, status ?? ended.status)
+        }
+        if calls.isEmpty {
+            switch state {
+            case .open: armIdleTimer()
+            case .draining: closeIfDrained()
+            case .handshaking, .closed: break
+            }
+        }
+    }
+
+    // MARK: Connection
+
+    private func sendTrailers(_ id: UInt32, _ status: RPCStatus) {
+        guard let context, case let frame? = try? Frame(type: .trailers, callID: id, message: status) else { return }
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+    }
+
+    private func armIdleTimer() {
+        guard let context else { return }
+        timer?.cancel()
+        let timeout = limits.idleTimeout
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            guard case .open = self.state, self.calls.isEmpty else { return }
+            self.goAway(RPCError(.ok, "idle for \(Self.describe(timeout)) with no calls; closing"))
+        }
+    }
+
+    private func drain() {
+        switch state {
+        case .handshaking:
+            goAway(RPCError(.unavailable, "the server is shutting down"))
+        case .open:
+            state = .draining
+            timer?.cancel()
+            timer = nil
+            context?.writeAndFlush(
+                wrapOutboundOut(Self.goAwayFrame(lastCallID, .ok, "the server is shutting down")), promise: nil)
+            closeIfDrained()
+        case .draining, .closed:
+            break
+        }
+    }
+
+    private func closeIfDrained() {
+        guard case .draining = state, calls.isEmpty, let context else { return }
+        state = .closed
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    /// Sends GOAWAY with `error`'s code and message and closes the connection;
+    /// calls still open end without trailers.
+    private func goAway(_ error: any Error) {
+        guard let context else { return }
+        if case .closed = state { return }
+        state = .closed
+        timer?.cancel()
+        timer = nil
+        let rpcError = error as? RPCError ?? RPCError(.internalError, "internal error")
+        if rpcError.code != .ok {
+            logger.debug("protocol violation", metadata: ["code": "\(rpcError.code)", "message": "\(rpcError.message)"])
+        }
+        context.writeAndFlush(wrapOutboundOut(Self.goAwayFrame(lastCallID, rpcError.code, rpcError.message)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    static func goAwayFrame(_ lastCallID: UInt32, _ code: StatusCode, _ message: String) -> Frame {
+        let goAway = RPCGoAway(lastCallID: lastCallID, code: code.rawValue, message: message)
+        // A GoAway holds no user strings with NUL: encoding cannot fail.
+        return (try? Frame(type: .goAway, callID: 0, message: goAway))
+            ?? Frame(type: .goAway, callID: 0, payload: ByteBuffer())
+    }
+
+    /// The deadline of a call from its HEADERS' timeout, clamped to 100 years
+    /// so that arithmetic on it cannot overflow; nil for none.
+    static func timeout(micros: UInt64) -> Duration? {
+        guard micros > 0 else { return nil }
+        let maxMicros: UInt64 = 100 * 365 * 24 * 3600 * 1_000_000
+        return .microseconds(Int64(min(micros, maxMicros)))
+    }
+
+    static func describe(_ amount: TimeAmount) -> String {
+        let ms = amount.nanoseconds / 1_000_000
+        return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms) ms"
+    }
+}
+
+/// One open call of a connection. Confined to the connection's event loop.
+final class ServerCall {
+    /// Credit is capped here so that WINDOW_UPDATEs cannot overflow it.
+    static let maxCredit = Int(Int32.max)
+
+    let id: UInt32
+    let method: RPCMethod
+    let context: ServerContext
+    /// How many more stream messages the client accepts.
+    var credit: Int
+    /// Stream messages waiting for credit or for room in the outbound buffer.
+    var pendingWrites = CircularBuffer<(ByteBuffer, EventLoopPromise<Void>)>()
+    /// The handler's task, once the request has arrived.
+    var task: Task<Void, Never>?
+    var deadlineTimer: Scheduled<Void>?
+    /// Why the call ended, once it has; later writes fail with it.
+    var endReason: RPCError?
+
+    init(id: UInt32, method: RPCMethod, context: ServerContext, credit: Int) {
+        self.id = id
+        self.method = method
+        self.context = context
+        self.credit = credit
+    }
+}
+
+/// A call's response stream as its handler task sees it: every send hops to
+/// the event loop, where the connection applies credit and writability.
+private struct ConnectionCallSink: ServerCallSink {
+    let allocator: ByteBufferAllocator
+    let eventLoop: any EventLoop
+    let handler: NIOLoopBound<ServerConnectionHandler>
+    let call: NIOLoopBound<ServerCall>
+
+    func sendStreamMessage(_ payload: ByteBuffer) async throws(RPCError) {
+        let promise = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute {
+            handler.value.enqueueStreamMessage(call.value, payload, promise)
+        }
+        do {
+            try await promise.futureResult.get()
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw RPCError(.unavailable, "the connection failed: \(error)")
+        }
+    }
+}

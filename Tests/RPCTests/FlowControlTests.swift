@@ -1,0 +1,181 @@
+import InterviewsModel
+import InterviewsWire
+import NIOCore
+import RPCCore
+import RPCUnixSocket
+import Testing
+
+@Suite("Flow control, cancellation and deadlines", .timeLimit(.minutes(1)))
+struct FlowControlTests {
+    @Test("a server stream sends no more than the credit the client granted")
+    func creditBoundsTheStream() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.sendCall(1, method: TestMethods.infinite, ListRequest(), initialWindow: 2)
+                #expect(await server.probe.wait { server.probe.value("infinite.written") == 2 })
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(server.probe.value("infinite.written") == 2)
+                try await raw.send(.windowUpdate, callID: 1, RPCWindowUpdate(credit: 3))
+                #expect(await server.probe.wait { server.probe.value("infinite.written") == 5 })
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(server.probe.value("infinite.written") == 5)
+                var messages = 0
+                while messages < 5, let frame = try await raw.readFrame() {
+                    #expect(frame.type == .message && frame.callID == 1)
+                    messages += 1
+                }
+                try await raw.send(.cancel, callID: 1, RPCCancel(reason: "enough"))
+                let status = try #require(try await raw.readStatus(of: 1))
+                #expect(status.code == StatusCode.cancelled.rawValue)
+                #expect(status.message == "cancelled by the client: enough")
+            }
+            #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
+            #expect(server.probe.notes == ["infinite ended: CANCELLED"])
+        }
+    }
+
+    @Test("a slow reader slows the handler down: it is never more than a window ahead")
+    func slowReader() async throws {
+        try await withTestServer { server in
+            var configuration = RPCClientConfiguration()
+            configuration.initialWindow = 8
+            let client = try await server.connect(configuration)
+            let read = try await client.serverStream(
+                method: TestMethods.infinite, request: ListRequest(), responseType: Interview.self
+            ) { stream in
+                var read = 0
+                for try await _ in stream {
+                    read += 1
+                    try await Task.sleep(for: .milliseconds(20))
+                    // Credit comes back half a window at a time: the handler is at most a window ahead.
+                    #expect(server.probe.value("infinite.written") <= read + 8)
+                    if read == 30 { break }
+                }
+                return read
+            }
+            #expect(read == 30)
+            #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
+            #expect(try await server.expectHealthy())
+        }
+    }
+
+    @Test("a client that does not read stalls its streams at the outbound buffer bound")
+    func outboundBufferBound() async throws {
+        try await withTestServer(configure: { $0.maxOutboundBufferedBytes = 64 * 1024 }) { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                let padding = String(repeating: "x", count: 1000)
+                try await raw.sendCall(1, method: TestMethods.infinite, ListRequest(jobID: padding), initialWindow: 1_000_000)
+                try await Task.sleep(for: .milliseconds(500))
+                let first = server.probe.value("infinite.written")
+                try await Task.sleep(for: .milliseconds(300))
+                let second = server.probe.value("infinite.written")
+                #expect(first == second, "the handler kept writing to a client that does not read")
+                #expect(first < 2000, "kernel buffers plus 64 KiB hold far fewer than 2000 messages of 1 KB")
+            }
+            #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
+            #expect(try await server.expectHealthy())
+        }
+    }
+
+    @Test("a client gone mid-stream makes the handler's next write throw")
+    func clientGone() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.sendCall(1, method: TestMethods.infinite, ListRequest(), initialWindow: 1000)
+                _ = try await raw.readFrame(of: .message)
+            }
+            #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
+            #expect(server.probe.notes == ["infinite ended: CANCELLED"])
+            #expect(try await server.expectHealthy())
+        }
+    }
+
+    @Test("leaving a stream early sends CANCEL and stops the handler")
+    func cancelMidStream() async throws {
+        try await withTestServer { server in
+            let client = try await server.connect()
+            let first = try await client.serverStream(
+                method: TestMethods.infinite, request: ListRequest(), responseType: Interview.self
+            ) { stream in
+                var ids: [String] = []
+                for try await interview in stream {
+                    ids.append(interview.id)
+                    if ids.count == 5 { break }
+                }
+                return ids
+            }
+            #expect(first == ["0", "1", "2", "3", "4"])
+            #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
+            let answer: Interview = try await client.unary(method: TestMethods.echo, request: GetInterviewRequest(id: "after"))
+            #expect(answer.id == "after")
+        }
+    }
+
+    @Test("cancelling the calling task cancels the call on the server")
+    func taskCancellation() async throws {
+        try await withTestServer { server in
+            let client = try await server.connect()
+            let call = Task {
+                let _: HealthResponse = try await client.unary(method: TestMethods.block, request: HealthRequest())
+            }
+            #expect(await server.probe.wait { server.probe.count("block.started") == 1 })
+            call.cancel()
+            let error = await #expect(throws: RPCError.self) { try await call.value }
+            #expect(error?.code == .cancelled)
+            #expect(await server.probe.wait { server.probe.count("block.cancelled") == 1 })
+            #expect(try await client.ping() >= .zero)
+        }
+    }
+
+    @Test("a unary deadline fails the call with DEADLINE_EXCEEDED and cancels the handler")
+    func unaryDeadline() async throws {
+        try await withTestServer { server in
+            let client = try await server.connect()
+            let start = ContinuousClock.now
+            let error = await #expect(throws: RPCError.self) {
+                let _: HealthResponse = try await client.unary(
+                    method: TestMethods.block, request: HealthRequest(), timeout: .milliseconds(200))
+            }
+            #expect(error?.code == .deadlineExceeded)
+            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(await server.probe.wait { server.probe.count("block.cancelled") == 1 })
+        }
+    }
+
+    @Test("the server enforces the deadline in HEADERS itself")
+    func serverDeadline() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.send(.headers, callID: 1, RPCCallHeaders(method: TestMethods.block, timeoutMicros: 100_000))
+                try await raw.send(.message, flags: .endStream, callID: 1, HealthRequest())
+                let status = try #require(try await raw.readStatus(of: 1))
+                #expect(status.code == StatusCode.deadlineExceeded.rawValue)
+                #expect(status.message == "deadline of 100 ms exceeded")
+            }
+            #expect(await server.probe.wait { server.probe.count("block.cancelled") == 1 })
+        }
+    }
+
+    @Test("a stream's deadline ends its iteration with DEADLINE_EXCEEDED")
+    func streamDeadline() async throws {
+        try await withTestServer { server in
+            let client = try await server.connect()
+            let error = await #expect(throws: RPCError.self) {
+                try await client.serverStream(
+                    method: TestMethods.infinite, request: ListRequest(), timeout: .milliseconds(300),
+                    responseType: Interview.self
+                ) { stream in
+                    for try await _ in stream {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
+            #expect((error as? RPCError)?.code == .deadlineExceeded)
+            #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import InterviewsModel
+import InterviewsWire
+import Logging
+import RPCCore
+import RPCUnixSocket
+import Synchronization
+
+/// A fresh private directory under /tmp (short, so socket paths fit in
+/// sun_path), removed by ``remove()``.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/rpct.XXXXXX".utf8CString)
+        guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw RPCServerError("mkdtemp failed")
+        }
+        path = String(cString: result)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// What test handlers saw, for assertions from the test body.
+final class Probe: Sendable {
+    private struct State {
+        var counts: [String: Int] = [:]
+        var values: [String: Int] = [:]
+        var notes: [String] = []
+    }
+
+    private let state = Mutex(State())
+
+    func bump(_ key: String) { state.withLock { $0.counts[key, default: 0] += 1 } }
+    func count(_ key: String) -> Int { state.withLock { $0.counts[key, default: 0] } }
+    func set(_ key: String, _ value: Int) { state.withLock { $0.values[key] = value } }
+    func value(_ key: String) -> Int { state.withLock { $0.values[key, default: 0] } }
+    func note(_ text: String) { state.withLock { $0.notes.append(text) } }
+    var notes: [String] { state.withLock { $0.notes } }
+
+    /// Polls until `condition` holds or `timeout` passes.
+    func wait(timeout: Duration = .seconds(10), until condition: () -> Bool) async -> Bool {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+}
+
+/// The methods the transport tests call.
+enum TestMethods {
+    static let health = "/test.Test/Health"
+    static let echo = "/test.Test/Echo"
+    static let stream = "/test.Test/Stream"
+    static let infinite = "/test.Test/Infinite"
+    static let block = "/test.Test/Block"
+    static let sleep = "/test.Test/Sleep"
+    static let notFound = "/test.Test/NotFound"
+    static let crash = "/test.Test/Crash"
+    static let whoAmI = "/test.Test/WhoAmI"
+
+    struct Boom: Error {}
+
+    static func router(probe: Probe, authorize: RPCRouter.Authorize? = nil) -> RPCRouter {
+        RPCRouter(
+            [
+                .unary(health) { (_: HealthRequest, _) in HealthResponse(status: .serving) },
+                // Echoes the request's id and company in an Interview, so calls can be matched to answers.
+                .unary(echo) { (request: GetInterviewRequest, _) in
+                    Interview(id: request.id, companyID: request.companyID)
+                },
+                // page_size messages, ids "0" ..< page_size.
+                .serverStreaming(stream) { (request: ListRequest, _, writer: ResponseStreamWriter<Interview>) in
+                    for index in 0..<Int(request.pageSize) {
+                        try await writer.write(Interview(id: "\(index)"))
+                    }
+                },
+                // Writes until the writer throws; records how far it got and why it stopped.
+                .serverStreaming(infinite) { (request: ListRequest, _, writer: ResponseStreamWriter<Interview>) in
+                    var index = 0
+                    do {
+                        while true {
+                            try await writer.write(Interview(id: "\(index)", title: request.jobID))
+                            index += 1
+                            probe.set("infinite.written", index)
+                        }
+                    } catch let error as RPCError {
+                        probe.note("infinite ended: \(error.code)")
+                        probe.bump("infinite.ended")
+                        throw error
+                    }
+                },
+                // Waits until cancelled.
+                .unary(block) { (_: HealthRequest, _) -> HealthResponse in
+                    probe.bump("block.started")
+                    do {
+                        try await Task.sleep(for: .seconds(600))
+                    } catch {
+                        probe.bump("block.cancelled")
+                        throw error
+                    }
+                    return HealthResponse()
+                },
+                // Sleeps page_size milliseconds, then answers.
+                .unary(sleep) { (request: ListRequest, _) -> HealthResponse in
+                    probe.bump("sleep.started")
+                    try await Task.sleep(for: .milliseconds(Int(request.pageSize)))
+                    probe.bump("sleep.finished")
+                    return HealthResponse(status: .serving)
+                },
+                .unary(notFound) { (request: GetInterviewRequest, _) -> Interview in
+                    throw InterviewsError(.notFound, "interview \(request.id) not found")
+                },
+                .unary(crash) { (_: HealthRequest, _) -> HealthResponse in
+                    throw Boom()
+                },
+                // The caller's credentials and metadata, as an Interview.
+                .unary(whoAmI) { (_: HealthRequest, context) in
+                    Interview(
+                        id: context.peer.map { "\($0.uid)/\($0.gid)/\($0.pid)" } ?? "none",
+                        companyID: context.values[CallerKey.self] ?? "",
+                        title: context.metadataValue(for: "x-test") ?? "")
+                },
+            ], authorize: authorize)
+    }
+}
+
+enum CallerKey: ServerContextKey { typealias Value = String }
+
+/// A running server on a fresh socket for one test.
+struct TestServer: Sendable {
+    let server: RPCServer
+    let path: String
+    let probe: Probe
+
+    func connect(_ configuration: RPCClientConfiguration = RPCClientConfiguration()) async throws -> RPCClient {
+        try await RPCClient.connect(to: path, configuration: configuration)
+    }
+
+    /// A Health call on a new connection: proves the server still serves.
+    func expectHealthy() async throws -> Bool {
+        let client = try await connect()
+        defer { Task { await client.close() } }
+        let response: HealthResponse = try await client.unary(method: TestMethods.health, request: HealthRequest())
+        return response.status == .serving
+    }
+}
+
+/// Runs `body` against a server that is stopped (cancelled) afterwards.
+func withTestServer<T: Sendable>(
+    authorize: RPCRouter.Authorize? = nil,
+    configure: (inout RPCServerConfiguration) -> Void = { _ in },
+    _ body: (TestServer) async throws -> T
+) async throws -> T {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    var configuration = RPCServerConfiguration(socketPath: directory.path + "/s.sock")
+    configure(&configuration)
+    let probe = Probe()
+    var logger = Logger(label: "rpc-test")
+    logger.logLevel = .critical
+    let server = RPCServer(
+        router: TestMethods.router(probe: probe, authorize: authorize), configuration: configuration, logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.run() }
+        do {
+            try await server.waitUntilListening()
+            let result = try await body(TestServer(server: server, path: configuration.socketPath, probe: probe))
+            group.cancelAll()
+            try await group.waitForAll()
+            return result
+        } catch {
+            group.cancelAll()
+            try? await group.waitForAll()
+            throw error
+        }
+    }
+}
