@@ -56,6 +56,7 @@ let package = Package(
             dependencies: [
                 "InterviewsModel",
                 "InterviewsRepository",
+                "RPCCore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

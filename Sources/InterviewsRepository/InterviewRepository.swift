@@ -55,11 +55,18 @@ public struct ChangeBatch: Sendable, Hashable {
     /// True when changes after the requested sequence were already discarded
     /// (the feed keeps a bounded history): the caller has fallen too far behind.
     public var truncated: Bool
+    /// How far the read looked: every change of the tenant with a sequence up
+    /// to this one is in `changes` (or was at or before the requested
+    /// sequence). When `changes` is shorter than the limit this is the store's
+    /// last sequence at the time of the read, so a watcher can wait for a
+    /// newer one without missing a change or spinning on other tenants' changes.
+    public var scannedThrough: UInt64
 
     /// Creates a batch.
-    public init(changes: [Change], truncated: Bool) {
+    public init(changes: [Change], truncated: Bool, scannedThrough: UInt64) {
         self.changes = changes
         self.truncated = truncated
+        self.scannedThrough = scannedThrough
     }
 }
 

@@ -1,0 +1,207 @@
+public import InterviewsModel
+public import InterviewsRepository
+public import RPCCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The RPC methods of `interviews.v1.Interviews` and `interviews.v1.Admin`,
+/// wired to a repository: authentication, tenancy, then one repository call.
+///
+/// Access rules:
+/// - `Health` needs no key and reveals nothing about any tenant;
+/// - every other `Interviews` method needs `authorization: Bearer <key>`;
+///   the tenant comes from the key and the request's `company_id` (see
+///   ``TenantResolver``); `company_id` inside an Interview body is ignored;
+/// - `Admin` methods are for the server's administrator: a peer process
+///   running as the same uid as the server (or as root), told by the
+///   socket's SO_PEERCRED. No key is needed for them, and a key does not
+///   grant them.
+public struct InterviewsService: Sendable {
+    /// The full names of the methods, as they appear in call headers.
+    public enum Method {
+        public static let listInterviews = "/interviews.v1.Interviews/ListInterviews"
+        public static let streamInterviews = "/interviews.v1.Interviews/StreamInterviews"
+        public static let getInterview = "/interviews.v1.Interviews/GetInterview"
+        public static let createInterview = "/interviews.v1.Interviews/CreateInterview"
+        public static let updateInterview = "/interviews.v1.Interviews/UpdateInterview"
+        public static let deleteInterview = "/interviews.v1.Interviews/DeleteInterview"
+        public static let upsertInterviews = "/interviews.v1.Interviews/UpsertInterviews"
+        public static let watchInterviews = "/interviews.v1.Interviews/WatchInterviews"
+        public static let health = "/interviews.v1.Interviews/Health"
+        public static let serverInfo = "/interviews.v1.Interviews/ServerInfo"
+        public static let createKey = "/interviews.v1.Admin/CreateKey"
+        public static let listKeys = "/interviews.v1.Admin/ListKeys"
+        public static let revokeKey = "/interviews.v1.Admin/RevokeKey"
+    }
+
+    /// How many records a StreamInterviews call reads from the repository at a time.
+    public static let streamBatchSize = 256
+    /// How many changes a WatchInterviews call reads from the feed at a time.
+    public static let watchBatchSize = 256
+    /// The most interviews one UpsertInterviews call may carry.
+    public static let maxUpsertBatch = 1_000
+
+    private let repository: any InterviewRepository
+    private let keys: KeyStore
+    private let resolver: TenantResolver
+    private let backend: String
+    private let version: String
+    private let startedAt: Timestamp
+    private let startedInstant: ContinuousClock.Instant
+    private let administratorUID: UInt32
+
+    /// Creates the service.
+    ///
+    /// - Parameters:
+    ///   - repository: Where records live.
+    ///   - keys: The API keys.
+    ///   - backend: The backend's name for ServerInfo ("file" or "memory").
+    ///   - version: The server's version for ServerInfo.
+    public init(repository: any InterviewRepository, keys: KeyStore, backend: String, version: String) {
+        self.repository = repository
+        self.keys = keys
+        self.resolver = TenantResolver(keys: keys)
+        self.backend = backend
+        self.version = version
+        self.startedAt = .now()
+        self.startedInstant = .now
+        self.administratorUID = UInt32(geteuid())
+    }
+
+    /// The router serving every method, with authentication in its hook.
+    public var router: RPCRouter {
+        RPCRouter(methods, authorize: { [resolver, administratorUID] context in
+            switch context.method {
+            case Method.health:
+                return
+            case Method.createKey, Method.listKeys, Method.revokeKey:
+                guard let peer = context.peer, peer.uid == administratorUID || peer.uid == 0 else {
+                    throw InterviewsError(
+                        .permissionDenied,
+                        "administration is limited to processes running as uid \(administratorUID) (the server's user)"
+                    )
+                }
+            default:
+                let key = try resolver.authenticate(authorization: context.metadataValue(for: "authorization"))
+                context.values[CallerKey.self] = key
+            }
+        })
+    }
+
+    private enum CallerKey: ServerContextKey { typealias Value = APIKey }
+
+    private func tenant(_ context: ServerContext, _ companyID: String) throws -> Tenant {
+        guard let key = context.values[CallerKey.self] else {
+            throw InterviewsError(.unauthenticated, "missing API key: send metadata \"authorization: Bearer <key>\"")
+        }
+        return try resolver.tenant(for: key, companyID: companyID)
+    }
+
+    private var methods: [RPCMethod] {
+        [
+            .unary(Method.listInterviews) { (request: ListRequest, context) -> Page in
+                try await repository.list(request, tenant: tenant(context, request.companyID))
+            },
+            .serverStreaming(Method.streamInterviews) {
+                (request: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
+                let tenant = try tenant(context, request.companyID)
+                try await repository.scan(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
+                    for interview in batch { try await writer.write(interview) }
+                    return true
+                }
+            },
+            .unary(Method.getInterview) { (request: GetInterviewRequest, context) -> Interview in
+                var interview = try await repository.get(
+                    id: request.id, includeDeleted: request.includeDeleted,
+                    tenant: tenant(context, request.companyID))
+                if !request.includeRemoteData { interview.remoteData = [] }
+                return interview
+            },
+            .unary(Method.createInterview) { (request: CreateInterviewRequest, context) -> Interview in
+                let tenant = try tenant(context, request.companyID)
+                guard let interview = request.interview else {
+                    throw InterviewsError.invalidArgument("interview", "is required")
+                }
+                return try await repository.create(interview, requestID: request.requestID, tenant: tenant)
+            },
+            .unary(Method.updateInterview) { (request: UpdateInterviewRequest, context) -> Interview in
+                let tenant = try tenant(context, request.companyID)
+                guard let interview = request.interview else {
+                    throw InterviewsError.invalidArgument("interview", "is required")
+                }
+                return try await repository.update(
+                    interview, mask: request.updateMask, expectedRevision: request.expectedRevision, tenant: tenant)
+            },
+            .unary(Method.deleteInterview) { (request: DeleteInterviewRequest, context) -> Interview in
+                try await repository.delete(
+                    id: request.id, expectedRevision: request.expectedRevision,
+                    tenant: tenant(context, request.companyID))
+            },
+            .unary(Method.upsertInterviews) {
+                (request: UpsertInterviewsRequest, context) -> UpsertInterviewsResponse in
+                let tenant = try tenant(context, request.companyID)
+                guard request.interviews.count <= Self.maxUpsertBatch else {
+                    throw InterviewsError.invalidArgument(
+                        "interviews", "has \(request.interviews.count) items; the limit is \(Self.maxUpsertBatch)")
+                }
+                var results = try await repository.upsert(request.interviews, tenant: tenant)
+                for k in results.indices { results[k].interview?.remoteData = [] }
+                return UpsertInterviewsResponse(results: results)
+            },
+            .serverStreaming(Method.watchInterviews) {
+                (request: WatchRequest, context, writer: ResponseStreamWriter<WatchEvent>) in
+                try await watch(request, tenant: tenant(context, request.companyID), writer: writer)
+            },
+            .unary(Method.health) { (_: HealthRequest, _) -> HealthResponse in
+                HealthResponse(status: .serving)
+            },
+            .unary(Method.serverInfo) { (request: ServerInfoRequest, context) -> ServerInfoResponse in
+                let stats = try await repository.stats(tenant: tenant(context, request.companyID))
+                let uptime = ContinuousClock.now - startedInstant
+                return ServerInfoResponse(
+                    version: version, backend: backend, uptimeSeconds: UInt64(uptime.components.seconds),
+                    startedAt: startedAt, interviewCount: stats.liveCount, deletedCount: stats.deletedCount,
+                    lastSequence: stats.lastSequence, protocolVersion: RPCProtocol.version, writable: stats.writable)
+            },
+            .unary(Method.createKey) { (request: CreateKeyRequest, _) -> CreateKeyResponse in
+                try keys.create(request)
+            },
+            .unary(Method.listKeys) { (request: ListKeysRequest, _) -> ListKeysResponse in
+                ListKeysResponse(keys: keys.list(includeRevoked: request.includeRevoked))
+            },
+            .unary(Method.revokeKey) { (request: RevokeKeyRequest, _) -> APIKey in
+                try keys.revoke(id: request.id)
+            },
+        ]
+    }
+
+    /// Replays the tenant's changes after `request.afterSequence`, then follows
+    /// new ones until the client leaves. The feed keeps a bounded history, so
+    /// a watcher that falls behind it ends with OUT_OF_RANGE; writers never
+    /// wait for watchers.
+    private func watch(_ request: WatchRequest, tenant: Tenant, writer: ResponseStreamWriter<WatchEvent>) async throws {
+        var cursor = request.afterSequence
+        while true {
+            let batch = try await repository.changes(after: cursor, limit: Self.watchBatchSize, tenant: tenant)
+            if batch.truncated {
+                throw InterviewsError(
+                    .outOfRange,
+                    "after_sequence: changes after \(cursor) are no longer kept (the watcher fell too far behind); "
+                        + "list the records again and watch from ServerInfo.last_sequence")
+            }
+            for change in batch.changes {
+                var interview = change.interview
+                if !request.includeRemoteData { interview.remoteData = [] }
+                try await writer.write(WatchEvent(sequence: change.sequence, kind: change.kind, interview: interview))
+                cursor = change.sequence
+            }
+            cursor = max(cursor, batch.scannedThrough)
+            if batch.changes.count < Self.watchBatchSize {
+                // Caught up with the store: wait for a newer change.
+                _ = try await repository.waitForChanges(after: cursor)
+            }
+        }
+    }
+}
