@@ -8,10 +8,15 @@ let package = Package(
         .executable(name: "interviews", targets: ["interviews"]),
         .library(name: "InterviewsModel", targets: ["InterviewsModel"]),
         .library(name: "InterviewsWire", targets: ["InterviewsWire"]),
+        .library(name: "InterviewsRepository", targets: ["InterviewsRepository"]),
+        .library(
+            name: "InterviewsRepositoryConformance", targets: ["InterviewsRepositoryConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // C: the system protobuf-c runtime and the protoc-c output for proto/.
@@ -40,6 +45,23 @@ let package = Package(
             ]
         ),
 
+        // The storage-agnostic repository protocol and the in-memory backend,
+        // whose engine (InterviewStore) a durable backend reuses as its index.
+        .target(
+            name: "InterviewsRepository",
+            dependencies: [
+                "InterviewsModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+
+        // The behaviour every repository backend must show, as a reusable suite.
+        .target(
+            name: "InterviewsRepositoryConformance",
+            dependencies: ["InterviewsModel", "InterviewsRepository"]
+        ),
+
         .executableTarget(
             name: "interviews",
             dependencies: [
@@ -55,6 +77,14 @@ let package = Package(
                 "InterviewsModel",
                 "InterviewsWire",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "InterviewsRepositoryTests",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsRepository",
+                "InterviewsRepositoryConformance",
             ]
         ),
     ]
