@@ -81,7 +81,8 @@ public enum InterviewValidation {
         if let organizer = interview.organizer { try validate(organizer, field: "organizer") }
         if interview.interviewers.count > InterviewLimits.maxInterviewers {
             throw .invalidArgument(
-                "interviewers", "\(interview.interviewers.count) entries; must be at most \(InterviewLimits.maxInterviewers)")
+                "interviewers",
+                "\(interview.interviewers.count) entries; must be at most \(InterviewLimits.maxInterviewers)")
         }
         for (index, participant) in interview.interviewers.enumerated() {
             try validate(participant, field: "interviewers[\(index)]")
@@ -101,7 +102,8 @@ public enum InterviewValidation {
         try validateCustomFields(interview.customFields)
         if interview.remoteData.count > InterviewLimits.maxRemoteDataBytes {
             throw .invalidArgument(
-                "remote_data", "is \(interview.remoteData.count) bytes; must be at most \(InterviewLimits.maxRemoteDataBytes) (1 MiB)")
+                "remote_data",
+                "is \(interview.remoteData.count) bytes; must be at most \(InterviewLimits.maxRemoteDataBytes) (1 MiB)")
         }
         if let analysis = interview.analysis { try validate(analysis) }
     }
@@ -135,11 +137,14 @@ public enum InterviewValidation {
             let keyBytes = key.utf8.count
             if keyBytes == 0 || keyBytes > InterviewLimits.maxCustomFieldKeyBytes {
                 throw .invalidArgument(
-                    "custom_fields", "key \(quoted(key)) is \(keyBytes) bytes; keys must be 1..\(InterviewLimits.maxCustomFieldKeyBytes)")
+                    "custom_fields",
+                    "key \(quoted(key)) is \(keyBytes) bytes; keys must be 1..\(InterviewLimits.maxCustomFieldKeyBytes)"
+                )
             }
             try validateText(key, field: "custom_fields", limit: InterviewLimits.maxCustomFieldKeyBytes)
             try validateText(
-                fields[key] ?? "", field: "custom_fields[\(quoted(key))]", limit: InterviewLimits.maxCustomFieldValueBytes)
+                fields[key] ?? "", field: "custom_fields[\(quoted(key))]",
+                limit: InterviewLimits.maxCustomFieldValueBytes)
         }
     }
 
@@ -172,7 +177,8 @@ public enum InterviewValidation {
         }
         if total > InterviewLimits.maxTranscriptTextBytes {
             throw .invalidArgument(
-                "analysis.transcript", "text is \(total) bytes in all; must be at most \(InterviewLimits.maxTranscriptTextBytes) (4 MiB)")
+                "analysis.transcript",
+                "text is \(total) bytes in all; must be at most \(InterviewLimits.maxTranscriptTextBytes) (4 MiB)")
         }
     }
 
@@ -236,7 +242,8 @@ public enum InterviewValidation {
         for path in paths {
             guard let field = InterviewField(rawValue: path) else {
                 throw .invalidArgument(
-                    "update_mask", "\(quoted(path)) is not a top-level Interview field; must be a snake_case field name")
+                    "update_mask", "\(quoted(path)) is not a top-level Interview field; must be a snake_case field name"
+                )
             }
             if field.isServerOwned {
                 throw .invalidArgument(

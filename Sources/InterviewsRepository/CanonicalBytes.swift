@@ -43,7 +43,9 @@ struct CanonicalBytes {
     }
 
     mutating func append(_ participant: Participant) {
-        for text in [participant.id, participant.remoteID, participant.firstName, participant.lastName, participant.email] {
+        for text in [
+            participant.id, participant.remoteID, participant.firstName, participant.lastName, participant.email,
+        ] {
             append(text)
         }
     }

@@ -17,7 +17,8 @@ package struct IdempotencyEntry: Sendable, Hashable {
     package var createdAt: Timestamp
 
     /// An entry.
-    package init(companyID: String, requestID: String, interviewID: String, fingerprint: [UInt8], createdAt: Timestamp) {
+    package init(companyID: String, requestID: String, interviewID: String, fingerprint: [UInt8], createdAt: Timestamp)
+    {
         self.companyID = companyID
         self.requestID = requestID
         self.interviewID = interviewID
@@ -59,7 +60,8 @@ package struct IdempotencyCache: Sendable {
     package mutating func insert(_ entry: IdempotencyEntry, now: Timestamp) {
         let key = Key(companyID: entry.companyID, requestID: entry.requestID)
         if entries.updateValue(entry, forKey: key) == nil { order.append(key) }
-        while let oldest = order.first, let stored = entries[oldest], entries.count > limit || isExpired(stored, now: now)
+        while let oldest = order.first, let stored = entries[oldest],
+            entries.count > limit || isExpired(stored, now: now)
         {
             entries[oldest] = nil
             order.removeFirst()

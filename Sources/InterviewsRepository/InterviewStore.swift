@@ -407,7 +407,9 @@ package struct InterviewStore: Sendable {
         let query = try ListQuery(request, tenant: tenant)
         let plan = plan(for: query)
         let ascending = !query.order.descending
-        let start = key.map { plan.ranges.positions(beyond: $0, ascending: ascending) } ?? plan.ranges.start(ascending: ascending)
+        let start =
+            key.map { plan.ranges.positions(beyond: $0, ascending: ascending) }
+            ?? plan.ranges.start(ascending: ascending)
         let keys = collect(plan, query, from: start, ascending: ascending, limit: limit)
         return (keys.compactMap { records[$0.id].map(query.select) }, keys.last)
     }
@@ -419,7 +421,9 @@ package struct InterviewStore: Sendable {
     }
 
     private func plan(for query: ListQuery) -> Plan {
-        guard let index = companies[query.tenant.companyID] else { return Plan(ranges: MergedRanges([]), covered: true) }
+        guard let index = companies[query.tenant.companyID] else {
+            return Plan(ranges: MergedRanges([]), covered: true)
+        }
         let request = query.request
         let fields = query.filterFields
         if fields.contains(.ids) || fields.contains(.remoteIDs) {
@@ -440,11 +444,15 @@ package struct InterviewStore: Sendable {
             return Plan(ranges: MergedRanges([ListRange(list, from: nil, to: nil)]), covered: true)
         }
         var options: [(FilterFieldChoice, [IndexPartition])] = [(.none, [.company])]
-        if !query.candidateIDs.isEmpty { options.append((.field(.candidate), query.candidateIDs.map { .candidate($0) })) }
+        if !query.candidateIDs.isEmpty {
+            options.append((.field(.candidate), query.candidateIDs.map { .candidate($0) }))
+        }
         if !query.statuses.isEmpty { options.append((.field(.status), query.statuses.map { .status($0) })) }
         let singles: [(String, ListQuery.FilterField, (String) -> IndexPartition)] = [
-            (request.applicationID, .application, IndexPartition.application), (request.jobID, .job, IndexPartition.job),
-            (request.agentID, .agent, IndexPartition.agent), (request.jobInterviewStageID, .stage, IndexPartition.stage),
+            (request.applicationID, .application, IndexPartition.application),
+            (request.jobID, .job, IndexPartition.job),
+            (request.agentID, .agent, IndexPartition.agent),
+            (request.jobInterviewStageID, .stage, IndexPartition.stage),
         ]
         for (value, field, make) in singles where !value.isEmpty {
             options.append((.field(field), [make(value)]))
@@ -474,7 +482,8 @@ package struct InterviewStore: Sendable {
     }
 
     /// Up to `limit` matching keys walking from `start`.
-    private func collect(_ plan: Plan, _ query: ListQuery, from start: [Int], ascending: Bool, limit: Int) -> [IndexKey] {
+    private func collect(_ plan: Plan, _ query: ListQuery, from start: [Int], ascending: Bool, limit: Int) -> [IndexKey]
+    {
         var keys: [IndexKey] = []
         guard limit > 0 else { return keys }
         plan.ranges.walk(from: start, ascending: ascending) { key in
@@ -581,7 +590,8 @@ package struct InterviewStore: Sendable {
         guard let id = UUIDv7(record.id), !record.companyID.isEmpty, record.createdAt != nil, record.updatedAt != nil
         else {
             throw InterviewsError(
-                .dataLoss, "record \(InterviewValidation.quoted(record.id)) lacks a store-assigned id, company or timestamps")
+                .dataLoss,
+                "record \(InterviewValidation.quoted(record.id)) lacks a store-assigned id, company or timestamps")
         }
         return id
     }

@@ -35,7 +35,8 @@ package struct ListCursor: Sendable, Hashable {
         bytes.append(key.nanos)
         bytes.append(key.id)
         var payload = bytes.bytes + binding
-        payload += Array(HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: secret)).prefix(Self.macBytes))
+        payload += Array(
+            HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: secret)).prefix(Self.macBytes))
         return Base64URL.encode(payload)
     }
 
@@ -46,13 +47,16 @@ package struct ListCursor: Sendable, Hashable {
     package init(token: String, binding: [UInt8], secret: [UInt8]) throws(InterviewsError) {
         guard let bytes = Base64URL.decode(token), bytes.count == 30 + binding.count + Self.macBytes else {
             throw .invalidArgument(
-                "page_token", "is not a token this server issued; pass a next_page_token or previous_page_token unchanged")
+                "page_token",
+                "is not a token this server issued; pass a next_page_token or previous_page_token unchanged")
         }
         let payload = Array(bytes.prefix(bytes.count - Self.macBytes))
-        let mac = Array(HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: secret)).prefix(Self.macBytes))
+        let mac = Array(
+            HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: secret)).prefix(Self.macBytes))
         guard Self.constantTimeEqual(mac, Array(bytes.suffix(Self.macBytes))) else {
             throw .invalidArgument(
-                "page_token", "was altered or issued by another store; pass a next_page_token or previous_page_token unchanged")
+                "page_token",
+                "was altered or issued by another store; pass a next_page_token or previous_page_token unchanged")
         }
         guard Array(payload.suffix(binding.count)) == binding else {
             throw .invalidArgument(

@@ -4,9 +4,11 @@ import Testing
 
 extension ConformanceCheck {
     static let changeChecks: [ConformanceCheck] = [
-        ConformanceCheck(.changes, "every write appends one change, in sequence order, with its kind and record") { repo in
+        ConformanceCheck(.changes, "every write appends one change, in sequence order, with its kind and record") {
+            repo in
             let created = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
-            let updated = try await repo.update(Interview(id: created.id, title: "x"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
+            let updated = try await repo.update(
+                Interview(id: created.id, title: "x"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
             let deleted = try await repo.delete(id: created.id, expectedRevision: 0, tenant: Tenants.acme)
             let upserted = try await repo.upsert([Fixtures.full(2)], tenant: Tenants.acme)
             let batch = try await repo.changes(after: 0, limit: 100, tenant: Tenants.acme)
@@ -29,20 +31,26 @@ extension ConformanceCheck {
             _ = try await repo.update(created, mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
             #expect(try await repo.stats(tenant: Tenants.acme).lastSequence == 1)
         },
-        ConformanceCheck(.changes, "a sync by updated_after with include_deleted sees every change, deletions too") { repo in
+        ConformanceCheck(.changes, "a sync by updated_after with include_deleted sees every change, deletions too") {
+            repo in
             let fixture = try await ListFixture.make(repo)
-            let mark = try await repo.list(ListRequest(includeDeleted: true, pageSize: 1, orderBy: .updatedAt, direction: .descending), tenant: Tenants.acme)
+            let mark = try await repo.list(
+                ListRequest(includeDeleted: true, pageSize: 1, orderBy: .updatedAt, direction: .descending),
+                tenant: Tenants.acme)
             let since = mark.interviews[0].updatedAt!
             let victim = fixture.created[5]
             let deleted = try await repo.delete(id: victim.id, expectedRevision: 0, tenant: Tenants.acme)
             let changed = try await repo.update(
-                Interview(id: fixture.created[6].id, title: "z"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
+                Interview(id: fixture.created[6].id, title: "z"), mask: ["title"], expectedRevision: 0,
+                tenant: Tenants.acme)
             let sync = try await repo.listAll(
-                ListRequest(updatedAfter: since, includeDeleted: true, orderBy: .updatedAt, includeRemoteData: true), tenant: Tenants.acme)
+                ListRequest(updatedAfter: since, includeDeleted: true, orderBy: .updatedAt, includeRemoteData: true),
+                tenant: Tenants.acme)
             #expect(sync.map(\.id) == [mark.interviews[0].id, deleted.id, changed.id])
             #expect(sync[1].deletedAt != nil)
         },
-        ConformanceCheck(.changes, "waitForChanges returns at once when the store is already past the sequence") { repo in
+        ConformanceCheck(.changes, "waitForChanges returns at once when the store is already past the sequence") {
+            repo in
             _ = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
             #expect(try await repo.waitForChanges(after: 0) == 1)
         },

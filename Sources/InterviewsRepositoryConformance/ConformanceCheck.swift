@@ -22,7 +22,10 @@ public struct ConformanceCheck: Sendable, CustomTestStringConvertible {
     public let name: String
     let body: @Sendable (any InterviewRepository) async throws -> Void
 
-    init(_ behaviour: ConformanceBehaviour, _ name: String, _ body: @escaping @Sendable (any InterviewRepository) async throws -> Void) {
+    init(
+        _ behaviour: ConformanceBehaviour, _ name: String,
+        _ body: @escaping @Sendable (any InterviewRepository) async throws -> Void
+    ) {
         self.behaviour = behaviour
         self.name = name
         self.body = body

@@ -29,8 +29,11 @@ enum Fixtures {
         Interview(
             remoteID: "remote-\(n)", candidateID: "cand-\(n)", applicationID: "app-\(n)", jobID: "job-\(n)",
             agentID: "agent-\(n)", jobInterviewStageID: "stage-\(n)", title: "Interview \(n)",
-            organizer: Participant(id: "org-\(n)", remoteID: "rorg-\(n)", firstName: "Ada", lastName: "Lovelace", email: "ada@example.com"),
-            interviewers: [Participant(id: "int-\(n)", firstName: "Alan"), Participant(id: "int-x", lastName: "Turing")],
+            organizer: Participant(
+                id: "org-\(n)", remoteID: "rorg-\(n)", firstName: "Ada", lastName: "Lovelace", email: "ada@example.com"),
+            interviewers: [
+                Participant(id: "int-\(n)", firstName: "Alan"), Participant(id: "int-x", lastName: "Turing"),
+            ],
             location: Location(raw: "1 Main St, Springfield", street1: "1 Main St", city: "Springfield", country: "US"),
             startAt: time(hours: Int64(n)), endAt: time(hours: Int64(n), minutes: 45), status: .scheduled,
             remoteStatus: "Scheduled", remoteCreatedAt: time(hours: -1), remoteUpdatedAt: time(hours: -1, minutes: 30),
@@ -38,7 +41,9 @@ enum Fixtures {
             analysis: Analysis(
                 summary: "Strong systems knowledge.", recommendation: "STRONG_YES", overallScore: 4.5,
                 scores: [Score(name: "communication", value: 4, maxValue: 5)],
-                transcript: [TranscriptSegment(speaker: "interviewer", text: "Hello", startOffsetMs: 0, endOffsetMs: 900)]))
+                transcript: [
+                    TranscriptSegment(speaker: "interviewer", text: "Hello", startOffsetMs: 0, endOffsetMs: 900)
+                ]))
     }
 
     /// A record with only the given references set.

@@ -31,7 +31,8 @@ struct ListFixture {
             if n % 10 == 3 { _ = try await repo.create(interview, requestID: "", tenant: Tenants.globex) }
         }
         for index in stride(from: 0, to: count, by: 7) {
-            let deleted = try await repo.delete(id: fixture.created[index].id, expectedRevision: 0, tenant: Tenants.acme)
+            let deleted = try await repo.delete(
+                id: fixture.created[index].id, expectedRevision: 0, tenant: Tenants.acme)
             fixture.reference.records[deleted.id] = deleted
         }
         for index in stride(from: 2, to: count, by: 9) where index % 7 != 0 {
@@ -60,7 +61,9 @@ struct ListFixture {
 }
 
 extension ConformanceCheck {
-    private static func filterCheck(_ name: String, _ requests: @escaping @Sendable (ListFixture) -> [ListRequest]) -> ConformanceCheck {
+    private static func filterCheck(_ name: String, _ requests: @escaping @Sendable (ListFixture) -> [ListRequest])
+        -> ConformanceCheck
+    {
         ConformanceCheck(.filters, name) { repo in
             let fixture = try await ListFixture.make(repo)
             for request in requests(fixture) { try await fixture.expectSame(repo, request) }
@@ -74,12 +77,14 @@ extension ConformanceCheck {
         filterCheck("candidate_ids match any of the listed candidates") { _ in
             [
                 ListRequest(candidateIDs: ["cand-a"]), ListRequest(candidateIDs: ["cand-a", "cand-c"]),
-                ListRequest(candidateIDs: ["cand-b", "nobody"], includeDeleted: true), ListRequest(candidateIDs: ["nobody"]),
+                ListRequest(candidateIDs: ["cand-b", "nobody"], includeDeleted: true),
+                ListRequest(candidateIDs: ["nobody"]),
             ]
         },
         filterCheck("statuses match any of the listed statuses") { _ in
             [
-                ListRequest(statuses: [.completed]), ListRequest(statuses: [.scheduled, .cancelled], includeDeleted: true),
+                ListRequest(statuses: [.completed]),
+                ListRequest(statuses: [.scheduled, .cancelled], includeDeleted: true),
                 ListRequest(statuses: [.draft]),
             ]
         },
@@ -124,13 +129,15 @@ extension ConformanceCheck {
                 ListRequest(updatedAfter: middle.updatedAt, includeDeleted: true, orderBy: .updatedAt),
                 ListRequest(updatedBefore: later.updatedAt, orderBy: .createdAt),
                 ListRequest(startAfter: Fixtures.time(hours: 3)), ListRequest(startBefore: Fixtures.time(hours: 3)),
-                ListRequest(startAfter: Fixtures.time(hours: 2), startBefore: Fixtures.time(hours: 5), orderBy: .startAt),
+                ListRequest(
+                    startAfter: Fixtures.time(hours: 2), startBefore: Fixtures.time(hours: 5), orderBy: .startAt),
                 ListRequest(startBefore: Fixtures.time(hours: 3), orderBy: .startAt, direction: .descending),
                 ListRequest(endAfter: Fixtures.time(hours: 1)), ListRequest(endBefore: Fixtures.time(hours: 5)),
                 ListRequest(candidateIDs: ["cand-b"], createdAfter: middle.createdAt, orderBy: .createdAt),
             ]
         },
-        ConformanceCheck(.filters, "a bound equal to a record's time includes it as after and excludes it as before") { repo in
+        ConformanceCheck(.filters, "a bound equal to a record's time includes it as after and excludes it as before") {
+            repo in
             let fixture = try await ListFixture.make(repo)
             let record = fixture.created[10]
             let after = try await repo.listAll(ListRequest(createdAfter: record.createdAt), tenant: Tenants.acme)
@@ -138,7 +145,8 @@ extension ConformanceCheck {
             #expect(after.first?.id == record.id)
             #expect(!before.contains { $0.id == record.id })
             let exact = try await repo.list(
-                ListRequest(startAfter: Fixtures.time(hours: 2), startBefore: Fixtures.time(hours: 2)), tenant: Tenants.acme)
+                ListRequest(startAfter: Fixtures.time(hours: 2), startBefore: Fixtures.time(hours: 2)),
+                tenant: Tenants.acme)
             #expect(exact.interviews.isEmpty && exact.totalSize == 0)
         },
     ]
@@ -157,7 +165,8 @@ extension ConformanceCheck {
                 }
                 if order == .startAt {
                     // Records share start times, so the id decides among them.
-                    let all = try await repo.listAll(ListRequest(orderBy: order, direction: direction), tenant: Tenants.acme)
+                    let all = try await repo.listAll(
+                        ListRequest(orderBy: order, direction: direction), tenant: Tenants.acme)
                     for (left, right) in zip(all, all.dropFirst()) where left.startAt == right.startAt {
                         #expect(direction == .descending ? left.id > right.id : left.id < right.id)
                     }
@@ -167,10 +176,12 @@ extension ConformanceCheck {
     }
 
     static let pageNumberChecks: [ConformanceCheck] = [
-        ConformanceCheck(.pageNumbers, "page numbers split the matches into consecutive pages with an exact total") { repo in
+        ConformanceCheck(.pageNumbers, "page numbers split the matches into consecutive pages with an exact total") {
+            repo in
             let fixture = try await ListFixture.make(repo, count: 45)
             for base in [
-                ListRequest(), ListRequest(direction: .descending), ListRequest(candidateIDs: ["cand-a", "cand-b"], orderBy: .startAt),
+                ListRequest(), ListRequest(direction: .descending),
+                ListRequest(candidateIDs: ["cand-a", "cand-b"], orderBy: .startAt),
                 ListRequest(interviewerID: "int1", includeDeleted: true, orderBy: .updatedAt, direction: .descending),
                 ListRequest(statuses: [.completed, .cancelled], includeDeleted: true, direction: .descending),
             ] {
@@ -206,7 +217,8 @@ extension ConformanceCheck {
         ConformanceCheck(.pageTokens, "next tokens walk to the end and previous tokens walk back") { repo in
             let fixture = try await ListFixture.make(repo, count: 40)
             for base in [
-                ListRequest(), ListRequest(direction: .descending), ListRequest(includeDeleted: true, orderBy: .updatedAt),
+                ListRequest(), ListRequest(direction: .descending),
+                ListRequest(includeDeleted: true, orderBy: .updatedAt),
                 ListRequest(candidateIDs: ["cand-a", "cand-c"], orderBy: .startAt, direction: .descending),
                 ListRequest(jobInterviewStageID: "stage2", interviewerID: "int-all"),
             ] {
@@ -247,10 +259,12 @@ extension ConformanceCheck {
             reordered.pageToken = first.nextPageToken
             _ = try await repo.list(reordered, tenant: Tenants.acme)
             let others: [ListRequest] = [
-                ListRequest(candidateIDs: ["cand-a"], orderBy: .startAt), ListRequest(candidateIDs: ["cand-a", "cand-b"]),
+                ListRequest(candidateIDs: ["cand-a"], orderBy: .startAt),
+                ListRequest(candidateIDs: ["cand-a", "cand-b"]),
                 ListRequest(candidateIDs: ["cand-a", "cand-b"], orderBy: .startAt, direction: .descending),
                 ListRequest(candidateIDs: ["cand-a", "cand-b"], includeDeleted: true, orderBy: .startAt),
-                ListRequest(candidateIDs: ["cand-a", "cand-b"], startAfter: Fixtures.time(hours: 1), orderBy: .startAt),
+                ListRequest(
+                    candidateIDs: ["cand-a", "cand-b"], startAfter: Fixtures.time(hours: 1), orderBy: .startAt),
             ]
             for var other in others {
                 other.pageToken = first.nextPageToken
@@ -270,12 +284,15 @@ extension ConformanceCheck {
                 var altered = token
                 altered[index] = altered[index] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
                 await expectInvalid(field: "page_token") {
-                    try await repo.list(ListRequest(pageSize: 2, pageToken: String(decoding: altered, as: UTF8.self)), tenant: Tenants.acme)
+                    try await repo.list(
+                        ListRequest(pageSize: 2, pageToken: String(decoding: altered, as: UTF8.self)),
+                        tenant: Tenants.acme)
                 }
             }
             token.removeLast()
             await expectInvalid(field: "page_token") {
-                try await repo.list(ListRequest(pageSize: 2, pageToken: String(decoding: token, as: UTF8.self)), tenant: Tenants.acme)
+                try await repo.list(
+                    ListRequest(pageSize: 2, pageToken: String(decoding: token, as: UTF8.self)), tenant: Tenants.acme)
             }
         },
     ]
@@ -296,12 +313,15 @@ extension ConformanceCheck {
                 }
             }
         },
-        ConformanceCheck(.concurrentWalks, "in updated_at order a record changed mid-walk shows up again at its new place") { repo in
+        ConformanceCheck(
+            .concurrentWalks, "in updated_at order a record changed mid-walk shows up again at its new place"
+        ) { repo in
             _ = try await ListFixture.make(repo)
             var request = ListRequest(pageSize: 5, orderBy: .updatedAt)
             let first = try await repo.list(request, tenant: Tenants.acme)
             let moved = first.interviews[0]
-            _ = try await repo.update(Interview(id: moved.id, title: "moved"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
+            _ = try await repo.update(
+                Interview(id: moved.id, title: "moved"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
             request.pageToken = first.nextPageToken
             let rest = try await repo.listAll(request, tenant: Tenants.acme, pageSize: 5)
             #expect(rest.last?.id == moved.id && rest.last?.title == "moved")
@@ -322,11 +342,13 @@ extension ConformanceCheck {
                     let id = targets[Int(random.next() % UInt64(targets.count))]
                     switch step % 3 {
                     case 0:
-                        _ = try await repo.create(Fixtures.plain(start: Fixtures.time(hours: 3)), requestID: "", tenant: Tenants.acme)
+                        _ = try await repo.create(
+                            Fixtures.plain(start: Fixtures.time(hours: 3)), requestID: "", tenant: Tenants.acme)
                     case 1:
                         changed.insert(id)
                         _ = try? await repo.update(
-                            Interview(id: id, startAt: Fixtures.time(hours: Int64(step))), mask: ["start_at", "end_at"],
+                            Interview(id: id, startAt: Fixtures.time(hours: Int64(step))),
+                            mask: ["start_at", "end_at"],
                             expectedRevision: 0, tenant: Tenants.acme)
                     default:
                         changed.insert(id)
@@ -366,14 +388,20 @@ extension ConformanceCheck {
         },
         ConformanceCheck(.fieldSelection, "custom_fields and analysis can be left out") { repo in
             _ = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
-            let page = try await repo.list(ListRequest(excludeCustomFields: true, excludeAnalysis: true), tenant: Tenants.acme)
+            let page = try await repo.list(
+                ListRequest(excludeCustomFields: true, excludeAnalysis: true), tenant: Tenants.acme)
             let record = page.interviews[0]
             #expect(record.customFields.isEmpty && record.analysis == nil && record.title == Fixtures.full().title)
         },
         ConformanceCheck(.fieldSelection, "a read mask keeps only the named fields and the id") { repo in
             let created = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
-            let masked = try await repo.list(ListRequest(readMask: ["title", "status", "remote_data"]), tenant: Tenants.acme)
-            #expect(masked.interviews == [Interview(id: created.id, title: created.title, status: created.status, remoteData: created.remoteData)])
+            let masked = try await repo.list(
+                ListRequest(readMask: ["title", "status", "remote_data"]), tenant: Tenants.acme)
+            #expect(
+                masked.interviews == [
+                    Interview(
+                        id: created.id, title: created.title, status: created.status, remoteData: created.remoteData)
+                ])
             let idOnly = try await repo.list(ListRequest(readMask: ["id"]), tenant: Tenants.acme)
             #expect(idOnly.interviews == [Interview(id: created.id)])
         },

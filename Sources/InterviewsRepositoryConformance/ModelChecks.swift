@@ -91,17 +91,24 @@ private struct RandomModel {
             .filter { _ in chance(35) }
         guard !mask.isEmpty else { return }
         guard let stored = stored(id, tenant) else {
-            await expectFailure(.notFound) { try await repo.update(changes, mask: mask, expectedRevision: 0, tenant: tenant) }
+            await expectFailure(.notFound) {
+                try await repo.update(changes, mask: mask, expectedRevision: 0, tenant: tenant)
+            }
             return
         }
         var merged = stored
         for name in mask { InterviewField(rawValue: name)?.copy(from: changes, into: &merged) }
         if let start = merged.startAt, let end = merged.endAt, end < start {
-            await expectInvalid(field: "end_at") { try await repo.update(changes, mask: mask, expectedRevision: 0, tenant: tenant) }
+            await expectInvalid(field: "end_at") {
+                try await repo.update(changes, mask: mask, expectedRevision: 0, tenant: tenant)
+            }
             return
         }
-        if merged.remoteID != stored.remoteID, liveRecord(remoteID: merged.remoteID, tenant: tenant, except: id) != nil {
-            await expectFailure(.alreadyExists) { try await repo.update(changes, mask: mask, expectedRevision: 0, tenant: tenant) }
+        if merged.remoteID != stored.remoteID, liveRecord(remoteID: merged.remoteID, tenant: tenant, except: id) != nil
+        {
+            await expectFailure(.alreadyExists) {
+                try await repo.update(changes, mask: mask, expectedRevision: 0, tenant: tenant)
+            }
             return
         }
         let updated = try await repo.update(changes, mask: mask, expectedRevision: stored.revision, tenant: tenant)
@@ -140,7 +147,8 @@ private struct RandomModel {
             }
             let existing = liveRecord(remoteID: item.remoteID, tenant: tenant)
             let expected: UpsertOutcome =
-                existing == nil ? .created : existing?.clientOwnedFields == item.clientOwnedFields ? .unchanged : .updated
+                existing == nil
+                ? .created : existing?.clientOwnedFields == item.clientOwnedFields ? .unchanged : .updated
             #expect(result.outcome == expected)
             guard let returned = result.interview else {
                 Issue.record("upsert result without a record")
@@ -158,7 +166,10 @@ private struct RandomModel {
 
     mutating func listRequest() -> ListRequest {
         var request = ListRequest()
-        if chance(25) { request.candidateIDs = (0..<(1 + random.next() % 2)).map { _ in pick(["c1", "c2", "c3", "c4", ""]) }.filter { !$0.isEmpty } }
+        if chance(25) {
+            request.candidateIDs = (0..<(1 + random.next() % 2)).map { _ in pick(["c1", "c2", "c3", "c4", ""]) }.filter
+            { !$0.isEmpty }
+        }
         if chance(20) { request.statuses = (0..<(1 + random.next() % 3)).map { _ in pick(InterviewStatus.allCases) } }
         if chance(15) { request.jobID = pick(["j1", "j2"]) }
         if chance(10) { request.agentID = "a1" }
@@ -206,8 +217,11 @@ private struct RandomModel {
         for order in OrderBy.allCases {
             for direction in OrderDirection.allCases {
                 for includeDeleted in [false, true] {
-                    var request = ListRequest(includeDeleted: includeDeleted, pageSize: 7, orderBy: order, direction: direction)
-                    let expected = reference.matches(request, tenant: Tenants.acme).map { ReferenceModel.select($0, request) }
+                    var request = ListRequest(
+                        includeDeleted: includeDeleted, pageSize: 7, orderBy: order, direction: direction)
+                    let expected = reference.matches(request, tenant: Tenants.acme).map {
+                        ReferenceModel.select($0, request)
+                    }
                     var page = try await repo.list(request, tenant: Tenants.acme)
                     var forward = page.interviews
                     while !page.nextPageToken.isEmpty {

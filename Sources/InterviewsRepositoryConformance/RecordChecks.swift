@@ -30,7 +30,8 @@ extension ConformanceCheck {
         ConformanceCheck(.crud, "ids and created_at increase with every create") { repo in
             var previous: Interview? = nil
             for n in 0..<50 {
-                let created = try await repo.create(Fixtures.plain(candidate: "c\(n)"), requestID: "", tenant: Tenants.acme)
+                let created = try await repo.create(
+                    Fixtures.plain(candidate: "c\(n)"), requestID: "", tenant: Tenants.acme)
                 if let previous {
                     #expect(previous.id < created.id)
                     #expect(previous.createdAt! < created.createdAt!)
@@ -66,10 +67,13 @@ extension ConformanceCheck {
         },
         ConformanceCheck(.crud, "an update that changes nothing keeps the revision") { repo in
             let created = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
-            let same = try await repo.update(created, mask: ["title", "job_id"], expectedRevision: 1, tenant: Tenants.acme)
+            let same = try await repo.update(
+                created, mask: ["title", "job_id"], expectedRevision: 1, tenant: Tenants.acme)
             #expect(same == created)
         },
-        ConformanceCheck(.crud, "delete is soft: hidden unless include_deleted, with deleted_at, revision and updated_at") {
+        ConformanceCheck(
+            .crud, "delete is soft: hidden unless include_deleted, with deleted_at, revision and updated_at"
+        ) {
             repo in
             let created = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
             let before = try await repo.stats(tenant: Tenants.acme).lastSequence
@@ -83,31 +87,41 @@ extension ConformanceCheck {
             }
             #expect(try await repo.get(id: created.id, includeDeleted: true, tenant: Tenants.acme) == deleted)
             #expect(try await repo.list(ListRequest(), tenant: Tenants.acme).interviews.isEmpty)
-            let all = try await repo.list(ListRequest(includeDeleted: true, includeRemoteData: true), tenant: Tenants.acme)
+            let all = try await repo.list(
+                ListRequest(includeDeleted: true, includeRemoteData: true), tenant: Tenants.acme)
             #expect(all.interviews == [deleted])
         },
         ConformanceCheck(.crud, "a deleted record cannot be updated or deleted again") { repo in
             let created = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
             _ = try await repo.delete(id: created.id, expectedRevision: 0, tenant: Tenants.acme)
             await expectFailure(.notFound) {
-                try await repo.update(Interview(id: created.id), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
+                try await repo.update(
+                    Interview(id: created.id), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
             }
-            await expectFailure(.notFound) { try await repo.delete(id: created.id, expectedRevision: 0, tenant: Tenants.acme) }
+            await expectFailure(.notFound) {
+                try await repo.delete(id: created.id, expectedRevision: 0, tenant: Tenants.acme)
+            }
         },
         ConformanceCheck(.crud, "an unknown id is NOT_FOUND for get, update and delete") { repo in
             for id in [UUIDv7.generate().description, "not-a-uuid", "0190b8a2-0000-7000-8000-00000000000A"] {
-                await expectFailure(.notFound) { try await repo.get(id: id, includeDeleted: true, tenant: Tenants.acme) }
+                await expectFailure(.notFound) {
+                    try await repo.get(id: id, includeDeleted: true, tenant: Tenants.acme)
+                }
                 await expectFailure(.notFound) {
                     try await repo.update(Interview(id: id), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
                 }
-                await expectFailure(.notFound) { try await repo.delete(id: id, expectedRevision: 0, tenant: Tenants.acme) }
+                await expectFailure(.notFound) {
+                    try await repo.delete(id: id, expectedRevision: 0, tenant: Tenants.acme)
+                }
             }
         },
         ConformanceCheck(.crud, "stats count live and deleted records and report the last sequence") { repo in
             let empty = try await repo.stats(tenant: Tenants.acme)
             #expect(empty.liveCount == 0 && empty.deletedCount == 0 && empty.lastSequence == 0 && empty.writable)
             var ids: [String] = []
-            for n in 0..<5 { ids.append(try await repo.create(Fixtures.full(n), requestID: "", tenant: Tenants.acme).id) }
+            for n in 0..<5 {
+                ids.append(try await repo.create(Fixtures.full(n), requestID: "", tenant: Tenants.acme).id)
+            }
             _ = try await repo.delete(id: ids[0], expectedRevision: 0, tenant: Tenants.acme)
             let stats = try await repo.stats(tenant: Tenants.acme)
             #expect(stats.liveCount == 4 && stats.deletedCount == 1 && stats.lastSequence == 6)
@@ -115,13 +129,16 @@ extension ConformanceCheck {
         ConformanceCheck(.crud, "remote_id is unique among the live records of a company") { repo in
             let first = try await repo.create(Fixtures.plain(remoteID: "r-1"), requestID: "", tenant: Tenants.acme)
             await expectFailure(
-                .alreadyExists, "remote_id: \"r-1\" is already used by interview \(first.id); remote ids are unique per company"
+                .alreadyExists,
+                "remote_id: \"r-1\" is already used by interview \(first.id); remote ids are unique per company"
             ) {
                 try await repo.create(Fixtures.plain(remoteID: "r-1"), requestID: "", tenant: Tenants.acme)
             }
             let second = try await repo.create(Fixtures.plain(remoteID: "r-2"), requestID: "", tenant: Tenants.acme)
             await expectFailure(.alreadyExists) {
-                try await repo.update(Interview(id: second.id, remoteID: "r-1"), mask: ["remote_id"], expectedRevision: 0, tenant: Tenants.acme)
+                try await repo.update(
+                    Interview(id: second.id, remoteID: "r-1"), mask: ["remote_id"], expectedRevision: 0,
+                    tenant: Tenants.acme)
             }
             _ = try await repo.create(Fixtures.plain(remoteID: "r-1"), requestID: "", tenant: Tenants.globex)
             _ = try await repo.delete(id: first.id, expectedRevision: 0, tenant: Tenants.acme)
@@ -129,7 +146,9 @@ extension ConformanceCheck {
             #expect(reused.id != first.id)
         },
         ConformanceCheck(.crud, "scan delivers every match in order, in batches, and stops when asked") { repo in
-            for n in 0..<25 { _ = try await repo.create(Fixtures.plain(candidate: "c\(n % 3)"), requestID: "", tenant: Tenants.acme) }
+            for n in 0..<25 {
+                _ = try await repo.create(Fixtures.plain(candidate: "c\(n % 3)"), requestID: "", tenant: Tenants.acme)
+            }
             let request = ListRequest(candidateIDs: ["c0", "c1"], orderBy: .createdAt, direction: .descending)
             let expected = try await repo.listAll(request, tenant: Tenants.acme)
             var seen: [Interview] = []
@@ -154,11 +173,16 @@ extension ConformanceCheck {
     static let tenancyChecks: [ConformanceCheck] = [
         ConformanceCheck(.tenancy, "another tenant's record is NOT_FOUND for get, update and delete") { repo in
             let created = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
-            await expectFailure(.notFound) { try await repo.get(id: created.id, includeDeleted: true, tenant: Tenants.globex) }
             await expectFailure(.notFound) {
-                try await repo.update(Interview(id: created.id, title: "x"), mask: ["title"], expectedRevision: 0, tenant: Tenants.globex)
+                try await repo.get(id: created.id, includeDeleted: true, tenant: Tenants.globex)
             }
-            await expectFailure(.notFound) { try await repo.delete(id: created.id, expectedRevision: 0, tenant: Tenants.globex) }
+            await expectFailure(.notFound) {
+                try await repo.update(
+                    Interview(id: created.id, title: "x"), mask: ["title"], expectedRevision: 0, tenant: Tenants.globex)
+            }
+            await expectFailure(.notFound) {
+                try await repo.delete(id: created.id, expectedRevision: 0, tenant: Tenants.globex)
+            }
             #expect(try await repo.get(id: created.id, includeDeleted: false, tenant: Tenants.acme) == created)
         },
         ConformanceCheck(.tenancy, "lists, stats and the change feed never show another tenant's records") { repo in
@@ -200,7 +224,8 @@ extension ConformanceCheck {
             var record = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
             for n in 1...5 {
                 record.title = "v\(n)"
-                let updated = try await repo.update(record, mask: ["title"], expectedRevision: record.revision, tenant: Tenants.acme)
+                let updated = try await repo.update(
+                    record, mask: ["title"], expectedRevision: record.revision, tenant: Tenants.acme)
                 #expect(updated.revision == record.revision + 1)
                 record = updated
             }
@@ -209,12 +234,15 @@ extension ConformanceCheck {
         },
         ConformanceCheck(.revisions, "a stale expected revision is FAILED_PRECONDITION and changes nothing") { repo in
             let created = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
-            _ = try await repo.update(Interview(id: created.id, title: "new"), mask: ["title"], expectedRevision: 1, tenant: Tenants.acme)
+            _ = try await repo.update(
+                Interview(id: created.id, title: "new"), mask: ["title"], expectedRevision: 1, tenant: Tenants.acme)
             await expectFailure(
                 .failedPrecondition,
                 "expected_revision: 1 does not match the stored revision 2; read the interview again and retry"
             ) {
-                try await repo.update(Interview(id: created.id, title: "lost"), mask: ["title"], expectedRevision: 1, tenant: Tenants.acme)
+                try await repo.update(
+                    Interview(id: created.id, title: "lost"), mask: ["title"], expectedRevision: 1, tenant: Tenants.acme
+                )
             }
             await expectFailure(.failedPrecondition) {
                 try await repo.delete(id: created.id, expectedRevision: 1, tenant: Tenants.acme)
@@ -229,7 +257,8 @@ extension ConformanceCheck {
                     group.addTask {
                         do {
                             _ = try await repo.update(
-                                Interview(id: created.id, title: "t\(n)"), mask: ["title"], expectedRevision: 1, tenant: Tenants.acme)
+                                Interview(id: created.id, title: "t\(n)"), mask: ["title"], expectedRevision: 1,
+                                tenant: Tenants.acme)
                             return true
                         } catch let error as any StatusError where error.code == .failedPrecondition {
                             return false
@@ -252,7 +281,8 @@ extension ConformanceCheck {
         },
         ConformanceCheck(.idempotency, "a retry after an update returns the same record as it is now") { repo in
             let first = try await repo.create(Fixtures.full(), requestID: "req-1", tenant: Tenants.acme)
-            let updated = try await repo.update(Interview(id: first.id, title: "later"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
+            let updated = try await repo.update(
+                Interview(id: first.id, title: "later"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
             let retry = try await repo.create(Fixtures.full(), requestID: "req-1", tenant: Tenants.acme)
             #expect(retry == updated)
         },
@@ -277,7 +307,9 @@ extension ConformanceCheck {
         ConformanceCheck(.idempotency, "concurrent retries of one create make one record") { repo in
             let ids = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<10 {
-                    group.addTask { try await repo.create(Fixtures.full(), requestID: "req-c", tenant: Tenants.acme).id }
+                    group.addTask {
+                        try await repo.create(Fixtures.full(), requestID: "req-c", tenant: Tenants.acme).id
+                    }
                 }
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
             }
@@ -317,10 +349,12 @@ extension ConformanceCheck {
         ConformanceCheck(.upsert, "an item without remote_id or with a bad field fails alone") { repo in
             var bad = Fixtures.full(3)
             bad.title = String(repeating: "x", count: InterviewLimits.maxTitleBytes + 1)
-            let results = try await repo.upsert([Fixtures.full(1), Fixtures.plain(), bad, Fixtures.full(2)], tenant: Tenants.acme)
+            let results = try await repo.upsert(
+                [Fixtures.full(1), Fixtures.plain(), bad, Fixtures.full(2)], tenant: Tenants.acme)
             #expect(results.map(\.outcome) == [.created, .error, .error, .created])
             #expect(results[1].errorCode == StatusCode.invalidArgument.rawValue)
-            #expect(results[1].errorMessage == "remote_id: is empty; every upsert item must carry the source system's id")
+            #expect(
+                results[1].errorMessage == "remote_id: is empty; every upsert item must carry the source system's id")
             #expect(results[1].interview == nil)
             #expect(results[2].errorMessage == "title: is 1025 bytes; must be at most 1024")
             #expect(try await repo.stats(tenant: Tenants.acme).liveCount == 2)

@@ -4,7 +4,9 @@ import Testing
 
 extension ConformanceCheck {
     /// A create of `Fixtures.full()` changed by `change`.
-    private static func creating(_ change: @escaping @Sendable (inout Interview) -> Void) -> @Sendable (any InterviewRepository) async throws -> Void {
+    private static func creating(_ change: @escaping @Sendable (inout Interview) -> Void)
+        -> @Sendable (any InterviewRepository) async throws -> Void
+    {
         { repo in
             var interview = Fixtures.full()
             change(&interview)
@@ -18,7 +20,9 @@ extension ConformanceCheck {
     }
 
     /// An update of a fresh record with `changes` (id filled in) and `mask`.
-    private static func updating(_ changes: Interview, mask: [String]) -> @Sendable (any InterviewRepository) async throws -> Void {
+    private static func updating(_ changes: Interview, mask: [String])
+        -> @Sendable (any InterviewRepository) async throws -> Void
+    {
         { repo in
             let created = try await repo.create(Fixtures.full(), requestID: "", tenant: Tenants.acme)
             var changes = changes
@@ -73,7 +77,10 @@ extension ConformanceCheck {
             "read_mask: \"bogus\" is not a top-level Interview field; must be a snake_case field name",
             listing(ListRequest(readMask: ["bogus"]))
         ),
-        ("a title over 1024 bytes", "title: is 1025 bytes; must be at most 1024", creating { $0.title = String(repeating: "t", count: 1025) }),
+        (
+            "a title over 1024 bytes", "title: is 1025 bytes; must be at most 1024",
+            creating { $0.title = String(repeating: "t", count: 1025) }
+        ),
         ("a title with NUL", "title: contains U+0000; strings must not contain NUL", creating { $0.title = "a\u{0}b" }),
         (
             "a remote id over 128 bytes", "remote_id: is 129 bytes; must be at most 128",
@@ -125,7 +132,8 @@ extension ConformanceCheck {
             "transcript text over 4 MiB in all",
             "analysis.transcript: text is 4259840 bytes in all; must be at most 4194304 (4 MiB)",
             creating {
-                $0.analysis?.transcript = Array(repeating: TranscriptSegment(text: String(repeating: "w", count: 65_536)), count: 65)
+                $0.analysis?.transcript = Array(
+                    repeating: TranscriptSegment(text: String(repeating: "w", count: 65_536)), count: 65)
             }
         ),
         (
@@ -192,11 +200,17 @@ extension ConformanceCheck {
         ),
         (
             "an update without an id", "id: is empty; must be 1..128 bytes of printable ASCII",
-            { repo in _ = try await repo.update(Interview(title: "x"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme) }
+            { repo in
+                _ = try await repo.update(
+                    Interview(title: "x"), mask: ["title"], expectedRevision: 0, tenant: Tenants.acme)
+            }
         ),
         (
             "an upsert of 1001 items", "interviews: 1001 items; must be at most 1000",
-            { repo in _ = try await repo.upsert(Array(repeating: Fixtures.plain(remoteID: "r"), count: 1001), tenant: Tenants.acme) }
+            { repo in
+                _ = try await repo.upsert(
+                    Array(repeating: Fixtures.plain(remoteID: "r"), count: 1001), tenant: Tenants.acme)
+            }
         ),
     ]
 
@@ -212,19 +226,23 @@ extension ConformanceCheck {
                 var big = Fixtures.full()
                 big.title = String(repeating: "t", count: InterviewLimits.maxTitleBytes)
                 big.remoteID = String(repeating: "r", count: InterviewLimits.maxIDBytes)
-                big.customFields = Dictionary(uniqueKeysWithValues: (0..<InterviewLimits.maxCustomFields).map { ("k\($0)", "v") })
+                big.customFields = Dictionary(
+                    uniqueKeysWithValues: (0..<InterviewLimits.maxCustomFields).map { ("k\($0)", "v") })
                 big.interviewers = Array(repeating: Participant(id: "i"), count: InterviewLimits.maxInterviewers)
                 big.remoteData = [UInt8](repeating: 0x20, count: InterviewLimits.maxRemoteDataBytes)
-                big.analysis?.transcript = Array(repeating: TranscriptSegment(text: "x"), count: InterviewLimits.maxTranscriptSegments)
+                big.analysis?.transcript = Array(
+                    repeating: TranscriptSegment(text: "x"), count: InterviewLimits.maxTranscriptSegments)
                 big.endAt = big.startAt
-                let created = try await repo.create(big, requestID: String(repeating: "q", count: 128), tenant: Tenants.acme)
+                let created = try await repo.create(
+                    big, requestID: String(repeating: "q", count: 128), tenant: Tenants.acme)
                 #expect(created.clientOwnedFields == big.clientOwnedFields)
                 let request = ListRequest(
                     candidateIDs: (0..<100).map { "c\($0)" }, page: 10_000, pageSize: 100, readMask: ["title"])
                 let page = try await repo.list(request, tenant: Tenants.acme)
                 #expect(page.interviews.isEmpty && page.page == 10_000 && page.pageSize == 100)
                 let bounds = Fixtures.time(hours: 0)
-                _ = try await repo.list(ListRequest(createdAfter: .min, createdBefore: .max, startAfter: bounds), tenant: Tenants.acme)
+                _ = try await repo.list(
+                    ListRequest(createdAfter: .min, createdBefore: .max, startAfter: bounds), tenant: Tenants.acme)
             },
             ConformanceCheck(.validation, "page 0 means 1 and page_size 0 means 20") { repo in
                 for _ in 0..<25 { _ = try await repo.create(Fixtures.plain(), requestID: "", tenant: Tenants.acme) }

@@ -15,7 +15,9 @@ struct InMemoryConformanceTests {
     @Test("keeps every tenant's records to itself", arguments: ConformanceCheck.checks(for: .tenancy))
     func tenancy(_ check: ConformanceCheck) async throws { try await check.run(on: Self.factory) }
 
-    @Test("rejects bad input with a message naming the field and the limit", arguments: ConformanceCheck.checks(for: .validation))
+    @Test(
+        "rejects bad input with a message naming the field and the limit",
+        arguments: ConformanceCheck.checks(for: .validation))
     func validation(_ check: ConformanceCheck) async throws { try await check.run(on: Self.factory) }
 
     @Test("guards updates with revisions", arguments: ConformanceCheck.checks(for: .revisions))
