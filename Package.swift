@@ -10,13 +10,17 @@ let package = Package(
         .library(name: "InterviewsWire", targets: ["InterviewsWire"]),
         // For the benchmarks' raw protobuf-c baseline only.
         .library(name: "InterviewsProtoC", targets: ["InterviewsProtoC"]),
+        .library(name: "InterviewsRepository", targets: ["InterviewsRepository"]),
+        .library(name: "InterviewsRepositoryConformance", targets: ["InterviewsRepositoryConformance"]),
         .library(name: "RPCCore", targets: ["RPCCore"]),
         .library(name: "RPCUnixSocket", targets: ["RPCUnixSocket"]),
+        .library(name: "InterviewsService", targets: ["InterviewsService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
@@ -47,18 +51,21 @@ let package = Package(
             ]
         ),
 
-        // The repository protocol and the in-memory backend.
-        .target(name: "InterviewsRepository", dependencies: ["InterviewsModel"]),
-
-        // Handlers: API keys, tenancy, repository calls.
+        // The storage-agnostic repository protocol and the in-memory backend,
+        // whose engine (InterviewStore) a durable backend reuses as its index.
         .target(
-            name: "InterviewsService",
+            name: "InterviewsRepository",
             dependencies: [
                 "InterviewsModel",
-                "InterviewsRepository",
-                "RPCCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
+        ),
+
+        // The behaviour every repository backend must show, as a reusable suite.
+        .target(
+            name: "InterviewsRepositoryConformance",
+            dependencies: ["InterviewsModel", "InterviewsRepository"]
         ),
 
         // The framed RPC protocol: frames, status, the server API. No sockets.
@@ -86,25 +93,46 @@ let package = Package(
             ]
         ),
 
+        // Handlers: API keys, tenancy, repository calls.
+        .target(
+            name: "InterviewsService",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsRepository",
+                "RPCCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
         .executableTarget(
             name: "interviews",
             dependencies: [
                 "InterviewsModel",
                 "InterviewsWire",
+                "InterviewsRepository",
+                "InterviewsService",
+                "RPCCore",
+                "RPCUnixSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
-        .testTarget(
-            name: "InterviewsServiceTests",
-            dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
-        ),
         .testTarget(
             name: "InterviewsWireTests",
             dependencies: [
                 "InterviewsModel",
                 "InterviewsWire",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "InterviewsRepositoryTests",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsRepository",
+                "InterviewsRepositoryConformance",
             ]
         ),
         .testTarget(
@@ -119,6 +147,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "InterviewsServiceTests",
+            dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
         ),
     ]
 )

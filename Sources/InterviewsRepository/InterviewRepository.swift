@@ -84,9 +84,13 @@ public protocol InterviewRepository: Sendable {
     /// Stores a new record. The backend assigns id (UUIDv7), company_id (from
     /// `tenant`), created_at, updated_at and revision 1; deleted_at is cleared.
     ///
-    /// - Parameter requestID: When non-empty, a retry with the same id within
-    ///   the idempotency window returns the first call's record instead of
-    ///   creating a second one.
+    /// - Parameter requestID: When non-empty, a retry with the same id and the
+    ///   same client-owned fields within the idempotency window returns the
+    ///   first call's record (as it is now) instead of creating a second one;
+    ///   the same id with different fields is ALREADY_EXISTS. The window is
+    ///   the backend's (in-memory: 24 hours, 100 000 request ids).
+    /// - Throws: ALREADY_EXISTS also when a live record of the tenant has the
+    ///   same remote_id (a deleted record's remote_id is free again).
     func create(_ interview: Interview, requestID: String, tenant: Tenant) async throws -> Interview
 
     /// The record with `id`, or NOT_FOUND (also for another tenant's record,
@@ -103,8 +107,11 @@ public protocol InterviewRepository: Sendable {
     /// Soft-deletes: sets deleted_at, bumps revision, updated_at and the sequence.
     func delete(id: String, expectedRevision: UInt64, tenant: Tenant) async throws -> Interview
 
-    /// Creates or updates each item by remote_id; per-item results in order.
-    /// An invalid item gets an ERROR result and does not stop the others.
+    /// Creates or updates each item by remote_id (matching live records only);
+    /// per-item results in order. An item replaces every client-owned field;
+    /// it is UNCHANGED when those equal the stored ones (server-owned fields
+    /// are ignored). An invalid item, or one without remote_id, gets an ERROR
+    /// result and does not stop the others. Result records omit remote_data.
     func upsert(_ interviews: [Interview], tenant: Tenant) async throws -> [UpsertResult]
 
     /// One page of the records matching `request` (SPEC.md's listing semantics).

@@ -72,22 +72,24 @@ public struct InterviewsService: Sendable {
 
     /// The router serving every method, with authentication in its hook.
     public var router: RPCRouter {
-        RPCRouter(methods, authorize: { [resolver, administratorUID] context in
-            switch context.method {
-            case Method.health:
-                return
-            case Method.createKey, Method.listKeys, Method.revokeKey:
-                guard let peer = context.peer, peer.uid == administratorUID || peer.uid == 0 else {
-                    throw InterviewsError(
-                        .permissionDenied,
-                        "administration is limited to processes running as uid \(administratorUID) (the server's user)"
-                    )
+        RPCRouter(
+            methods,
+            authorize: { [resolver, administratorUID] context in
+                switch context.method {
+                case Method.health:
+                    return
+                case Method.createKey, Method.listKeys, Method.revokeKey:
+                    guard let peer = context.peer, peer.uid == administratorUID || peer.uid == 0 else {
+                        throw InterviewsError(
+                            .permissionDenied,
+                            "administration is limited to processes running as uid \(administratorUID) (the server's user)"
+                        )
+                    }
+                default:
+                    let key = try resolver.authenticate(authorization: context.metadataValue(for: "authorization"))
+                    context.values[CallerKey.self] = key
                 }
-            default:
-                let key = try resolver.authenticate(authorization: context.metadataValue(for: "authorization"))
-                context.values[CallerKey.self] = key
-            }
-        })
+            })
     }
 
     private enum CallerKey: ServerContextKey { typealias Value = APIKey }

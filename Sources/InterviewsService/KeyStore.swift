@@ -159,7 +159,7 @@ public final class KeyStore: Sendable {
             throw InterviewsError.invalidArgument("kind", "must be KEY_KIND_COMPANY or KEY_KIND_PARTNER")
         }
         for (k, company) in request.companyIDs.enumerated() {
-            try TenantResolver.validateCompanyID(company, field: "company_ids[\(k)]")
+            try InterviewValidation.validateID(company, field: "company_ids[\(k)]")
         }
     }
 

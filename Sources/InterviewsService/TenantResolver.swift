@@ -13,9 +13,6 @@ public import InterviewsRepository
 /// | partner key granted S | a company in S | that tenant |
 /// | partner key granted S | a company not in S | PERMISSION_DENIED |
 public struct TenantResolver: Sendable {
-    /// The longest company id, in bytes.
-    public static let maxCompanyIDBytes = 128
-
     private let keys: KeyStore
 
     /// Creates a resolver over `keys`.
@@ -44,7 +41,7 @@ public struct TenantResolver: Sendable {
     ///
     /// - Throws: PERMISSION_DENIED naming the company and the key; INVALID_ARGUMENT for a malformed company id.
     public func tenant(for key: APIKey, companyID: String) throws -> Tenant {
-        if !companyID.isEmpty { try Self.validateCompanyID(companyID, field: "company_id") }
+        if !companyID.isEmpty { try InterviewValidation.validateCompanyID(companyID) }
         switch key.kind {
         case .company:
             guard let own = key.companyIDs.first else {
@@ -67,18 +64,6 @@ public struct TenantResolver: Sendable {
             return Tenant(companyID)
         default:
             throw InterviewsError(.permissionDenied, "API key \(key.id) has no kind")
-        }
-    }
-
-    /// Checks a company id: 1...128 bytes of printable ASCII without spaces.
-    public static func validateCompanyID(_ id: String, field: String) throws {
-        let bytes = id.utf8
-        guard !bytes.isEmpty, bytes.count <= maxCompanyIDBytes else {
-            throw InterviewsError.invalidArgument(
-                field, "is \(bytes.count) bytes; must be 1..\(maxCompanyIDBytes) bytes")
-        }
-        guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw InterviewsError.invalidArgument(field, "must be printable ASCII without spaces")
         }
     }
 }

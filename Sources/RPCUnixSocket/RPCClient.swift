@@ -73,7 +73,8 @@ public final class RPCClient: Sendable {
             protocolVersion: RPCProtocol.version, maxFrameSize: UInt32(configuration.maxFrameSize),
             initialWindow: UInt32(configuration.initialWindow), agent: configuration.agent)
         let timeout = TimeAmount(configuration.connectTimeout)
-        let (channel, handler, handshake): (any Channel, NIOLoopBound<ClientConnectionHandler>, EventLoopFuture<RPCSettings>)
+        let (channel, handler, handshake):
+            (any Channel, NIOLoopBound<ClientConnectionHandler>, EventLoopFuture<RPCSettings>)
         do {
             (channel, handler, handshake) = try await ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(timeout)

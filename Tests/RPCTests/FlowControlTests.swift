@@ -66,7 +66,8 @@ struct FlowControlTests {
             try await withRawConnection(to: server.path) { raw in
                 try await raw.handshake()
                 let padding = String(repeating: "x", count: 1000)
-                try await raw.sendCall(1, method: TestMethods.infinite, ListRequest(jobID: padding), initialWindow: 1_000_000)
+                try await raw.sendCall(
+                    1, method: TestMethods.infinite, ListRequest(jobID: padding), initialWindow: 1_000_000)
                 try await Task.sleep(for: .milliseconds(500))
                 let first = server.probe.value("infinite.written")
                 try await Task.sleep(for: .milliseconds(300))
@@ -109,7 +110,8 @@ struct FlowControlTests {
             }
             #expect(first == ["0", "1", "2", "3", "4"])
             #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
-            let answer: Interview = try await client.unary(method: TestMethods.echo, request: GetInterviewRequest(id: "after"))
+            let answer: Interview = try await client.unary(
+                method: TestMethods.echo, request: GetInterviewRequest(id: "after"))
             #expect(answer.id == "after")
         }
     }
@@ -150,7 +152,8 @@ struct FlowControlTests {
         try await withTestServer { server in
             try await withRawConnection(to: server.path) { raw in
                 try await raw.handshake()
-                try await raw.send(.headers, callID: 1, RPCCallHeaders(method: TestMethods.block, timeoutMicros: 100_000))
+                try await raw.send(
+                    .headers, callID: 1, RPCCallHeaders(method: TestMethods.block, timeoutMicros: 100_000))
                 try await raw.send(.message, flags: .endStream, callID: 1, HealthRequest())
                 let status = try #require(try await raw.readStatus(of: 1))
                 #expect(status.code == StatusCode.deadlineExceeded.rawValue)

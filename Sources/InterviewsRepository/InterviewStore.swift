@@ -1,0 +1,656 @@
+import Crypto
+package import InterviewsModel
+
+/// The in-memory engine behind every backend: records, their ordered
+/// indexes, remote-id uniqueness, idempotency entries and the change
+/// history, as one value type that its owner guards with a lock.
+///
+/// ``InMemoryInterviewRepository`` keeps one in a `Mutex`. A durable backend
+/// reuses it as its read index:
+/// - on open, ``init(snapshot:configuration:)`` and then ``apply(_:sequence:requestID:)``
+///   for every logged change after the snapshot, in sequence order;
+/// - on a write, ``create(_:requestID:tenant:)`` (or update, delete, upsert)
+///   under its lock, which validates, applies and returns the committed
+///   changes to append to its log; it acknowledges the caller once they
+///   are on disk, and refuses further writes if the log fails;
+/// - for compaction, ``snapshot()``.
+///
+/// Nothing here blocks or awaits. Every method checks the tenant: another
+/// tenant's record is NOT_FOUND and never counted.
+package struct InterviewStore: Sendable {
+    /// Bounds and secrets of a store; the defaults suit a production store.
+    package struct Configuration: Sendable {
+        /// Changes kept for the watch feed (default 100 000).
+        package var changeHistoryLimit: Int
+        /// Request ids remembered for idempotent creates (default 100 000 per store).
+        package var idempotencyLimit: Int
+        /// How long a request id is honoured, in seconds (default 24 h).
+        package var idempotencyWindowSeconds: Int64
+        /// The HMAC-SHA256 key page tokens are signed with (default: 32 random
+        /// bytes, so tokens die with the process; a durable store may keep one).
+        package var tokenSecret: [UInt8]
+
+        /// A configuration; every parameter has the documented default.
+        package init(
+            changeHistoryLimit: Int = 100_000, idempotencyLimit: Int = 100_000,
+            idempotencyWindowSeconds: Int64 = 86_400, tokenSecret: [UInt8] = Configuration.randomSecret()
+        ) {
+            self.changeHistoryLimit = changeHistoryLimit
+            self.idempotencyLimit = idempotencyLimit
+            self.idempotencyWindowSeconds = idempotencyWindowSeconds
+            self.tokenSecret = tokenSecret
+        }
+
+        /// 32 bytes from the system's secure random source.
+        package static func randomSecret() -> [UInt8] {
+            var generator = SystemRandomNumberGenerator()
+            return (0..<4).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
+        }
+    }
+
+    private struct RemoteKey: Hashable, Sendable {
+        var companyID: String
+        var remoteID: String
+    }
+
+    private let secret: [UInt8]
+    private var records: [UUIDv7: Interview] = [:]
+    private var companies: [String: CompanyIndex] = [:]
+    /// Every record (live or deleted) by remote id; at most one of them is live.
+    private var remoteIndex: [RemoteKey: [UUIDv7]] = [:]
+    private var history: ChangeHistory
+    private var idempotency: IdempotencyCache
+    /// The newest change sequence (0: none yet).
+    package private(set) var lastSequence: UInt64 = 0
+    /// The newest timestamp the store assigned or replayed.
+    private var lastTimestamp = Timestamp(seconds: 0)
+
+    /// An empty store.
+    package init(configuration: Configuration = Configuration()) {
+        secret = configuration.tokenSecret
+        history = ChangeHistory(limit: configuration.changeHistoryLimit)
+        idempotency = IdempotencyCache(
+            limit: configuration.idempotencyLimit, windowSeconds: configuration.idempotencyWindowSeconds)
+    }
+
+    /// A store holding a snapshot's records; its change history starts empty
+    /// after `snapshot.lastSequence` (older changes report `truncated`).
+    ///
+    /// - Throws: DATA_LOSS when a record is not one a store could have written.
+    package init(snapshot: StoreSnapshot, configuration: Configuration = Configuration()) throws(InterviewsError) {
+        self.init(configuration: configuration)
+        history = ChangeHistory(limit: configuration.changeHistoryLimit, floor: snapshot.lastSequence)
+        for record in snapshot.records {
+            let id = try Self.storedID(of: record)
+            guard records[id] == nil else {
+                throw InterviewsError(.dataLoss, "snapshot holds interview \(record.id) twice")
+            }
+            insert(record, id: id)
+            observe(record)
+        }
+        lastSequence = snapshot.lastSequence
+        for entry in snapshot.idempotencyEntries { idempotency.insert(entry, now: entry.createdAt) }
+    }
+
+    // MARK: Reads
+
+    /// The record `id` of `tenant`.
+    ///
+    /// - Throws: INVALID_ARGUMENT for a malformed id; NOT_FOUND when there is
+    ///   no such record, it is another tenant's, or it is deleted and
+    ///   `includeDeleted` is false.
+    package func get(id: String, includeDeleted: Bool, tenant: Tenant) throws(InterviewsError) -> Interview {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        try InterviewValidation.validateID(id, field: "id")
+        guard let record = record(id: id, tenant: tenant), includeDeleted || record.deletedAt == nil else {
+            throw Self.notFound(id)
+        }
+        return record
+    }
+
+    /// Counts for `tenant` and the store's last sequence; `writable` is true.
+    package func stats(tenant: Tenant) -> RepositoryStats {
+        let index = companies[tenant.companyID]
+        return RepositoryStats(
+            liveCount: UInt64(index?.liveCount ?? 0), deletedCount: UInt64(index?.deletedCount ?? 0),
+            lastSequence: lastSequence, writable: true)
+    }
+
+    /// Changes of `tenant` after `sequence`, oldest first, at most `limit`
+    /// (clamped to 1...10 000); see ``ChangeHistory/changes(after:limit:tenant:)``.
+    package func changes(after sequence: UInt64, limit: Int, tenant: Tenant) throws(InterviewsError) -> ChangeBatch {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        return history.changes(after: sequence, limit: min(max(limit, 1), 10_000), tenant: tenant)
+    }
+
+    /// Every record and the state a durable store needs to rebuild this one:
+    /// records in id order, the last sequence, live idempotency entries.
+    /// O(n log n).
+    package func snapshot() -> StoreSnapshot {
+        StoreSnapshot(
+            records: records.keys.sorted().compactMap { records[$0] }, lastSequence: lastSequence,
+            idempotencyEntries: idempotency.allEntries(now: lastTimestamp))
+    }
+
+    // MARK: Replay
+
+    /// Makes `record` the stored state of its id as change `sequence`: the
+    /// replay of one logged change, and the last step of every write.
+    ///
+    /// The change is `.created` for a new id, `.deleted` when the record
+    /// became deleted, `.updated` otherwise. A non-empty `requestID` on a
+    /// creation is remembered for idempotent retries.
+    ///
+    /// - Throws: DATA_LOSS when `sequence` is not after ``lastSequence`` or
+    ///   the record lacks a store-assigned id, company, created_at or updated_at.
+    @discardableResult
+    package mutating func apply(_ record: Interview, sequence: UInt64, requestID: String = "") throws(InterviewsError)
+        -> Change
+    {
+        guard sequence > lastSequence else {
+            throw InterviewsError(.dataLoss, "change \(sequence) is not after the last sequence \(lastSequence)")
+        }
+        let id = try Self.storedID(of: record)
+        let previous = records[id]
+        if let previous { remove(previous, id: id) }
+        insert(record, id: id)
+        observe(record)
+        lastSequence = sequence
+        let kind: ChangeKind =
+            if previous == nil {
+                .created
+            } else if record.deletedAt != nil && previous?.deletedAt == nil {
+                .deleted
+            } else {
+                .updated
+            }
+        if kind == .created && !requestID.isEmpty {
+            let entry = IdempotencyEntry(
+                companyID: record.companyID, requestID: requestID, interviewID: record.id,
+                fingerprint: Self.fingerprint(record), createdAt: record.createdAt ?? lastTimestamp)
+            idempotency.insert(entry, now: lastTimestamp)
+        }
+        let change = Change(sequence: sequence, kind: kind, interview: record)
+        history.append(change)
+        return change
+    }
+
+    // MARK: Writes
+
+    /// Creates a record (see ``InterviewRepository/create(_:requestID:tenant:)``).
+    /// A retry of a create with the same `requestID` and the same client-owned
+    /// fields within the idempotency window returns the record the first call
+    /// created, as it is now, and commits nothing.
+    ///
+    /// - Throws: INVALID_ARGUMENT; ALREADY_EXISTS when a live record of the
+    ///   tenant has the same remote_id, or when `requestID` was used within
+    ///   the window for a create with different fields.
+    package mutating func create(_ interview: Interview, requestID: String, tenant: Tenant) throws(InterviewsError)
+        -> StoreWrite
+    {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        try InterviewValidation.validateRequestID(requestID)
+        let fields = interview.clientOwnedFields
+        try InterviewValidation.validate(fields)
+        if !requestID.isEmpty,
+            let entry = idempotency.entry(companyID: tenant.companyID, requestID: requestID, now: Timestamp.now())
+        {
+            var candidate = fields
+            candidate.companyID = tenant.companyID
+            guard entry.fingerprint == Self.fingerprint(candidate) else {
+                throw InterviewsError(
+                    .alreadyExists,
+                    "request_id: \(InterviewValidation.quoted(requestID)) was already used for a create with different fields; use a new request_id for a new interview"
+                )
+            }
+            if let original = record(id: entry.interviewID, tenant: tenant) {
+                return StoreWrite(interview: original, changes: [])
+            }
+        }
+        try checkRemoteIDIsFree(fields.remoteID, tenant: tenant, except: nil)
+        let now = nextTimestamp()
+        var record = fields
+        record.id = UUIDv7.generate().description
+        record.companyID = tenant.companyID
+        record.createdAt = now
+        record.updatedAt = now
+        record.revision = 1
+        let change = try apply(record, sequence: lastSequence + 1, requestID: requestID)
+        return StoreWrite(interview: record, changes: [CommittedChange(change: change, requestID: requestID)])
+    }
+
+    /// Copies the masked fields onto a live record
+    /// (see ``InterviewRepository/update(_:mask:expectedRevision:tenant:)``).
+    /// An update that changes nothing returns the record and commits nothing.
+    ///
+    /// - Throws: INVALID_ARGUMENT (bad mask, id or resulting field),
+    ///   NOT_FOUND, FAILED_PRECONDITION (revision), ALREADY_EXISTS (remote_id).
+    package mutating func update(
+        _ changes: Interview, mask: [String], expectedRevision: UInt64, tenant: Tenant
+    ) throws(InterviewsError) -> StoreWrite {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        let fields = try InterviewValidation.updateMask(mask)
+        try InterviewValidation.validateID(changes.id, field: "id")
+        let stored = try liveRecord(id: changes.id, expectedRevision: expectedRevision, tenant: tenant)
+        var updated = stored
+        for field in fields { field.copy(from: changes, into: &updated) }
+        try InterviewValidation.validate(updated)
+        if updated == stored { return StoreWrite(interview: stored, changes: []) }
+        if updated.remoteID != stored.remoteID {
+            try checkRemoteIDIsFree(updated.remoteID, tenant: tenant, except: stored.id)
+        }
+        return try commitUpdate(updated, revisionOf: stored)
+    }
+
+    /// Soft-deletes a live record: sets deleted_at, bumps revision and updated_at.
+    ///
+    /// - Throws: INVALID_ARGUMENT, NOT_FOUND (also when already deleted),
+    ///   FAILED_PRECONDITION (revision).
+    package mutating func delete(id: String, expectedRevision: UInt64, tenant: Tenant) throws(InterviewsError)
+        -> StoreWrite
+    {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        try InterviewValidation.validateID(id, field: "id")
+        let stored = try liveRecord(id: id, expectedRevision: expectedRevision, tenant: tenant)
+        var record = stored
+        // Marks the deletion; commitUpdate stamps it with the new updated_at.
+        record.deletedAt = stored.updatedAt
+        return try commitUpdate(record, revisionOf: stored)
+    }
+
+    /// Creates or updates each item by remote_id, in order; live records only
+    /// are matched. Results hold the stored record without remote_data.
+    ///
+    /// - Throws: INVALID_ARGUMENT for the whole call when there are more
+    ///   than ``InterviewLimits/maxUpsertItems`` items; an invalid item gets
+    ///   an ERROR result and does not stop the others.
+    package mutating func upsert(_ items: [Interview], tenant: Tenant) throws(InterviewsError) -> UpsertWrite {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        if items.count > InterviewLimits.maxUpsertItems {
+            throw .invalidArgument(
+                "interviews", "\(items.count) items; must be at most \(InterviewLimits.maxUpsertItems)")
+        }
+        var results: [UpsertResult] = []
+        var committed: [CommittedChange] = []
+        for (index, item) in items.enumerated() {
+            var result = UpsertResult(index: UInt32(index))
+            do throws(InterviewsError) {
+                let (outcome, record, changes) = try upsertOne(item, tenant: tenant)
+                var shown = record
+                shown.remoteData = []
+                result.outcome = outcome
+                result.interview = shown
+                committed += changes
+            } catch {
+                result.outcome = .error
+                result.errorCode = error.code.rawValue
+                result.errorMessage = error.message
+            }
+            results.append(result)
+        }
+        return UpsertWrite(results: results, changes: committed)
+    }
+
+    private mutating func upsertOne(_ item: Interview, tenant: Tenant) throws(InterviewsError) -> (
+        UpsertOutcome, Interview, [CommittedChange]
+    ) {
+        let fields = item.clientOwnedFields
+        if fields.remoteID.isEmpty {
+            throw .invalidArgument("remote_id", "is empty; every upsert item must carry the source system's id")
+        }
+        try InterviewValidation.validate(fields)
+        guard let stored = liveRecord(remoteID: fields.remoteID, tenant: tenant) else {
+            let write = try create(fields, requestID: "", tenant: tenant)
+            return (.created, write.interview, write.changes)
+        }
+        var updated = fields
+        for field in InterviewField.serverOwned { field.copy(from: stored, into: &updated) }
+        if updated == stored { return (.unchanged, stored, []) }
+        let write = try commitUpdate(updated, revisionOf: stored)
+        return (.updated, write.interview, write.changes)
+    }
+
+    private mutating func commitUpdate(_ record: Interview, revisionOf stored: Interview) throws(InterviewsError)
+        -> StoreWrite
+    {
+        var record = record
+        record.revision = stored.revision + 1
+        record.updatedAt = nextTimestamp()
+        if record.deletedAt != nil && stored.deletedAt == nil { record.deletedAt = record.updatedAt }
+        let change = try apply(record, sequence: lastSequence + 1)
+        return StoreWrite(interview: record, changes: [CommittedChange(change: change, requestID: "")])
+    }
+
+    // MARK: Lists
+
+    /// One page of `request`'s matches (SPEC.md's listing semantics).
+    ///
+    /// Cost, with n the records of the chosen partition (see ``IndexPartition``):
+    /// - filters served by one index (company alone, or one of candidate,
+    ///   status, application, job, agent, stage, plus the order's own time
+    ///   bounds and include_deleted): O(log n + page) with an exact
+    ///   total_size from the counted lists; an OR over m values costs m times
+    ///   the lists (O(m² log² n) to reach a page number);
+    /// - ids or remote_ids filters: O(k log k) over the k named records;
+    /// - any other combination: the smallest matching partition is scanned
+    ///   and filtered, O(n) for total_size.
+    ///
+    /// - Throws: INVALID_ARGUMENT for a bad request or page token.
+    package func list(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> Page {
+        let query = try ListQuery(request, tenant: tenant)
+        let binding = query.binding
+        let cursor: ListCursor? =
+            request.pageToken.isEmpty
+            ? nil : try ListCursor(token: request.pageToken, binding: binding, secret: secret)
+        let plan = plan(for: query)
+        let ascending = !query.order.descending
+        var page = Page(pageSize: UInt32(query.pageSize))
+        var keys: [IndexKey] = []
+        var hasNext = false
+        var hasPrevious = false
+        if let cursor {
+            let walkAscending = cursor.backward ? !ascending : ascending
+            let start = plan.ranges.positions(beyond: cursor.key, ascending: walkAscending)
+            keys = collect(plan, query, from: start, ascending: walkAscending, limit: query.pageSize)
+            if cursor.backward { keys.reverse() }
+            page.totalSize = UInt64(count(plan, query))
+            hasNext = exists(plan, query, beyond: keys.last ?? cursor.key, ascending: ascending)
+            hasPrevious = exists(plan, query, beyond: keys.first ?? cursor.key, ascending: !ascending)
+        } else {
+            let pageNumber = Int(InterviewValidation.effectivePage(request))
+            let offset = (pageNumber - 1) * query.pageSize
+            page.page = UInt32(pageNumber)
+            let total: Int
+            if plan.covered {
+                total = plan.ranges.total
+                let count = max(0, min(query.pageSize, total - offset))
+                let first = ascending ? offset : total - offset - count
+                keys = collect(plan, query, from: plan.ranges.positions(atRank: first), ascending: true, limit: count)
+                if !ascending { keys.reverse() }
+            } else {
+                var seen = 0
+                plan.ranges.walk(from: plan.ranges.start(ascending: ascending), ascending: ascending) { key in
+                    guard let record = records[key.id], query.matches(record) else { return true }
+                    if seen >= offset && seen < offset + query.pageSize { keys.append(key) }
+                    seen += 1
+                    return true
+                }
+                total = seen
+            }
+            page.totalSize = UInt64(total)
+            hasNext = !keys.isEmpty && offset + keys.count < total
+            hasPrevious = !keys.isEmpty && offset > 0
+        }
+        page.interviews = keys.compactMap { records[$0.id].map(query.select) }
+        let reference = keys.isEmpty ? cursor?.key : nil
+        if hasNext, let key = keys.last ?? reference {
+            page.nextPageToken = ListCursor(key: key, backward: false).token(binding: binding, secret: secret)
+        }
+        if hasPrevious, let key = keys.first ?? reference {
+            page.previousPageToken = ListCursor(key: key, backward: true).token(binding: binding, secret: secret)
+        }
+        return page
+    }
+
+    /// Up to `limit` matches of `request` that come after `key` (from the
+    /// start when nil) in its order, and the key of the last one: one batch
+    /// of a scan. Paging fields are ignored.
+    ///
+    /// - Throws: INVALID_ARGUMENT for a bad request.
+    package func scanBatch(_ request: ListRequest, tenant: Tenant, after key: IndexKey?, limit: Int)
+        throws(InterviewsError) -> (interviews: [Interview], last: IndexKey?)
+    {
+        var request = request
+        request.page = 0
+        request.pageSize = 0
+        request.pageToken = ""
+        let query = try ListQuery(request, tenant: tenant)
+        let plan = plan(for: query)
+        let ascending = !query.order.descending
+        let start =
+            key.map { plan.ranges.positions(beyond: $0, ascending: ascending) }
+            ?? plan.ranges.start(ascending: ascending)
+        let keys = collect(plan, query, from: start, ascending: ascending, limit: limit)
+        return (keys.compactMap { records[$0.id].map(query.select) }, keys.last)
+    }
+
+    /// The slices a query reads and whether every key in them matches.
+    private struct Plan {
+        var ranges: MergedRanges
+        var covered: Bool
+    }
+
+    private func plan(for query: ListQuery) -> Plan {
+        guard let index = companies[query.tenant.companyID] else {
+            return Plan(ranges: MergedRanges([]), covered: true)
+        }
+        let request = query.request
+        let fields = query.filterFields
+        if fields.contains(.ids) || fields.contains(.remoteIDs) {
+            var ids = Set<UUIDv7>()
+            if !query.ids.isEmpty {
+                ids = Set(query.ids.compactMap { UUIDv7($0) })
+            } else {
+                for remoteID in query.remoteIDs {
+                    ids.formUnion(remoteIndex[RemoteKey(companyID: query.tenant.companyID, remoteID: remoteID)] ?? [])
+                }
+            }
+            let keys = ids.compactMap { id -> IndexKey? in
+                guard let record = records[id], record.companyID == query.tenant.companyID, query.matches(record)
+                else { return nil }
+                return query.order.key(of: record, id: id)
+            }
+            let list = CountedSortedList(sorted: keys.sorted())
+            return Plan(ranges: MergedRanges([ListRange(list, from: nil, to: nil)]), covered: true)
+        }
+        var options: [(FilterFieldChoice, [IndexPartition])] = [(.none, [.company])]
+        if !query.candidateIDs.isEmpty {
+            options.append((.field(.candidate), query.candidateIDs.map { .candidate($0) }))
+        }
+        if !query.statuses.isEmpty { options.append((.field(.status), query.statuses.map { .status($0) })) }
+        let singles: [(String, ListQuery.FilterField, (String) -> IndexPartition)] = [
+            (request.applicationID, .application, IndexPartition.application),
+            (request.jobID, .job, IndexPartition.job),
+            (request.agentID, .agent, IndexPartition.agent),
+            (request.jobInterviewStageID, .stage, IndexPartition.stage),
+        ]
+        for (value, field, make) in singles where !value.isEmpty {
+            options.append((.field(field), [make(value)]))
+        }
+        let (lower, upper) = query.keyRange
+        var best: (ranges: MergedRanges, choice: FilterFieldChoice)? = nil
+        for (choice, partitions) in options {
+            let ranges = MergedRanges(
+                partitions.flatMap {
+                    index.ranges(
+                        $0, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper)
+                })
+            if best.map({ ranges.total < $0.ranges.total }) ?? true { best = (ranges, choice) }
+        }
+        guard let best else { return Plan(ranges: MergedRanges([]), covered: true) }
+        let residual: Set<ListQuery.FilterField> =
+            switch best.choice {
+            case .none: fields
+            case .field(let field): fields.subtracting([field])
+            }
+        return Plan(ranges: best.ranges, covered: residual.isEmpty)
+    }
+
+    private enum FilterFieldChoice {
+        case none
+        case field(ListQuery.FilterField)
+    }
+
+    /// Up to `limit` matching keys walking from `start`.
+    private func collect(_ plan: Plan, _ query: ListQuery, from start: [Int], ascending: Bool, limit: Int) -> [IndexKey]
+    {
+        var keys: [IndexKey] = []
+        guard limit > 0 else { return keys }
+        plan.ranges.walk(from: start, ascending: ascending) { key in
+            if plan.covered || records[key.id].map(query.matches) == true { keys.append(key) }
+            return keys.count < limit
+        }
+        return keys
+    }
+
+    /// Whether a match lies strictly beyond `key` in the given direction.
+    private func exists(_ plan: Plan, _ query: ListQuery, beyond key: IndexKey, ascending: Bool) -> Bool {
+        let start = plan.ranges.positions(beyond: key, ascending: ascending)
+        return !collect(plan, query, from: start, ascending: ascending, limit: 1).isEmpty
+    }
+
+    /// The number of matches: O(m log n) when covered, a scan otherwise.
+    private func count(_ plan: Plan, _ query: ListQuery) -> Int {
+        if plan.covered { return plan.ranges.total }
+        var total = 0
+        plan.ranges.walk(from: plan.ranges.start(ascending: true), ascending: true) { key in
+            if records[key.id].map(query.matches) == true { total += 1 }
+            return true
+        }
+        return total
+    }
+
+    // MARK: Helpers
+
+    private func record(id: String, tenant: Tenant) -> Interview? {
+        guard let key = UUIDv7(id), let record = records[key], record.companyID == tenant.companyID else { return nil }
+        return record
+    }
+
+    private func liveRecord(remoteID: String, tenant: Tenant) -> Interview? {
+        for id in remoteIndex[RemoteKey(companyID: tenant.companyID, remoteID: remoteID)] ?? [] {
+            if let record = records[id], record.deletedAt == nil { return record }
+        }
+        return nil
+    }
+
+    private func liveRecord(id: String, expectedRevision: UInt64, tenant: Tenant) throws(InterviewsError) -> Interview {
+        guard let stored = record(id: id, tenant: tenant), stored.deletedAt == nil else { throw Self.notFound(id) }
+        if expectedRevision != 0 && expectedRevision != stored.revision {
+            throw InterviewsError(
+                .failedPrecondition,
+                "expected_revision: \(expectedRevision) does not match the stored revision \(stored.revision); read the interview again and retry"
+            )
+        }
+        return stored
+    }
+
+    private func checkRemoteIDIsFree(_ remoteID: String, tenant: Tenant, except id: String?) throws(InterviewsError) {
+        guard !remoteID.isEmpty, let other = liveRecord(remoteID: remoteID, tenant: tenant), other.id != id else {
+            return
+        }
+        throw InterviewsError(
+            .alreadyExists,
+            "remote_id: \(InterviewValidation.quoted(remoteID)) is already used by interview \(other.id); remote ids are unique per company"
+        )
+    }
+
+    private mutating func insert(_ record: Interview, id: UUIDv7) {
+        records[id] = record
+        companies[record.companyID, default: CompanyIndex()].insert(record, id: id)
+        if !record.remoteID.isEmpty {
+            remoteIndex[RemoteKey(companyID: record.companyID, remoteID: record.remoteID), default: []].append(id)
+        }
+    }
+
+    private mutating func remove(_ record: Interview, id: UUIDv7) {
+        records[id] = nil
+        companies[record.companyID]?.remove(record, id: id)
+        if !record.remoteID.isEmpty {
+            let key = RemoteKey(companyID: record.companyID, remoteID: record.remoteID)
+            remoteIndex[key]?.removeAll { $0 == id }
+            if remoteIndex[key]?.isEmpty == true { remoteIndex[key] = nil }
+        }
+    }
+
+    /// Keeps the store clock ahead of every timestamp it has seen.
+    private mutating func observe(_ record: Interview) {
+        for timestamp in [record.createdAt, record.updatedAt, record.deletedAt] {
+            if let timestamp, timestamp > lastTimestamp { lastTimestamp = timestamp }
+        }
+    }
+
+    /// The current time, but always after the last timestamp the store
+    /// assigned: created_at and updated_at strictly increase within a store
+    /// even when the wall clock steps back, so `updated_after` never misses a change.
+    private mutating func nextTimestamp() -> Timestamp {
+        let now = Timestamp.now()
+        if now > lastTimestamp {
+            lastTimestamp = now
+        } else {
+            lastTimestamp =
+                lastTimestamp.nanos < 999_999_999
+                ? Timestamp(seconds: lastTimestamp.seconds, nanos: lastTimestamp.nanos + 1)
+                : Timestamp(seconds: lastTimestamp.seconds + 1)
+        }
+        return lastTimestamp
+    }
+
+    private static func storedID(of record: Interview) throws(InterviewsError) -> UUIDv7 {
+        guard let id = UUIDv7(record.id), !record.companyID.isEmpty, record.createdAt != nil, record.updatedAt != nil
+        else {
+            throw InterviewsError(
+                .dataLoss,
+                "record \(InterviewValidation.quoted(record.id)) lacks a store-assigned id, company or timestamps")
+        }
+        return id
+    }
+
+    private static func notFound(_ id: String) -> InterviewsError {
+        InterviewsError(.notFound, "interview \(InterviewValidation.quoted(id)) not found")
+    }
+
+    /// SHA-256 (first 16 bytes) of a create's client-owned fields and company.
+    private static func fingerprint(_ record: Interview) -> [UInt8] {
+        var candidate = record.clientOwnedFields
+        candidate.companyID = record.companyID
+        var bytes = CanonicalBytes()
+        bytes.append(candidate)
+        return Array(SHA256.hash(data: bytes.bytes).prefix(16))
+    }
+}
+
+/// The result of a write: the record as stored, and the changes it
+/// committed (none for an idempotent retry or a no-op update), which a
+/// durable backend appends to its log.
+package struct StoreWrite: Sendable {
+    /// The record after the write.
+    package var interview: Interview
+    /// The committed changes, in sequence order.
+    package var changes: [CommittedChange]
+}
+
+/// The result of an upsert: per-item results and the committed changes.
+package struct UpsertWrite: Sendable {
+    /// One result per item, in request order.
+    package var results: [UpsertResult]
+    /// The committed changes, in sequence order.
+    package var changes: [CommittedChange]
+}
+
+/// A committed change and the request id of the create that made it (empty
+/// otherwise): what a durable backend logs and later passes back to
+/// ``InterviewStore/apply(_:sequence:requestID:)``.
+package struct CommittedChange: Sendable, Hashable {
+    /// The change.
+    package var change: Change
+    /// The create's request id, or empty.
+    package var requestID: String
+}
+
+/// Everything a store needs to rebuild itself without its log.
+package struct StoreSnapshot: Sendable, Hashable {
+    /// Every record, deleted ones included, in id order.
+    package var records: [Interview]
+    /// The newest change sequence the records reflect.
+    package var lastSequence: UInt64
+    /// Live idempotency entries, oldest first.
+    package var idempotencyEntries: [IdempotencyEntry]
+
+    /// A snapshot.
+    package init(records: [Interview], lastSequence: UInt64, idempotencyEntries: [IdempotencyEntry]) {
+        self.records = records
+        self.lastSequence = lastSequence
+        self.idempotencyEntries = idempotencyEntries
+    }
+}

@@ -1,0 +1,155 @@
+import Crypto
+import InterviewsModel
+
+/// A validated list request, ready to match records: filters as sets, the
+/// resolved order, paging and field selection.
+package struct ListQuery: Sendable {
+    /// The request as given.
+    package let request: ListRequest
+    /// The tenant the query runs for.
+    package let tenant: Tenant
+    /// The resolved order.
+    package let order: ListOrder
+    /// The effective page size.
+    package let pageSize: Int
+    let candidateIDs: Set<String>
+    let ids: Set<String>
+    let remoteIDs: Set<String>
+    let statuses: Set<InterviewStatus>
+    let readMask: Set<InterviewField>?
+
+    /// Validates `request` for `tenant`.
+    ///
+    /// - Throws: INVALID_ARGUMENT (see ``InterviewValidation/validate(_:)-(ListRequest)``).
+    package init(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        try InterviewValidation.validate(request)
+        self.request = request
+        self.tenant = tenant
+        order = ListOrder(request)
+        pageSize = Int(InterviewValidation.effectivePageSize(request))
+        candidateIDs = Set(request.candidateIDs)
+        ids = Set(request.ids)
+        remoteIDs = Set(request.remoteIDs)
+        statuses = Set(request.statuses)
+        readMask = try InterviewValidation.readMask(request.readMask)
+    }
+
+    /// Whether `record` (of this tenant) passes every filter: AND across
+    /// fields, OR within a list field, time bounds half-open.
+    package func matches(_ record: Interview) -> Bool {
+        let r = request
+        if !r.includeDeleted && record.deletedAt != nil { return false }
+        if !candidateIDs.isEmpty && !candidateIDs.contains(record.candidateID) { return false }
+        if !ids.isEmpty && !ids.contains(record.id) { return false }
+        if !remoteIDs.isEmpty && !remoteIDs.contains(record.remoteID) { return false }
+        if !statuses.isEmpty && !statuses.contains(record.status) { return false }
+        if !r.applicationID.isEmpty && record.applicationID != r.applicationID { return false }
+        if !r.jobID.isEmpty && record.jobID != r.jobID { return false }
+        if !r.agentID.isEmpty && record.agentID != r.agentID { return false }
+        if !r.jobInterviewStageID.isEmpty && record.jobInterviewStageID != r.jobInterviewStageID { return false }
+        if !r.organizerID.isEmpty && record.organizer?.id != r.organizerID { return false }
+        if !r.interviewerID.isEmpty && !record.interviewers.contains(where: { $0.id == r.interviewerID }) {
+            return false
+        }
+        return Self.within(record.createdAt, r.createdAfter, r.createdBefore)
+            && Self.within(record.updatedAt, r.updatedAfter, r.updatedBefore)
+            && Self.within(record.startAt, r.startAfter, r.startBefore)
+            && Self.within(record.endAt, r.endAfter, r.endBefore)
+    }
+
+    /// `after <= value < before`; a missing value is outside any bound.
+    private static func within(_ value: Timestamp?, _ after: Timestamp?, _ before: Timestamp?) -> Bool {
+        if after == nil && before == nil { return true }
+        guard let value else { return false }
+        if let after, value < after { return false }
+        if let before, value >= before { return false }
+        return true
+    }
+
+    /// The bounds of the order's own timestamp filter, as keys: the records
+    /// matching it are exactly those with `lower <= key < upper`.
+    package var keyRange: (lower: IndexKey?, upper: IndexKey?) {
+        let r = request
+        let (after, before): (Timestamp?, Timestamp?) =
+            switch order.field {
+            case .startAt: (r.startAfter, r.startBefore)
+            case .updatedAt: (r.updatedAfter, r.updatedBefore)
+            case .createdAt, .unspecified: (r.createdAfter, r.createdBefore)
+            }
+        // A bound excludes records without the timestamp, which sort lowest.
+        let lower = after.map(IndexKey.lowest(at:)) ?? before.map { _ in IndexKey.lowest(at: .min) }
+        return (lower, before.map(IndexKey.lowest(at:)))
+    }
+
+    /// Which filters other than the order's own time bounds and deletion are set.
+    package var filterFields: Set<FilterField> {
+        let r = request
+        var fields = Set<FilterField>()
+        if !candidateIDs.isEmpty { fields.insert(.candidate) }
+        if !ids.isEmpty { fields.insert(.ids) }
+        if !remoteIDs.isEmpty { fields.insert(.remoteIDs) }
+        if !statuses.isEmpty { fields.insert(.status) }
+        if !r.applicationID.isEmpty { fields.insert(.application) }
+        if !r.jobID.isEmpty { fields.insert(.job) }
+        if !r.agentID.isEmpty { fields.insert(.agent) }
+        if !r.jobInterviewStageID.isEmpty { fields.insert(.stage) }
+        if !r.organizerID.isEmpty { fields.insert(.organizer) }
+        if !r.interviewerID.isEmpty { fields.insert(.interviewer) }
+        let times: [(OrderBy, Timestamp?, Timestamp?)] = [
+            (.createdAt, r.createdAfter, r.createdBefore), (.updatedAt, r.updatedAfter, r.updatedBefore),
+            (.startAt, r.startAfter, r.startBefore),
+        ]
+        for (field, after, before) in times where field != order.field && (after != nil || before != nil) {
+            fields.insert(.otherTime)
+        }
+        if r.endAfter != nil || r.endBefore != nil { fields.insert(.otherTime) }
+        return fields
+    }
+
+    /// A filter field, for choosing an index.
+    package enum FilterField: Sendable, Hashable {
+        case candidate, ids, remoteIDs, status, application, job, agent, stage, organizer, interviewer, otherTime
+    }
+
+    /// A digest of the tenant, the filters (list fields as sorted sets) and the
+    /// order: what a page token is bound to. Paging and field selection are
+    /// not part of it, so a walk may change page size or fields.
+    package var binding: [UInt8] {
+        let r = request
+        var bytes = CanonicalBytes()
+        bytes.append("interviews.list.v1")
+        bytes.append(tenant.companyID)
+        for set in [candidateIDs, ids, remoteIDs] {
+            bytes.append(UInt32(set.count))
+            for value in set.sorted() { bytes.append(value) }
+        }
+        bytes.append(UInt32(statuses.count))
+        for status in statuses.sorted() { bytes.append(status.rawValue) }
+        for value in [r.applicationID, r.jobID, r.agentID, r.jobInterviewStageID, r.organizerID, r.interviewerID] {
+            bytes.append(value)
+        }
+        for bound in [
+            r.createdAfter, r.createdBefore, r.updatedAfter, r.updatedBefore, r.startAfter, r.startBefore, r.endAfter,
+            r.endBefore,
+        ] {
+            bytes.append(bound)
+        }
+        bytes.append(r.includeDeleted)
+        bytes.append(order.field.rawValue)
+        bytes.append(order.descending)
+        return Array(SHA256.hash(data: bytes.bytes).prefix(16))
+    }
+
+    /// `record` as the request asks to see it: a non-empty read mask keeps
+    /// only its fields (plus id); otherwise remote_data only when
+    /// include_remote_data, custom_fields and analysis unless excluded.
+    package func select(_ record: Interview) -> Interview {
+        if let readMask { return record.keeping(readMask) }
+        var result = record
+        if !request.includeRemoteData { result.remoteData = [] }
+        if request.excludeCustomFields { result.customFields = [:] }
+        if request.excludeAnalysis { result.analysis = nil }
+        return result
+    }
+}

@@ -1,0 +1,115 @@
+/// A contiguous slice `lower..<upper` (by rank) of one counted list.
+package struct ListRange: Sendable {
+    /// The list.
+    package var list: CountedSortedList<IndexKey>
+    /// The first rank in the slice.
+    package var lower: Int
+    /// One past the last rank in the slice.
+    package var upper: Int
+
+    /// The slice of `list` whose keys lie in `lowerKey..<upperKey` (nil: unbounded).
+    package init(_ list: CountedSortedList<IndexKey>, from lowerKey: IndexKey?, to upperKey: IndexKey?) {
+        self.list = list
+        lower = lowerKey.map(list.lowerRank) ?? 0
+        upper = max(lower, upperKey.map(list.lowerRank) ?? list.count)
+    }
+
+    /// The number of keys in the slice.
+    package var count: Int { upper - lower }
+}
+
+/// Several disjoint sorted slices read as one sorted sequence: the records
+/// of one index partition per value of an OR filter (statuses, candidates),
+/// live and deleted. A walk position is one boundary per slice.
+///
+/// With `m` slices of at most `n` keys: ``positions(atRank:)`` is
+/// O(m² log² n) (a selection over several order-statistic lists), each
+/// step of ``walk(from:ascending:_:)`` is O(m log n).
+package struct MergedRanges: Sendable {
+    /// The slices.
+    package var ranges: [ListRange]
+
+    /// Slices to read as one.
+    package init(_ ranges: [ListRange]) { self.ranges = ranges.filter { $0.count > 0 } }
+
+    /// The number of keys in all slices.
+    package var total: Int { ranges.reduce(0) { $0 + $1.count } }
+
+    /// Boundaries where a walk starts at the beginning (`ascending`) or the end.
+    package func start(ascending: Bool) -> [Int] { ranges.map { ascending ? $0.lower : $0.upper } }
+
+    /// Boundaries from which a walk in the given direction yields exactly the
+    /// keys strictly beyond `key` (greater when ascending, smaller otherwise).
+    package func positions(beyond key: IndexKey, ascending: Bool) -> [Int] {
+        ranges.map { range in
+            let rank = ascending ? range.list.upperRank(key) : range.list.lowerRank(key)
+            return min(max(rank, range.lower), range.upper)
+        }
+    }
+
+    /// Boundaries that split the merged sequence after its first `rank` keys.
+    package func positions(atRank rank: Int) -> [Int] {
+        if rank <= 0 { return start(ascending: true) }
+        if rank >= total { return start(ascending: false) }
+        // Invariant: the number of keys of slice i below the answer x (the
+        // key of merged rank `rank`) lies in low[i]...high[i].
+        var low = ranges.map(\.lower)
+        var high = ranges.map(\.upper)
+        while true {
+            var widest = -1
+            var width = 0
+            for index in ranges.indices where high[index] - low[index] > width {
+                widest = index
+                width = high[index] - low[index]
+            }
+            if widest < 0 { return low }
+            let middle = (low[widest] + high[widest]) / 2
+            let pivot = ranges[widest].list[middle]
+            var below = 0
+            let ranks = ranges.map { range in
+                let rank = min(max(range.list.lowerRank(pivot), range.lower), range.upper)
+                below += rank - range.lower
+                return rank
+            }
+            if below == rank { return ranks }
+            for index in ranges.indices {
+                if below < rank {
+                    low[index] = max(low[index], index == widest ? middle + 1 : ranks[index])
+                } else {
+                    high[index] = min(high[index], index == widest ? middle : ranks[index])
+                }
+            }
+        }
+    }
+
+    /// Visits keys from `positions` in the given direction until `body`
+    /// returns false or the keys run out.
+    package func walk(from positions: [Int], ascending: Bool, _ body: (IndexKey) -> Bool) {
+        var positions = positions
+        while true {
+            var best = -1
+            var bestKey: IndexKey? = nil
+            for index in ranges.indices {
+                let range = ranges[index]
+                if ascending {
+                    guard positions[index] < range.upper else { continue }
+                    let key = range.list[positions[index]]
+                    if bestKey.map({ key < $0 }) ?? true {
+                        best = index
+                        bestKey = key
+                    }
+                } else {
+                    guard positions[index] > range.lower else { continue }
+                    let key = range.list[positions[index] - 1]
+                    if bestKey.map({ key > $0 }) ?? true {
+                        best = index
+                        bestKey = key
+                    }
+                }
+            }
+            guard let key = bestKey else { return }
+            positions[best] += ascending ? 1 : -1
+            if !body(key) { return }
+        }
+    }
+}
