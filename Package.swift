@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RPCCore", targets: ["RPCCore"]),
         .library(name: "RPCUnixSocket", targets: ["RPCUnixSocket"]),
         .library(name: "InterviewsService", targets: ["InterviewsService"]),
+        .library(name: "InterviewsClient", targets: ["InterviewsClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -104,6 +105,12 @@ let package = Package(
             ]
         ),
 
+        // The typed Swift client library.
+        .target(
+            name: "InterviewsClient",
+            dependencies: ["InterviewsModel", "InterviewsWire", "RPCCore", "RPCUnixSocket"]
+        ),
+
         .executableTarget(
             name: "interviews",
             dependencies: [
@@ -111,6 +118,7 @@ let package = Package(
                 "InterviewsWire",
                 "InterviewsRepository",
                 "InterviewsService",
+                "InterviewsClient",
                 "RPCCore",
                 "RPCUnixSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

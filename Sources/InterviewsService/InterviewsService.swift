@@ -19,23 +19,6 @@ public import RPCCore
 ///   socket's SO_PEERCRED. No key is needed for them, and a key does not
 ///   grant them.
 public struct InterviewsService: Sendable {
-    /// The full names of the methods, as they appear in call headers.
-    public enum Method {
-        public static let listInterviews = "/interviews.v1.Interviews/ListInterviews"
-        public static let streamInterviews = "/interviews.v1.Interviews/StreamInterviews"
-        public static let getInterview = "/interviews.v1.Interviews/GetInterview"
-        public static let createInterview = "/interviews.v1.Interviews/CreateInterview"
-        public static let updateInterview = "/interviews.v1.Interviews/UpdateInterview"
-        public static let deleteInterview = "/interviews.v1.Interviews/DeleteInterview"
-        public static let upsertInterviews = "/interviews.v1.Interviews/UpsertInterviews"
-        public static let watchInterviews = "/interviews.v1.Interviews/WatchInterviews"
-        public static let health = "/interviews.v1.Interviews/Health"
-        public static let serverInfo = "/interviews.v1.Interviews/ServerInfo"
-        public static let createKey = "/interviews.v1.Admin/CreateKey"
-        public static let listKeys = "/interviews.v1.Admin/ListKeys"
-        public static let revokeKey = "/interviews.v1.Admin/RevokeKey"
-    }
-
     /// How many records a StreamInterviews call reads from the repository at a time.
     public static let streamBatchSize = 256
     /// How many changes a WatchInterviews call reads from the feed at a time.
@@ -76,9 +59,9 @@ public struct InterviewsService: Sendable {
             methods,
             authorize: { [resolver, administratorUID] context in
                 switch context.method {
-                case Method.health:
+                case MethodNames.health:
                     return
-                case Method.createKey, Method.listKeys, Method.revokeKey:
+                case MethodNames.createKey, MethodNames.listKeys, MethodNames.revokeKey:
                     guard let peer = context.peer, peer.uid == administratorUID || peer.uid == 0 else {
                         throw InterviewsError(
                             .permissionDenied,
@@ -103,10 +86,10 @@ public struct InterviewsService: Sendable {
 
     private var methods: [RPCMethod] {
         [
-            .unary(Method.listInterviews) { (request: ListRequest, context) -> Page in
+            .unary(MethodNames.listInterviews) { (request: ListRequest, context) -> Page in
                 try await repository.list(request, tenant: tenant(context, request.companyID))
             },
-            .serverStreaming(Method.streamInterviews) {
+            .serverStreaming(MethodNames.streamInterviews) {
                 (request: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
                 let tenant = try tenant(context, request.companyID)
                 try await repository.scan(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
@@ -114,21 +97,21 @@ public struct InterviewsService: Sendable {
                     return true
                 }
             },
-            .unary(Method.getInterview) { (request: GetInterviewRequest, context) -> Interview in
+            .unary(MethodNames.getInterview) { (request: GetInterviewRequest, context) -> Interview in
                 var interview = try await repository.get(
                     id: request.id, includeDeleted: request.includeDeleted,
                     tenant: tenant(context, request.companyID))
                 if !request.includeRemoteData { interview.remoteData = [] }
                 return interview
             },
-            .unary(Method.createInterview) { (request: CreateInterviewRequest, context) -> Interview in
+            .unary(MethodNames.createInterview) { (request: CreateInterviewRequest, context) -> Interview in
                 let tenant = try tenant(context, request.companyID)
                 guard let interview = request.interview else {
                     throw InterviewsError.invalidArgument("interview", "is required")
                 }
                 return try await repository.create(interview, requestID: request.requestID, tenant: tenant)
             },
-            .unary(Method.updateInterview) { (request: UpdateInterviewRequest, context) -> Interview in
+            .unary(MethodNames.updateInterview) { (request: UpdateInterviewRequest, context) -> Interview in
                 let tenant = try tenant(context, request.companyID)
                 guard let interview = request.interview else {
                     throw InterviewsError.invalidArgument("interview", "is required")
@@ -136,12 +119,12 @@ public struct InterviewsService: Sendable {
                 return try await repository.update(
                     interview, mask: request.updateMask, expectedRevision: request.expectedRevision, tenant: tenant)
             },
-            .unary(Method.deleteInterview) { (request: DeleteInterviewRequest, context) -> Interview in
+            .unary(MethodNames.deleteInterview) { (request: DeleteInterviewRequest, context) -> Interview in
                 try await repository.delete(
                     id: request.id, expectedRevision: request.expectedRevision,
                     tenant: tenant(context, request.companyID))
             },
-            .unary(Method.upsertInterviews) {
+            .unary(MethodNames.upsertInterviews) {
                 (request: UpsertInterviewsRequest, context) -> UpsertInterviewsResponse in
                 let tenant = try tenant(context, request.companyID)
                 guard request.interviews.count <= Self.maxUpsertBatch else {
@@ -152,14 +135,14 @@ public struct InterviewsService: Sendable {
                 for k in results.indices { results[k].interview?.remoteData = [] }
                 return UpsertInterviewsResponse(results: results)
             },
-            .serverStreaming(Method.watchInterviews) {
+            .serverStreaming(MethodNames.watchInterviews) {
                 (request: WatchRequest, context, writer: ResponseStreamWriter<WatchEvent>) in
                 try await watch(request, tenant: tenant(context, request.companyID), writer: writer)
             },
-            .unary(Method.health) { (_: HealthRequest, _) -> HealthResponse in
+            .unary(MethodNames.health) { (_: HealthRequest, _) -> HealthResponse in
                 HealthResponse(status: .serving)
             },
-            .unary(Method.serverInfo) { (request: ServerInfoRequest, context) -> ServerInfoResponse in
+            .unary(MethodNames.serverInfo) { (request: ServerInfoRequest, context) -> ServerInfoResponse in
                 let stats = try await repository.stats(tenant: tenant(context, request.companyID))
                 let uptime = ContinuousClock.now - startedInstant
                 return ServerInfoResponse(
@@ -167,13 +150,13 @@ public struct InterviewsService: Sendable {
                     startedAt: startedAt, interviewCount: stats.liveCount, deletedCount: stats.deletedCount,
                     lastSequence: stats.lastSequence, protocolVersion: RPCProtocol.version, writable: stats.writable)
             },
-            .unary(Method.createKey) { (request: CreateKeyRequest, _) -> CreateKeyResponse in
+            .unary(MethodNames.createKey) { (request: CreateKeyRequest, _) -> CreateKeyResponse in
                 try keys.create(request)
             },
-            .unary(Method.listKeys) { (request: ListKeysRequest, _) -> ListKeysResponse in
+            .unary(MethodNames.listKeys) { (request: ListKeysRequest, _) -> ListKeysResponse in
                 ListKeysResponse(keys: keys.list(includeRevoked: request.includeRevoked))
             },
-            .unary(Method.revokeKey) { (request: RevokeKeyRequest, _) -> APIKey in
+            .unary(MethodNames.revokeKey) { (request: RevokeKeyRequest, _) -> APIKey in
                 try keys.revoke(id: request.id)
             },
         ]

@@ -6,6 +6,13 @@ struct InterviewsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interviews",
         abstract: "Interview records over a local gRPC-style RPC service.",
+        discussion: """
+            Start a server with `interviews serve`, create a key with `interviews keys create`, \
+            then call it: `interviews list`, `interviews get <id>`, `interviews import < records.jsonl`.
+
+            Connection settings come from flags or the environment: INTERVIEWS_SOCKET (the socket \
+            path), INTERVIEWS_API_KEY (the key; never needed on the command line).
+            """,
         version: InterviewsVersion.current,
         subcommands: [Serve.self]
     )
@@ -14,13 +21,4 @@ struct InterviewsCommand: AsyncParsableCommand {
 /// The build's version.
 enum InterviewsVersion {
     static let current = "0.1.0"
-}
-
-/// `interviews serve`: runs the server in the foreground.
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server in the foreground.")
-
-    func run() async throws {
-        print("interviews \(InterviewsVersion.current)")
-    }
 }
