@@ -325,9 +325,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let sink = ConnectionCallSink(
             allocator: context.channel.allocator, eventLoop: loop, handler: handler, call: boundCall)
         let router = self.router
+        let method = call.method
         let serverContext = call.context
         call.task = Task {
-            let (response, status) = await router.handle(request: request, context: serverContext, sink: sink)
+            let (response, status) = await router.handle(
+                method, request: request, context: serverContext, sink: sink)
             loop.execute {
                 handler.value.complete(boundCall.value, response: response, status: status)
             }

@@ -174,7 +174,7 @@ struct FlowControlTests {
                     }
                 }
             }
-            #expect((error as? RPCError)?.code == .deadlineExceeded)
+            #expect(error?.code == .deadlineExceeded)
             #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
         }
     }
