@@ -1,5 +1,5 @@
-public import NIOCore
 public import InterviewsWire
+public import NIOCore
 
 /// The type of a frame: the byte at offset 4 of its header.
 ///

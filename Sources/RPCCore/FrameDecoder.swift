@@ -76,7 +76,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
                 "\(type) frame of \(length) bytes exceeds max_frame_size \(maxFrameSize)")
         }
         guard reserved == 0 else {
-            throw RPCError(.invalidArgument, "\(type) frame has reserved bits 0x\(String(reserved, radix: 16)); they must be 0")
+            throw RPCError(
+                .invalidArgument, "\(type) frame has reserved bits 0x\(String(reserved, radix: 16)); they must be 0")
         }
         guard type.isKnown else {
             throw RPCError(.invalidArgument, "unknown frame type \(type)")

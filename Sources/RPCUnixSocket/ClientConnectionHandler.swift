@@ -57,7 +57,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         // Also reached when connecting failed before the channel was active:
         // every promise must still be completed.
-        if case .closed = state {} else {
+        if case .closed = state {
+        } else {
             fail(RPCError(.unavailable, "the connection to \(path) closed"))
         }
         self.context = nil
@@ -65,7 +66,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         do {
-            context.writeAndFlush(wrapOutboundOut(try Frame(type: .settings, callID: 0, message: settings)), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(try Frame(type: .settings, callID: 0, message: settings)), promise: nil)
         } catch {
             fail(error)
         }
@@ -130,7 +132,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 let ping = try frame.decodePayload(as: RPCPing.self)
                 pings.removeValue(forKey: ping.opaque)?.succeed()
             } else {
-                var echo = Frame.makePayloadBuffer(allocator: ByteBufferAllocator(), capacity: frame.payload.readableBytes)
+                var echo = Frame.makePayloadBuffer(
+                    allocator: ByteBufferAllocator(), capacity: frame.payload.readableBytes)
                 var payload = frame.payload
                 echo.writeBuffer(&payload)
                 write(Frame(type: .ping, flags: .ack, callID: 0, payload: echo), flush: true)

@@ -67,13 +67,17 @@ public final class RPCClient: Sendable {
         to socketPath: String, configuration: RPCClientConfiguration = RPCClientConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RPCError) -> RPCClient {
-        var configuration = configuration
-        configuration.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
+        let configuration = {
+            var adjusted = configuration
+            adjusted.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
+            return adjusted
+        }()
         let settings = RPCSettings(
             protocolVersion: RPCProtocol.version, maxFrameSize: UInt32(configuration.maxFrameSize),
             initialWindow: UInt32(configuration.initialWindow), agent: configuration.agent)
         let timeout = TimeAmount(configuration.connectTimeout)
-        let (channel, handler, handshake): (any Channel, NIOLoopBound<ClientConnectionHandler>, EventLoopFuture<RPCSettings>)
+        let (channel, handler, handshake):
+            (any Channel, NIOLoopBound<ClientConnectionHandler>, EventLoopFuture<RPCSettings>)
         do {
             (channel, handler, handshake) = try await ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(timeout)

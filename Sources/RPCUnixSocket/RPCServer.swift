@@ -84,7 +84,8 @@ public final class RPCServer: Service, Sendable {
         do {
             inode = try await listen(socketFile)
         } catch {
-            let failure = error as? RPCServerError ?? RPCServerError("cannot listen on \(configuration.socketPath): \(error)")
+            let failure =
+                error as? RPCServerError ?? RPCServerError("cannot listen on \(configuration.socketPath): \(error)")
             state.withLock { $0 = .stopped(failure) }
             for waiter in waiters { waiter.resume(throwing: failure) }
             throw failure
@@ -163,7 +164,8 @@ public final class RPCServer: Service, Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(
-                .writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: maxBuffered / 2, high: maxBuffered)
+                .writeBufferWaterMark,
+                value: ChannelOptions.Types.WriteBufferWaterMark(low: maxBuffered / 2, high: maxBuffered)
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -212,7 +214,8 @@ public final class RPCServer: Service, Sendable {
             handshakeTimeout: TimeAmount(configuration.handshakeTimeout),
             idleTimeout: TimeAmount(configuration.idleTimeout),
             agent: configuration.agent)
-        try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectsPreface: true)))
+        try sync.addHandler(
+            ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectsPreface: true)))
         try sync.addHandler(FrameEncoder())
         try sync.addHandler(ServerConnectionHandler(router: router, limits: limits, logger: logger))
     }

@@ -468,7 +468,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         timer = nil
         let rpcError = error as? RPCError ?? RPCError(.internalError, "internal error")
         if rpcError.code != .ok {
-            logger.debug("protocol violation", metadata: ["code": "\(rpcError.code)", "message": "\(rpcError.message)"])
+            logger.debug(
+                "protocol violation", metadata: ["code": "\(rpcError.code)", "message": "\(rpcError.message)"])
         }
         context.writeAndFlush(wrapOutboundOut(Self.goAwayFrame(lastCallID, rpcError.code, rpcError.message)))
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }

@@ -6,7 +6,9 @@ import Testing
 
 @Suite("Frames are encoded and decoded byte for byte")
 struct FrameCodingTests {
-    private func frameBytes(type: UInt8, flags: UInt8 = 0, reserved: UInt16 = 0, callID: UInt32, payload: [UInt8]) -> ByteBuffer {
+    private func frameBytes(type: UInt8, flags: UInt8 = 0, reserved: UInt16 = 0, callID: UInt32, payload: [UInt8])
+        -> ByteBuffer
+    {
         var buffer = ByteBuffer()
         buffer.writeInteger(UInt32(payload.count), endianness: .big)
         buffer.writeInteger(type)
@@ -19,7 +21,8 @@ struct FrameCodingTests {
 
     @Test("the header is 12 bytes: length, type, flags, reserved, call id, big endian")
     func headerLayout() throws {
-        let frame = Frame(type: .message, flags: .endStream, callID: 0x0102_0304, payload: ByteBuffer(bytes: [0xAA, 0xBB]))
+        let frame = Frame(
+            type: .message, flags: .endStream, callID: 0x0102_0304, payload: ByteBuffer(bytes: [0xAA, 0xBB]))
         var out = ByteBuffer()
         frame.encode(into: &out)
         #expect(Array(out.readableBytesView) == [0, 0, 0, 2, 0x02, 0x01, 0, 0, 1, 2, 3, 4, 0xAA, 0xBB])

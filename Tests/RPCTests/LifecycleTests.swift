@@ -105,7 +105,9 @@ struct LifecycleTests {
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8) }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(bound == 0)
         close(fd)
@@ -136,7 +138,8 @@ struct LifecycleTests {
         let path = "/tmp/" + String(repeating: "p", count: 103) + ".sock"
         let server = Self.makeServer(RPCServerConfiguration(socketPath: path))
         let error = await #expect(throws: RPCServerError.self) { try await server.run() }
-        #expect(error?.message == "socket path \(path) is 113 bytes; a Unix domain socket path can be at most 107 bytes")
+        #expect(
+            error?.message == "socket path \(path) is 113 bytes; a Unix domain socket path can be at most 107 bytes")
         let waiting = await #expect(throws: RPCServerError.self) { try await server.waitUntilListening() }
         #expect(waiting == error)
     }

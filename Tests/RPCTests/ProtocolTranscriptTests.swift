@@ -50,7 +50,8 @@ struct ProtocolTranscriptTests {
                 try await raw.send(RPCProtocol.preface)
                 log.preface()
                 let steps: [Frame] = [
-                    try Frame(type: .settings, callID: 0, message: RPCSettings(protocolVersion: 1, agent: "doc-client")),
+                    try Frame(
+                        type: .settings, callID: 0, message: RPCSettings(protocolVersion: 1, agent: "doc-client")),
                     try Frame(
                         type: .headers, callID: 1,
                         message: RPCCallHeaders(

@@ -9,7 +9,8 @@ import Testing
 /// (a TRAILERS status or a GOAWAY), then proves the server still serves.
 @Suite("Bad input is answered with a clear status or GOAWAY", .timeLimit(.minutes(1)))
 struct ProtocolViolationTests {
-    private func header(length: UInt32, type: UInt8, flags: UInt8 = 0, reserved: UInt16 = 0, callID: UInt32) -> [UInt8] {
+    private func header(length: UInt32, type: UInt8, flags: UInt8 = 0, reserved: UInt16 = 0, callID: UInt32) -> [UInt8]
+    {
         var buffer = ByteBuffer()
         buffer.writeInteger(length, endianness: .big)
         buffer.writeInteger(type)
@@ -129,7 +130,8 @@ struct ProtocolViolationTests {
             }
             #expect(goAway?.lastCallID == 5)
             #expect(
-                goAway?.message == "call id \(second) is not greater than the previous call id 5; call ids must increase")
+                goAway?.message
+                    == "call id \(second) is not greater than the previous call id 5; call ids must increase")
             #expect(try await server.expectHealthy())
         }
     }
@@ -177,7 +179,8 @@ struct ProtocolViolationTests {
         try await withTestServer { server in
             try await withRawConnection(to: server.path) { raw in
                 try await raw.handshake()
-                try await raw.send(Frame(type: .headers, callID: 1, payload: ByteBuffer(bytes: [0x0a, 0x02, 0xff, 0xfe])))
+                try await raw.send(
+                    Frame(type: .headers, callID: 1, payload: ByteBuffer(bytes: [0x0a, 0x02, 0xff, 0xfe])))
                 let status = try #require(try await raw.readStatus(of: 1))
                 #expect(status.code == StatusCode.invalidArgument.rawValue)
                 #expect(status.message.contains("method"))

@@ -151,6 +151,14 @@ struct TestServer: Sendable {
     }
 }
 
+/// Runs `body` against a server with one configuration value changed.
+func withTestServer<T: Sendable, Value>(
+    setting keyPath: WritableKeyPath<RPCServerConfiguration, Value>, to value: Value,
+    _ body: (TestServer) async throws -> T
+) async throws -> T {
+    try await withTestServer(configure: { $0[keyPath: keyPath] = value }, body)
+}
+
 /// Runs `body` against a server that is stopped (cancelled) afterwards.
 func withTestServer<T: Sendable>(
     authorize: RPCRouter.Authorize? = nil,
