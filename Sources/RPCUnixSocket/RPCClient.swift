@@ -251,6 +251,7 @@ public final class RPCClient: Sendable {
 /// The responses of a server-streaming call, in order. Iterating throws the
 /// call's ``RPCError`` when it does not end with OK. Read it from one task.
 public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable {
+    /// One response message.
     public typealias Element = Response
 
     private let eventLoop: any EventLoop

@@ -46,6 +46,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let router: RPCRouter
     private let limits: Limits
     private let logger: Logger
+    private let tasks: HandlerTaskTracker
     private var state = State.handshaking
     private var calls: [UInt32: ServerCall] = [:]
     private var lastCallID: UInt32 = 0
@@ -58,10 +59,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var context: ChannelHandlerContext?
 
-    init(router: RPCRouter, limits: Limits, logger: Logger) {
+    init(router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker) {
         self.router = router
         self.limits = limits
         self.logger = logger
+        self.tasks = tasks
     }
 
     // MARK: Channel events
@@ -327,7 +329,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let router = self.router
         let method = call.method
         let serverContext = call.context
+        let tasks = self.tasks
+        tasks.enter()
         call.task = Task {
+            defer { tasks.leave() }
             let (response, status) = await router.handle(
                 method, request: request, context: serverContext, sink: sink)
             loop.execute {
