@@ -28,6 +28,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         var maxConcurrentCalls: Int
         var initialWindow: Int
         var handshakeTimeout: TimeAmount
+        var requestTimeout: TimeAmount
         var idleTimeout: TimeAmount
         var agent: String
     }
@@ -253,12 +254,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         calls[id] = call
         timer?.cancel()
         timer = nil
+        let loop = context.eventLoop.assumeIsolated()
         if let timeout {
-            call.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
+            call.deadlineTimer = loop.scheduleTask(in: TimeAmount(timeout)) {
                 self.endCall(
                     call, RPCError(.deadlineExceeded, "deadline of \(Self.describe(TimeAmount(timeout))) exceeded"),
                     sendTrailers: true)
             }
+        }
+        let requestTimeout = limits.requestTimeout
+        call.requestTimer = loop.scheduleTask(in: requestTimeout) {
+            guard call.task == nil else { return }
+            self.endCall(
+                call,
+                RPCError(
+                    .deadlineExceeded, "no request MESSAGE for call \(call.id) within \(Self.describe(requestTimeout))"),
+                sendTrailers: true)
         }
     }
 
@@ -287,6 +298,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 sendTrailers: true)
             return
         }
+        call.requestTimer?.cancel()
+        call.requestTimer = nil
         start(call, request: frame.payload, context: context)
     }
 
@@ -405,6 +418,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         calls[call.id] = nil
         call.deadlineTimer?.cancel()
         call.deadlineTimer = nil
+        call.requestTimer?.cancel()
+        call.requestTimer = nil
         while let (_, promise) = call.pendingWrites.popFirst() {
             promise.fail(ended)
         }
@@ -516,6 +531,8 @@ final class ServerCall {
     /// The handler's task, once the request has arrived.
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
+    /// Ends the call if its request MESSAGE does not follow its HEADERS in time.
+    var requestTimer: Scheduled<Void>?
     /// Why the call ended, once it has; later writes fail with it.
     var endReason: RPCError?
 
