@@ -12,6 +12,7 @@ public import NIOCore
 /// an unknown frame type, a connection-level frame with a call id or a call
 /// frame without one.
 public struct FrameDecoder: ByteToMessageDecoder {
+    /// The decoder produces whole frames.
     public typealias InboundOut = Frame
 
     /// The largest payload accepted, in bytes.

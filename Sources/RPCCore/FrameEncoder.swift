@@ -7,7 +7,9 @@ public import NIOCore
 /// in place and goes out as one buffer without a copy; any other payload is
 /// copied behind a fresh header.
 public final class FrameEncoder: ChannelOutboundHandler, Sendable {
+    /// Frames come in from the handlers above.
     public typealias OutboundIn = Frame
+    /// Bytes go out to the socket.
     public typealias OutboundOut = ByteBuffer
 
     /// Creates an encoder.

@@ -33,6 +33,7 @@ public struct RPCError: StatusError, Hashable, CustomStringConvertible {
         RPCStatus(code: code.rawValue, message: message, metadata: metadata)
     }
 
+    /// `CODE: message`, e.g. `NOT_FOUND: interview x not found`.
     public var description: String { "\(code): \(message)" }
 }
 

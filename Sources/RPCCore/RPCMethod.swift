@@ -89,6 +89,7 @@ public struct ResponseEncodingError: Error, CustomStringConvertible {
     /// Why encoding failed.
     public var underlying: WireError
 
+    /// What failed, for the server log.
     public var description: String { "cannot encode \(type): \(underlying.message)" }
 
     static func encode(_ message: some WireCodable, allocator: ByteBufferAllocator) throws -> ByteBuffer {

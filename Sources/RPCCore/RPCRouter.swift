@@ -50,18 +50,16 @@ public struct RPCRouter: Sendable {
         RPCError(.unimplemented, "unknown method \(name.isEmpty ? "\"\"" : name)")
     }
 
-    /// Runs one call: the authorize hook, the request decoding, the handler.
+    /// Runs one call of `method` (looked up with ``method(named:)`` when its
+    /// HEADERS arrived): the authorize hook, the request decoding, the handler.
     ///
     /// Never throws: every outcome is a status.
     ///
     /// - Returns: The encoded response of a unary call (nil for a streaming
     ///   call or a failure) and the call's final status.
     package func handle(
-        request: ByteBuffer, context: ServerContext, sink: any ServerCallSink
+        _ method: RPCMethod, request: ByteBuffer, context: ServerContext, sink: any ServerCallSink
     ) async -> (response: ByteBuffer?, status: RPCStatus) {
-        guard let method = methods[context.method] else {
-            return (nil, Self.unimplemented(context.method).status)
-        }
         var context = context
         do {
             if let authorize {

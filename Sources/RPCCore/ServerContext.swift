@@ -18,6 +18,7 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
         self.pid = pid
     }
 
+    /// `uid=… gid=… pid=…`, for logs.
     public var description: String { "uid=\(uid) gid=\(gid) pid=\(pid)" }
 }
 

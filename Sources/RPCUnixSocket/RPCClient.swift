@@ -67,8 +67,11 @@ public final class RPCClient: Sendable {
         to socketPath: String, configuration: RPCClientConfiguration = RPCClientConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RPCError) -> RPCClient {
-        var configuration = configuration
-        configuration.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
+        let configuration = {
+            var adjusted = configuration
+            adjusted.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
+            return adjusted
+        }()
         let settings = RPCSettings(
             protocolVersion: RPCProtocol.version, maxFrameSize: UInt32(configuration.maxFrameSize),
             initialWindow: UInt32(configuration.initialWindow), agent: configuration.agent)
@@ -248,6 +251,7 @@ public final class RPCClient: Sendable {
 /// The responses of a server-streaming call, in order. Iterating throws the
 /// call's ``RPCError`` when it does not end with OK. Read it from one task.
 public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable {
+    /// One response message.
     public typealias Element = Response
 
     private let eventLoop: any EventLoop

@@ -20,12 +20,19 @@ import Synchronization
 /// send GOAWAY on every connection, let the calls already opened finish
 /// within ``RPCServerConfiguration/shutdownGracePeriod``, then end the rest
 /// with UNAVAILABLE and close. Cancelling ``run()`` skips the grace period.
+///
+/// Each call's handler runs in its own task, tracked by its connection: the
+/// task is cancelled when the call ends early (CANCEL, deadline, client gone,
+/// shutdown), and ``run()`` returns only after every handler task has
+/// finished, so what handlers use can be closed once it returns. A handler
+/// should therefore honour cancellation.
 public final class RPCServer: Service, Sendable {
     private let router: RPCRouter
     private let configuration: RPCServerConfiguration
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex(State.idle(waiters: []))
+    private let handlerTasks = HandlerTaskTracker()
 
     private enum State {
         /// ``run()`` not called yet, or binding.
@@ -111,6 +118,7 @@ public final class RPCServer: Service, Sendable {
         }
         try? await serverChannel?.closeFuture.get()
         socketFile.remove(inode: inode)
+        await handlerTasks.waitUntilIdle()
         logger.info("stopped", metadata: ["path": "\(configuration.socketPath)"])
     }
 
@@ -212,12 +220,14 @@ public final class RPCServer: Service, Sendable {
             maxConcurrentCalls: configuration.maxConcurrentCallsPerConnection,
             initialWindow: configuration.initialWindow,
             handshakeTimeout: TimeAmount(configuration.handshakeTimeout),
+            requestTimeout: TimeAmount(configuration.requestTimeout),
             idleTimeout: TimeAmount(configuration.idleTimeout),
             agent: configuration.agent)
         try sync.addHandler(
             ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectsPreface: true)))
         try sync.addHandler(FrameEncoder())
-        try sync.addHandler(ServerConnectionHandler(router: router, limits: limits, logger: logger))
+        try sync.addHandler(
+            ServerConnectionHandler(router: router, limits: limits, logger: logger, tasks: handlerTasks))
     }
 
     private func connectionClosed(_ id: ObjectIdentifier) {

@@ -24,6 +24,10 @@ public struct RPCServerConfiguration: Sendable {
     /// How long a new connection has to send the preface and its SETTINGS
     /// before it is closed (slowloris). Default 5 s.
     public var handshakeTimeout: Duration = .seconds(5)
+    /// How long a call's request MESSAGE may take to follow its HEADERS
+    /// before the call ends with DEADLINE_EXCEEDED (a call waiting for its
+    /// request holds one of the connection's call slots). Default 5 s.
+    public var requestTimeout: Duration = .seconds(5)
     /// How long a connection may stay open with no call before it is closed
     /// with GOAWAY. Default 5 min.
     public var idleTimeout: Duration = .seconds(300)

@@ -28,6 +28,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         var maxConcurrentCalls: Int
         var initialWindow: Int
         var handshakeTimeout: TimeAmount
+        var requestTimeout: TimeAmount
         var idleTimeout: TimeAmount
         var agent: String
     }
@@ -46,6 +47,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let router: RPCRouter
     private let limits: Limits
     private let logger: Logger
+    private let tasks: HandlerTaskTracker
     private var state = State.handshaking
     private var calls: [UInt32: ServerCall] = [:]
     private var lastCallID: UInt32 = 0
@@ -58,10 +60,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var context: ChannelHandlerContext?
 
-    init(router: RPCRouter, limits: Limits, logger: Logger) {
+    init(router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker) {
         self.router = router
         self.limits = limits
         self.logger = logger
+        self.tasks = tasks
     }
 
     // MARK: Channel events
@@ -251,12 +254,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         calls[id] = call
         timer?.cancel()
         timer = nil
+        let loop = context.eventLoop.assumeIsolated()
         if let timeout {
-            call.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
+            call.deadlineTimer = loop.scheduleTask(in: TimeAmount(timeout)) {
                 self.endCall(
                     call, RPCError(.deadlineExceeded, "deadline of \(Self.describe(TimeAmount(timeout))) exceeded"),
                     sendTrailers: true)
             }
+        }
+        let requestTimeout = limits.requestTimeout
+        call.requestTimer = loop.scheduleTask(in: requestTimeout) {
+            guard call.task == nil else { return }
+            self.endCall(
+                call,
+                RPCError(
+                    .deadlineExceeded, "no request MESSAGE for call \(call.id) within \(Self.describe(requestTimeout))"),
+                sendTrailers: true)
         }
     }
 
@@ -285,6 +298,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 sendTrailers: true)
             return
         }
+        call.requestTimer?.cancel()
+        call.requestTimer = nil
         start(call, request: frame.payload, context: context)
     }
 
@@ -325,9 +340,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let sink = ConnectionCallSink(
             allocator: context.channel.allocator, eventLoop: loop, handler: handler, call: boundCall)
         let router = self.router
+        let method = call.method
         let serverContext = call.context
+        let tasks = self.tasks
+        tasks.enter()
         call.task = Task {
-            let (response, status) = await router.handle(request: request, context: serverContext, sink: sink)
+            defer { tasks.leave() }
+            let (response, status) = await router.handle(
+                method, request: request, context: serverContext, sink: sink)
             loop.execute {
                 handler.value.complete(boundCall.value, response: response, status: status)
             }
@@ -398,6 +418,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         calls[call.id] = nil
         call.deadlineTimer?.cancel()
         call.deadlineTimer = nil
+        call.requestTimer?.cancel()
+        call.requestTimer = nil
         while let (_, promise) = call.pendingWrites.popFirst() {
             promise.fail(ended)
         }
@@ -509,6 +531,8 @@ final class ServerCall {
     /// The handler's task, once the request has arrived.
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
+    /// Ends the call if its request MESSAGE does not follow its HEADERS in time.
+    var requestTimer: Scheduled<Void>?
     /// Why the call ended, once it has; later writes fail with it.
     var endReason: RPCError?
 

@@ -9,6 +9,7 @@ public struct RPCServerError: Error, Hashable, CustomStringConvertible {
     /// Creates an error.
     public init(_ message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
 }
 

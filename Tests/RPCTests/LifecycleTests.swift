@@ -52,7 +52,7 @@ struct LifecycleTests {
         #expect(probe.count("sleep.finished") == 1)
     }
 
-    @Test("calls still running when the grace period ends fail with UNAVAILABLE")
+    @Test("calls still running when the grace period ends fail with UNAVAILABLE; run() waits for their handlers")
     func gracePeriodExpires() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -73,7 +73,7 @@ struct LifecycleTests {
             #expect(error == RPCError(.unavailable, "the server stopped before the call completed"))
             try await tasks.waitForAll()
         }
-        #expect(await probe.wait { probe.count("block.cancelled") == 1 })
+        #expect(probe.count("block.cancelled") == 1, "run() returns only after every handler task has finished")
     }
 
     @Test("the socket file is created with the configured mode", arguments: [UInt32(0o600), 0o660])

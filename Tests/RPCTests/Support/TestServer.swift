@@ -2,6 +2,8 @@ import Foundation
 import InterviewsModel
 import InterviewsWire
 import Logging
+import NIOCore
+import NIOPosix
 import RPCCore
 import RPCUnixSocket
 import Synchronization
@@ -137,23 +139,37 @@ struct TestServer: Sendable {
     let server: RPCServer
     let path: String
     let probe: Probe
+    let eventLoopGroup: any EventLoopGroup
 
+    /// A client on the server's event loops. The connect timeout is generous:
+    /// the tests run in parallel on a small, busy machine.
     func connect(_ configuration: RPCClientConfiguration = RPCClientConfiguration()) async throws -> RPCClient {
-        try await RPCClient.connect(to: path, configuration: configuration)
+        var configuration = configuration
+        configuration.connectTimeout = .seconds(30)
+        return try await RPCClient.connect(to: path, configuration: configuration, eventLoopGroup: eventLoopGroup)
     }
 
     /// A Health call on a new connection: proves the server still serves.
     func expectHealthy() async throws -> Bool {
         let client = try await connect()
-        defer { Task { await client.close() } }
         let response: HealthResponse = try await client.unary(method: TestMethods.health, request: HealthRequest())
+        await client.close()
         return response.status == .serving
     }
+}
+
+/// Runs `body` against a server with one configuration value changed.
+func withTestServer<T: Sendable, Value>(
+    setting keyPath: WritableKeyPath<RPCServerConfiguration, Value>, to value: Value,
+    _ body: (TestServer) async throws -> T
+) async throws -> T {
+    try await withTestServer(configure: { $0[keyPath: keyPath] = value }, body)
 }
 
 /// Runs `body` against a server that is stopped (cancelled) afterwards.
 func withTestServer<T: Sendable>(
     authorize: RPCRouter.Authorize? = nil,
+    eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
     configure: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
@@ -165,12 +181,15 @@ func withTestServer<T: Sendable>(
     var logger = Logger(label: "rpc-test")
     logger.logLevel = .critical
     let server = RPCServer(
-        router: TestMethods.router(probe: probe, authorize: authorize), configuration: configuration, logger: logger)
+        router: TestMethods.router(probe: probe, authorize: authorize), configuration: configuration, logger: logger,
+        eventLoopGroup: eventLoopGroup)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {
             try await server.waitUntilListening()
-            let result = try await body(TestServer(server: server, path: configuration.socketPath, probe: probe))
+            let result = try await body(
+                TestServer(
+                    server: server, path: configuration.socketPath, probe: probe, eventLoopGroup: eventLoopGroup))
             group.cancelAll()
             try await group.waitForAll()
             return result
