@@ -43,6 +43,10 @@ let package = Package(
             ]
         ),
 
+        // The CLI's RPC-independent parts: proto3 JSON, vendor import adapters,
+        // tables and progress lines for people.
+        .target(name: "InterviewsJSON", dependencies: ["InterviewsModel"]),
+
         // The repository protocol and the in-memory backend.
         .target(name: "InterviewsRepository", dependencies: ["InterviewsModel"]),
 
@@ -65,6 +69,11 @@ let package = Package(
             ]
         ),
 
+        .testTarget(
+            name: "InterviewsJSONTests",
+            dependencies: ["InterviewsJSON", "InterviewsModel"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "InterviewsServiceTests",
             dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
