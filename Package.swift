@@ -52,6 +52,10 @@ let package = Package(
             ]
         ),
 
+        // The CLI's RPC-independent parts: proto3 JSON, vendor import adapters,
+        // tables and progress lines for people.
+        .target(name: "InterviewsJSON", dependencies: ["InterviewsModel"]),
+
         // The storage-agnostic repository protocol and the in-memory backend,
         // whose engine (InterviewStore) a durable backend reuses as its index.
         .target(
@@ -128,6 +132,10 @@ let package = Package(
         ),
 
         .testTarget(
+            name: "InterviewsServiceTests",
+            dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
+        ),
+        .testTarget(
             name: "InterviewsWireTests",
             dependencies: [
                 "InterviewsModel",
@@ -155,10 +163,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
-        ),
-        .testTarget(
-            name: "InterviewsServiceTests",
-            dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
         ),
     ]
 )

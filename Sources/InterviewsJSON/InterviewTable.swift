@@ -1,0 +1,102 @@
+import InterviewsModel
+
+/// A plain-text table of interviews for people at a terminal.
+///
+/// Columns: ID, STATUS, TITLE, CANDIDATE, START (RFC 3339 in UTC, to the
+/// minute) and REVISION (right-aligned), two spaces apart, one line per
+/// interview, every line ending in a newline and none with trailing spaces.
+/// Empty cells show "-" so that the columns stay splittable on whitespace;
+/// control characters in cells show as spaces so that a row stays one line.
+public enum InterviewTable {
+    /// The header row's labels, in column order.
+    public static let headers = ["ID", "STATUS", "TITLE", "CANDIDATE", "START", "REVISION"]
+
+    /// The narrowest a shrinkable column becomes: TITLE, CANDIDATE and ID, in
+    /// the order they give up space.
+    static let minimumWidths = [titleColumn: 5, candidateColumn: 5, idColumn: 8]
+    private static let idColumn = 0
+    private static let titleColumn = 2
+    private static let candidateColumn = 3
+    private static let revisionColumn = 5
+
+    /// Renders the table.
+    ///
+    /// - Parameters:
+    ///   - interviews: the rows, in order.
+    ///   - width: the terminal width to fit, or nil for no limit. When the
+    ///     table is wider, TITLE and CANDIDATE shrink first (the wider of the
+    ///     two first), then ID, each to its minimum; cut cells end with "…".
+    ///     Past that the lines stay wider than `width`.
+    /// - Complexity: O(rows × columns) plus O(overflow) to fit.
+    public static func render(_ interviews: [Interview], width: Int? = nil) -> String {
+        let rows = interviews.map(cells(for:))
+        var widths = headers.map(DisplayWidth.of)
+        for row in rows {
+            for (column, cell) in row.enumerated() { widths[column] = max(widths[column], DisplayWidth.of(cell)) }
+        }
+        if let width { fit(&widths, to: width) }
+        var out = line(headers, widths)
+        for row in rows { out += line(row, widths) }
+        return out
+    }
+
+    /// A row's cells, in column order.
+    static func cells(for interview: Interview) -> [String] {
+        var status = String(interview.status.protoName.dropFirst("INTERVIEW_STATUS_".count))
+        if interview.deletedAt != nil { status += " (deleted)" }
+        return [
+            cell(interview.id), status, cell(interview.title), cell(interview.candidateID),
+            interview.startAt.map(minuteString) ?? "-", String(interview.revision),
+        ]
+    }
+
+    /// `t` in RFC 3339 to the minute, e.g. `2023-06-26T14:30Z`.
+    public static func minuteString(_ t: Timestamp) -> String {
+        let full = RFC3339.format(t)
+        return String(full.prefix(16)) + "Z"
+    }
+
+    private static func cell(_ text: String) -> String {
+        if text.isEmpty { return "-" }
+        return String(text.map { c in c.unicodeScalars.contains { $0.properties.generalCategory == .control } ? " " : c })
+    }
+
+    private static func fit(_ widths: inout [Int], to limit: Int) {
+        var excess = widths.reduce(2 * (widths.count - 1), +) - limit
+        for group in [[titleColumn, candidateColumn], [idColumn]] {
+            while excess > 0 {
+                let shrinkable = group.filter { widths[$0] > minimumWidths[$0, default: 0] }
+                guard let widest = shrinkable.max(by: { widths[$0] < widths[$1] }) else { break }
+                widths[widest] -= 1
+                excess -= 1
+            }
+        }
+    }
+
+    private static func line(_ cells: [String], _ widths: [Int]) -> String {
+        var out = ""
+        for (column, cell) in cells.enumerated() {
+            if column > 0 { out += "  " }
+            let text = truncated(cell, to: widths[column])
+            let padding = String(repeating: " ", count: max(0, widths[column] - DisplayWidth.of(text)))
+            out += column == revisionColumn ? padding + text : text + padding
+        }
+        while out.last == " " { out.removeLast() }
+        return out + "\n"
+    }
+
+    /// `text` cut to `width` columns, ending in "…" when it was cut.
+    static func truncated(_ text: String, to width: Int) -> String {
+        if DisplayWidth.of(text) <= width { return text }
+        guard width > 0 else { return "" }
+        var out = ""
+        var used = 0
+        for c in text {
+            let w = DisplayWidth.of(c)
+            if used + w > width - 1 { break }
+            out.append(c)
+            used += w
+        }
+        return out + "…"
+    }
+}
