@@ -443,11 +443,11 @@ package struct InterviewStore: Sendable {
             let list = CountedSortedList(sorted: keys.sorted())
             return Plan(ranges: MergedRanges([ListRange(list, from: nil, to: nil)]), covered: true)
         }
-        var options: [(FilterFieldChoice, [IndexPartition])] = [(.none, [.company])]
+        var options: [(ListQuery.FilterField?, [IndexPartition])] = [(nil, [.company])]
         if !query.candidateIDs.isEmpty {
-            options.append((.field(.candidate), query.candidateIDs.map { .candidate($0) }))
+            options.append((.candidate, query.candidateIDs.map { .candidate($0) }))
         }
-        if !query.statuses.isEmpty { options.append((.field(.status), query.statuses.map { .status($0) })) }
+        if !query.statuses.isEmpty { options.append((.status, query.statuses.map { .status($0) })) }
         let singles: [(String, ListQuery.FilterField, (String) -> IndexPartition)] = [
             (request.applicationID, .application, IndexPartition.application),
             (request.jobID, .job, IndexPartition.job),
@@ -455,30 +455,24 @@ package struct InterviewStore: Sendable {
             (request.jobInterviewStageID, .stage, IndexPartition.stage),
         ]
         for (value, field, make) in singles where !value.isEmpty {
-            options.append((.field(field), [make(value)]))
+            options.append((field, [make(value)]))
         }
         let (lower, upper) = query.keyRange
-        var best: (ranges: MergedRanges, choice: FilterFieldChoice)? = nil
-        for (choice, partitions) in options {
+        // A plan is covered when its index serves every filter; at most one
+        // option can be. It wins, since its total costs nothing to count;
+        // otherwise the smallest candidate set is scanned.
+        var best: Plan? = nil
+        for (field, partitions) in options {
             let ranges = MergedRanges(
                 partitions.flatMap {
                     index.ranges(
                         $0, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper)
                 })
-            if best.map({ ranges.total < $0.ranges.total }) ?? true { best = (ranges, choice) }
+            let covered = fields.subtracting(field.map { [$0] } ?? []).isEmpty
+            if covered { return Plan(ranges: ranges, covered: true) }
+            if best.map({ ranges.total < $0.ranges.total }) ?? true { best = Plan(ranges: ranges, covered: false) }
         }
-        guard let best else { return Plan(ranges: MergedRanges([]), covered: true) }
-        let residual: Set<ListQuery.FilterField> =
-            switch best.choice {
-            case .none: fields
-            case .field(let field): fields.subtracting([field])
-            }
-        return Plan(ranges: best.ranges, covered: residual.isEmpty)
-    }
-
-    private enum FilterFieldChoice {
-        case none
-        case field(ListQuery.FilterField)
+        return best ?? Plan(ranges: MergedRanges([]), covered: true)
     }
 
     /// Up to `limit` matching keys walking from `start`.
