@@ -7,13 +7,19 @@ package import InterviewsModel
 ///
 /// ``InMemoryInterviewRepository`` keeps one in a `Mutex`. A durable backend
 /// reuses it as its read index:
-/// - on open, ``init(snapshot:configuration:)`` and then ``apply(_:sequence:requestID:)``
-///   for every logged change after the snapshot, in sequence order;
+/// - on open, ``init(snapshot:configuration:)`` with the snapshot's records
+///   and idempotency entries, then ``apply(_:sequence:requestID:)`` for every
+///   logged change after the snapshot, in sequence order (sequences must
+///   increase; a log without a snapshot starts from ``init(configuration:)``);
 /// - on a write, ``create(_:requestID:tenant:)`` (or update, delete, upsert)
 ///   under its lock, which validates, applies and returns the committed
-///   changes to append to its log; it acknowledges the caller once they
-///   are on disk, and refuses further writes if the log fails;
-/// - for compaction, ``snapshot()``.
+///   changes (sequences `lastSequence + 1`, ...) with the request id to log;
+///   it submits them to its log under the same lock, so that log and store
+///   number changes alike, acknowledges the caller once they are on disk,
+///   and refuses further writes if the log fails;
+/// - for compaction, a copy of the store taken under the lock (O(1): every
+///   collection is copy-on-write; the next write pays one O(n) copy) and
+///   ``snapshot()`` of the copy outside it.
 ///
 /// Nothing here blocks or awaits. Every method checks the tenant: another
 /// tenant's record is NOT_FOUND and never counted.
