@@ -149,7 +149,7 @@ struct ChangeNotifierTests {
     func cancellation() async throws {
         let notifier = ChangeNotifier()
         let waiter = Task { try await notifier.wait(after: 3) }
-        while notifier.waiterCount == 0 { await Task.yield() }
+        while notifier.waiterCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(notifier.waiterCount == 0)
