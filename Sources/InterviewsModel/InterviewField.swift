@@ -1,31 +1,57 @@
 /// A top-level field of ``Interview``, named as the proto names it
 /// (snake_case): the vocabulary of update masks and read masks.
 public enum InterviewField: String, Sendable, Hashable, CaseIterable {
+    /// `Interview.id`.
     case id
+    /// `Interview.remote_id`.
     case remoteID = "remote_id"
+    /// `Interview.company_id`.
     case companyID = "company_id"
+    /// `Interview.candidate_id`.
     case candidateID = "candidate_id"
+    /// `Interview.application_id`.
     case applicationID = "application_id"
+    /// `Interview.job_id`.
     case jobID = "job_id"
+    /// `Interview.agent_id`.
     case agentID = "agent_id"
+    /// `Interview.job_interview_stage_id`.
     case jobInterviewStageID = "job_interview_stage_id"
+    /// `Interview.title`.
     case title
+    /// `Interview.organizer`.
     case organizer
+    /// `Interview.interviewers`.
     case interviewers
+    /// `Interview.location`.
     case location
+    /// `Interview.start_at`.
     case startAt = "start_at"
+    /// `Interview.end_at`.
     case endAt = "end_at"
+    /// `Interview.status`.
     case status
+    /// `Interview.remote_status`.
     case remoteStatus = "remote_status"
+    /// `Interview.created_at`.
     case createdAt = "created_at"
+    /// `Interview.updated_at`.
     case updatedAt = "updated_at"
+    /// `Interview.remote_created_at`.
     case remoteCreatedAt = "remote_created_at"
+    /// `Interview.remote_updated_at`.
     case remoteUpdatedAt = "remote_updated_at"
+    /// `Interview.deleted_at`.
     case deletedAt = "deleted_at"
+    /// `Interview.remote_deleted_at`.
     case remoteDeletedAt = "remote_deleted_at"
+    /// `Interview.custom_fields`.
     case customFields = "custom_fields"
+    /// `Interview.remote_data`.
     case remoteData = "remote_data"
+    /// `Interview.analysis`.
     case analysis
+    /// `Interview.revision`.
     case revision
 
     /// Fields the service assigns; a client can neither set nor update them.

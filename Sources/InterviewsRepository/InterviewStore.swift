@@ -7,13 +7,19 @@ package import InterviewsModel
 ///
 /// ``InMemoryInterviewRepository`` keeps one in a `Mutex`. A durable backend
 /// reuses it as its read index:
-/// - on open, ``init(snapshot:configuration:)`` and then ``apply(_:sequence:requestID:)``
-///   for every logged change after the snapshot, in sequence order;
+/// - on open, ``init(snapshot:configuration:)`` with the snapshot's records
+///   and idempotency entries, then ``apply(_:sequence:requestID:)`` for every
+///   logged change after the snapshot, in sequence order (sequences must
+///   increase; a log without a snapshot starts from ``init(configuration:)``);
 /// - on a write, ``create(_:requestID:tenant:)`` (or update, delete, upsert)
 ///   under its lock, which validates, applies and returns the committed
-///   changes to append to its log; it acknowledges the caller once they
-///   are on disk, and refuses further writes if the log fails;
-/// - for compaction, ``snapshot()``.
+///   changes (sequences `lastSequence + 1`, ...) with the request id to log;
+///   it submits them to its log under the same lock, so that log and store
+///   number changes alike, acknowledges the caller once they are on disk,
+///   and refuses further writes if the log fails;
+/// - for compaction, a copy of the store taken under the lock (O(1): every
+///   collection is copy-on-write; the next write pays one O(n) copy) and
+///   ``snapshot()`` of the copy outside it.
 ///
 /// Nothing here blocks or awaits. Every method checks the tenant: another
 /// tenant's record is NOT_FOUND and never counted.
@@ -443,11 +449,11 @@ package struct InterviewStore: Sendable {
             let list = CountedSortedList(sorted: keys.sorted())
             return Plan(ranges: MergedRanges([ListRange(list, from: nil, to: nil)]), covered: true)
         }
-        var options: [(FilterFieldChoice, [IndexPartition])] = [(.none, [.company])]
+        var options: [(ListQuery.FilterField?, [IndexPartition])] = [(nil, [.company])]
         if !query.candidateIDs.isEmpty {
-            options.append((.field(.candidate), query.candidateIDs.map { .candidate($0) }))
+            options.append((.candidate, query.candidateIDs.map { .candidate($0) }))
         }
-        if !query.statuses.isEmpty { options.append((.field(.status), query.statuses.map { .status($0) })) }
+        if !query.statuses.isEmpty { options.append((.status, query.statuses.map { .status($0) })) }
         let singles: [(String, ListQuery.FilterField, (String) -> IndexPartition)] = [
             (request.applicationID, .application, IndexPartition.application),
             (request.jobID, .job, IndexPartition.job),
@@ -455,30 +461,24 @@ package struct InterviewStore: Sendable {
             (request.jobInterviewStageID, .stage, IndexPartition.stage),
         ]
         for (value, field, make) in singles where !value.isEmpty {
-            options.append((.field(field), [make(value)]))
+            options.append((field, [make(value)]))
         }
         let (lower, upper) = query.keyRange
-        var best: (ranges: MergedRanges, choice: FilterFieldChoice)? = nil
-        for (choice, partitions) in options {
+        // A plan is covered when its index serves every filter; at most one
+        // option can be. It wins, since its total costs nothing to count;
+        // otherwise the smallest candidate set is scanned.
+        var best: Plan? = nil
+        for (field, partitions) in options {
             let ranges = MergedRanges(
                 partitions.flatMap {
                     index.ranges(
                         $0, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper)
                 })
-            if best.map({ ranges.total < $0.ranges.total }) ?? true { best = (ranges, choice) }
+            let covered = fields.subtracting(field.map { [$0] } ?? []).isEmpty
+            if covered { return Plan(ranges: ranges, covered: true) }
+            if best.map({ ranges.total < $0.ranges.total }) ?? true { best = Plan(ranges: ranges, covered: false) }
         }
-        guard let best else { return Plan(ranges: MergedRanges([]), covered: true) }
-        let residual: Set<ListQuery.FilterField> =
-            switch best.choice {
-            case .none: fields
-            case .field(let field): fields.subtracting([field])
-            }
-        return Plan(ranges: best.ranges, covered: residual.isEmpty)
-    }
-
-    private enum FilterFieldChoice {
-        case none
-        case field(ListQuery.FilterField)
+        return best ?? Plan(ranges: MergedRanges([]), covered: true)
     }
 
     /// Up to `limit` matching keys walking from `start`.

@@ -7,8 +7,34 @@ public typealias RepositoryFactory = @Sendable () async throws -> any InterviewR
 
 /// The behaviours of the repository contract, one test suite each.
 public enum ConformanceBehaviour: String, Sendable, CaseIterable {
-    case crud, tenancy, validation, revisions, idempotency, upsert, filters, orders, pageNumbers, pageTokens
-    case concurrentWalks, changes, fieldSelection, model
+    /// Create, get, update, delete, stats, scan, remote_id uniqueness.
+    case crud
+    /// Another tenant's records are NOT_FOUND and never listed or counted.
+    case tenancy
+    /// Every invalid input is INVALID_ARGUMENT with its exact message.
+    case validation
+    /// Revisions grow by one; a stale expected revision is FAILED_PRECONDITION.
+    case revisions
+    /// Creates with a request id are idempotent.
+    case idempotency
+    /// Upserts by remote_id report per-item outcomes.
+    case upsert
+    /// Every list filter, alone and combined.
+    case filters
+    /// Every order and direction, ties broken by id.
+    case orders
+    /// Page-number paging and total_size.
+    case pageNumbers
+    /// Page tokens: walks both ways, binding, tampering.
+    case pageTokens
+    /// Token walks under concurrent writers.
+    case concurrentWalks
+    /// The change feed and its waiters.
+    case changes
+    /// remote_data, custom_fields, analysis and read masks.
+    case fieldSelection
+    /// Seeded random operations against a naive reference.
+    case model
 }
 
 /// One behaviour every ``InterviewRepository`` backend must show, runnable

@@ -1,0 +1,120 @@
+import InterviewsModel
+import Testing
+
+@testable import InterviewsRepository
+
+/// SplitMix64, for reproducible random tests.
+struct TestRandom: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("A counted sorted list answers ranks and positions like a sorted array")
+struct CountedSortedListTests {
+    @Test("random inserts and removes keep it equal to a sorted array", arguments: [1, 2, 3] as [UInt64])
+    func randomOperations(seed: UInt64) {
+        var random = TestRandom(state: seed)
+        var list = CountedSortedList<Int>()
+        var reference = Set<Int>()
+        for step in 0..<12_000 {
+            let value = Int(random.next() % 6000)
+            if random.next() % 3 == 0 {
+                let removed = list.remove(value)
+                #expect(removed == (reference.remove(value) != nil))
+            } else {
+                let inserted = list.insert(value)
+                #expect(inserted == reference.insert(value).inserted)
+            }
+            if step % 1500 == 0 { check(list, reference.sorted(), random: &random) }
+        }
+        check(list, reference.sorted(), random: &random)
+    }
+
+    @Test("a list built from a sorted array reads back the same")
+    func fromSorted() {
+        var random = TestRandom(state: 9)
+        let values = Array(stride(from: 0, to: 9000, by: 3))
+        check(CountedSortedList(sorted: values), values, random: &random)
+        #expect(CountedSortedList<Int>(sorted: []).isEmpty)
+    }
+
+    @Test("removing everything leaves an empty list that grows again")
+    func drain() {
+        var list = CountedSortedList(sorted: Array(0..<3000))
+        for value in (0..<3000).reversed() {
+            let removed = list.remove(value)
+            #expect(removed)
+        }
+        #expect(list.isEmpty && list.lowerRank(5) == 0)
+        let removedMissing = list.remove(1)
+        #expect(!removedMissing)
+        list.insert(7)
+        #expect(list.count == 1 && list[0] == 7)
+    }
+
+    private func check(_ list: CountedSortedList<Int>, _ sorted: [Int], random: inout TestRandom) {
+        #expect(list.count == sorted.count)
+        for rank in sorted.indices where rank % 97 == 0 || rank == sorted.count - 1 {
+            #expect(list[rank] == sorted[rank])
+        }
+        for _ in 0..<200 {
+            let probe = Int(random.next() % 6100) - 50
+            let lower = sorted.firstIndex { $0 >= probe } ?? sorted.count
+            let upper = sorted.firstIndex { $0 > probe } ?? sorted.count
+            #expect(list.lowerRank(probe) == lower)
+            #expect(list.upperRank(probe) == upper)
+        }
+    }
+}
+
+@Suite("Merged ranges select and walk several sorted lists as one")
+struct MergedRangesTests {
+    private func key(_ seconds: Int64, _ id: UInt64) -> IndexKey {
+        IndexKey(seconds: seconds, nanos: 0, id: UUIDv7(high: 0, low: id))
+    }
+
+    @Test("positions at every rank split the merged order exactly", arguments: [1, 2, 5, 8] as [Int])
+    func select(lists: Int) {
+        var random = TestRandom(state: UInt64(lists))
+        var all: [IndexKey] = []
+        var ranges: [ListRange] = []
+        var id: UInt64 = 0
+        for _ in 0..<lists {
+            var keys: [IndexKey] = []
+            for _ in 0..<(random.next() % 700) {
+                id += 1
+                keys.append(key(Int64(random.next() % 50), id))
+            }
+            keys.sort()
+            let lowerKey = random.next() % 2 == 0 ? key(5, 0) : nil
+            let upperKey = random.next() % 2 == 0 ? key(45, 0) : nil
+            let range = ListRange(CountedSortedList(sorted: keys), from: lowerKey, to: upperKey)
+            all += keys[range.lower..<range.upper]
+            ranges.append(range)
+        }
+        all.sort()
+        let merged = MergedRanges(ranges)
+        #expect(merged.total == all.count)
+        for rank in stride(from: 0, through: all.count, by: max(1, all.count / 60)) {
+            var walked: [IndexKey] = []
+            merged.walk(from: merged.positions(atRank: rank), ascending: true) { key in
+                walked.append(key)
+                return walked.count < 5
+            }
+            #expect(walked == Array(all[rank..<min(rank + 5, all.count)]))
+        }
+        var backward: [IndexKey] = []
+        merged.walk(from: merged.start(ascending: false), ascending: false) { key in
+            backward.append(key)
+            return true
+        }
+        #expect(backward == all.reversed())
+    }
+}
