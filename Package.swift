@@ -123,6 +123,7 @@ let package = Package(
                 "InterviewsRepository",
                 "InterviewsService",
                 "InterviewsClient",
+                "InterviewsJSON",
                 "RPCCore",
                 "RPCUnixSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -14,7 +14,10 @@ struct InterviewsCommand: AsyncParsableCommand {
             path), INTERVIEWS_API_KEY (the key; never needed on the command line).
             """,
         version: InterviewsVersion.current,
-        subcommands: [Serve.self]
+        subcommands: [
+            Serve.self, Health.self, Info.self, List.self, Get.self, Create.self, Update.self, Delete.self,
+            Upsert.self, Stream.self, Watch.self, Export.self, Import.self, Keys.self,
+        ]
     )
 }
 

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import InterviewsClient
+import InterviewsJSON
+import InterviewsModel
+import RPCCore
+
+/// How a client command reaches the server and prints what comes back.
+struct ClientOptions: ParsableArguments {
+    /// Output formats.
+    enum Output: String, ExpressibleByArgument, CaseIterable {
+        case table, json, jsonl
+    }
+
+    @Option(name: .long, help: "The server's socket (default: $INTERVIEWS_SOCKET or the server's default).")
+    var socket: String = Defaults.socketPath
+
+    @Option(
+        name: .long,
+        help: "A file holding the API key (default: $INTERVIEWS_API_KEY). The key is never taken as an argument.")
+    var apiKeyFile: String?
+
+    @Option(name: [.customLong("company")], help: "The company to act for (required with a partner key).")
+    var company: String = ""
+
+    @Option(help: "Seconds each call may take (1...3600).")
+    var timeout: Int = 30
+
+    @Option(help: "table (default on a terminal), json (one document) or jsonl (one record a line; default otherwise).")
+    var output: Output?
+
+    func validate() throws {
+        guard (1...3_600).contains(timeout) else {
+            throw ValidationError("--timeout: \(timeout) is out of range; must be 1...3600")
+        }
+    }
+
+    /// The output format in effect.
+    var format: Output { output ?? (isatty(STDOUT_FILENO) != 0 ? .table : .jsonl) }
+
+    /// The API key from --api-key-file or $INTERVIEWS_API_KEY, if any.
+    func apiKey() throws -> String? {
+        if let apiKeyFile {
+            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
+                throw CLIError(.invalidArgument, "--api-key-file: cannot read \(apiKeyFile)")
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return Defaults.environment("INTERVIEWS_API_KEY")
+    }
+
+    /// Connects to the server.
+    func connect(timeout override: Duration? = nil) async throws -> InterviewsClient {
+        try await InterviewsClient.connect(
+            to: socket, apiKey: try apiKey(), timeout: override ?? .seconds(timeout))
+    }
+}
+
+/// An error the CLI reports itself, with a status code for its exit status.
+struct CLIError: StatusError {
+    var code: StatusCode
+    var message: String
+
+    init(_ code: StatusCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// Exit statuses, one per class of failure (sysexits.h numbers).
+enum ExitStatus {
+    /// Bad flags or arguments (ArgumentParser's own).
+    static let usage: Int32 = 64
+    /// The server refused the input: INVALID_ARGUMENT, FAILED_PRECONDITION, ALREADY_EXISTS, OUT_OF_RANGE, ABORTED.
+    static let invalidArgument: Int32 = 65
+    /// NOT_FOUND.
+    static let notFound: Int32 = 66
+    /// UNAVAILABLE: no server, or it is stopping.
+    static let unavailable: Int32 = 69
+    /// INTERNAL, UNKNOWN, DATA_LOSS, UNIMPLEMENTED and anything else.
+    static let software: Int32 = 70
+    /// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED: try again later.
+    static let temporary: Int32 = 75
+    /// UNAUTHENTICATED, PERMISSION_DENIED.
+    static let auth: Int32 = 77
+
+    static func forCode(_ code: StatusCode) -> Int32 {
+        switch code {
+        case .invalidArgument, .failedPrecondition, .alreadyExists, .outOfRange, .aborted: invalidArgument
+        case .notFound: notFound
+        case .unavailable: unavailable
+        case .deadlineExceeded, .resourceExhausted, .cancelled: temporary
+        case .unauthenticated, .permissionDenied: auth
+        default: software
+        }
+    }
+}
+
+/// Runs a client command's body and turns its failure into `error: <CODE>: <message>`
+/// on standard error and the exit status of its class.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as any StatusError {
+        FileHandle.standardError.write(Data("error: \(error.code): \(error.message)\n".utf8))
+        throw ExitCode(ExitStatus.forCode(error.code))
+    }
+}
+
+/// Prints to standard output.
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// Prints one message in the chosen format (table falls back to indented JSON-like lines).
+func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, table: () -> String) {
+    switch format {
+    case .table: emit(table())
+    case .json, .jsonl: emit(message.protoJSON)
+    }
+}
+
+/// Parses an RFC 3339 timestamp flag.
+func timestampFlag(_ name: String, _ value: String?) throws -> Timestamp? {
+    guard let value else { return nil }
+    guard let t = RFC3339.parse(value) else {
+        throw CLIError(.invalidArgument, "\(name): \"\(value)\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)")
+    }
+    return t
+}
+
+/// Parses a status flag: `scheduled`, `SCHEDULED`, `INTERVIEW_STATUS_SCHEDULED` or a number.
+func statusFlag(_ value: String) throws -> InterviewStatus {
+    let upper = value.uppercased().replacingOccurrences(of: "-", with: "_")
+    if let n = Int32(value), let s = InterviewStatus(rawValue: n) { return s }
+    if let s = InterviewStatus.allCases.first(where: { $0.protoName == upper || $0.protoName == "INTERVIEW_STATUS_" + upper }) {
+        return s
+    }
+    let names = InterviewStatus.allCases.map { $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased() }
+    throw CLIError(.invalidArgument, "--status: \"\(value)\" is not one of \(names.joined(separator: ", "))")
+}

@@ -1,0 +1,228 @@
+import ArgumentParser
+import Foundation
+import InterviewsClient
+import InterviewsJSON
+import InterviewsModel
+
+/// `interviews import` (and `interviews upsert`): JSON lines in, upserts by remote_id in batches.
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import JSON lines (ours, or Merge/Kombo/Truto/Bindbee/platform records), upserting by remote_id.",
+        discussion: """
+            Each line is one record. Vendor records are mapped to an Interview; the source payload is kept \
+            in remote_data and the vendor's id becomes remote_id. Lines of our own export without a remote_id \
+            are created, idempotently (request id "import-<id>"). A bad line is reported with its number; \
+            --on-error decides whether the import skips it or stops (exit status 65) — never silently.
+
+            Examples:
+              interviews export > all.jsonl && interviews import --file all.jsonl
+              interviews import --format kombo < kombo.jsonl
+              interviews import --envelope --file merge-page.json --on-error abort
+            """)
+
+    /// What a bad line does.
+    enum OnError: String, ExpressibleByArgument, CaseIterable { case skip, abort }
+
+    @OptionGroup var client: ClientOptions
+    @Option(help: "The input file ('-' or omitted: standard input).") var file: String = "-"
+    @Option(help: "auto (default), ours, merge, kombo, truto, bindbee or platform.") var format: String = "auto"
+    @Flag(help: "The input is one JSON document holding a list (e.g. a vendor's list response), not JSON lines.")
+    var envelope = false
+    @Option(help: "skip (report and go on) or abort (stop at the first bad line).") var onError: OnError = .skip
+    @Option(help: "Records per UpsertInterviews call (1...1000).") var batchSize: Int = 500
+
+    func validate() throws {
+        guard ImportFormat(rawValue: format) != nil else {
+            throw ValidationError(
+                "--format: \"\(format)\" is not one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard (1...1_000).contains(batchSize) else {
+            throw ValidationError("--batch-size: \(batchSize) is out of range; must be 1...1000")
+        }
+    }
+
+    func run() async throws {
+        try await runReportingErrors {
+            let connection = try await client.connect(timeout: .seconds(300))
+            defer { Task { await connection.close() } }
+            var importer = BatchImporter(
+                connection: connection, company: client.company, format: ImportFormat(rawValue: format) ?? .auto,
+                onError: onError, batchSize: batchSize)
+            let input = try readInput()
+            if envelope {
+                let records: [[UInt8]]
+                do throws(JSONDecodingError) { records = try JSONEnvelope.records(in: input) } catch {
+                    throw CLIError(.invalidArgument, "\(file): \(error.message)")
+                }
+                for (k, record) in records.enumerated() { try await importer.add(record, line: k + 1) }
+            } else {
+                var line = 0
+                for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+                    line += 1
+                    let bytes = Array(slice)
+                    if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                    try await importer.add(bytes, line: line)
+                }
+            }
+            try await importer.finish()
+            if importer.failed > 0 && onError == .abort {
+                throw CLIError(.invalidArgument, "import stopped at the first bad line")
+            }
+            if importer.failed > 0 {
+                writeStandardError("\(importer.failed) line(s) skipped; see the errors above\n")
+            }
+        }
+    }
+
+    private func readInput() throws -> [UInt8] {
+        if file == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CLIError(.invalidArgument, "--file: cannot read \(file)")
+        }
+        return [UInt8](data)
+    }
+}
+
+/// Sends imported records in batches and reports progress and failures by line number.
+struct BatchImporter {
+    let connection: InterviewsClient
+    let company: String
+    let format: ImportFormat
+    let onError: Import.OnError
+    let batchSize: Int
+    private(set) var imported = 0
+    private(set) var failed = 0
+    private var pending: [(line: Int, interview: Interview)] = []
+    private var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
+    private let start = ContinuousClock.now
+    private let importedAt = Timestamp.now()
+
+    init(connection: InterviewsClient, company: String, format: ImportFormat, onError: Import.OnError, batchSize: Int) {
+        self.connection = connection
+        self.company = company
+        self.format = format
+        self.onError = onError
+        self.batchSize = batchSize
+    }
+
+    mutating func add(_ record: [UInt8], line: Int) async throws {
+        let interview: Interview
+        do {
+            interview = try InterviewImporter.importRecord(
+                record, format: format, importedAt: importedAt, ignoringUnknownFields: true
+            ).interview
+        } catch {
+            try fail(line: line, "\(error.message)")
+            return
+        }
+        if interview.remoteID.isEmpty {
+            try await flush()
+            do {
+                _ = try await connection.create(
+                    CreateInterviewRequest(
+                        companyID: company, interview: interview,
+                        requestID: interview.id.isEmpty ? "" : "import-\(interview.id)"))
+                imported += 1
+            } catch { try fail(line: line, "\(error.code): \(error.message)") }
+            return
+        }
+        pending.append((line, interview))
+        if pending.count >= batchSize { try await flush() }
+        report()
+    }
+
+    mutating func finish() async throws {
+        try await flush()
+        writeStandardError(reporter.finish(records: imported, failed: failed, elapsed: ContinuousClock.now - start))
+    }
+
+    private mutating func flush() async throws {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        let response = try await connection.upsert(
+            UpsertInterviewsRequest(companyID: company, interviews: batch.map(\.interview)))
+        for result in response.results {
+            if result.outcome == .error {
+                let line = Int(result.index) < batch.count ? batch[Int(result.index)].line : 0
+                try fail(line: line, "\(StatusCode(rawValue: result.errorCode)): \(result.errorMessage)")
+            } else {
+                imported += 1
+            }
+        }
+        report()
+    }
+
+    private mutating func fail(line: Int, _ message: String) throws {
+        failed += 1
+        writeStandardError("line \(line): \(message)\n")
+        if onError == .abort {
+            writeStandardError("imported \(imported) record(s) before line \(line)\n")
+            throw CLIError(.invalidArgument, "line \(line): \(message)")
+        }
+    }
+
+    private mutating func report() {
+        if let text = reporter.update(records: imported, failed: failed, elapsed: ContinuousClock.now - start) {
+            writeStandardError(text)
+        }
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `interviews upsert`: JSON lines of our own format, created or updated by remote_id.
+struct Upsert: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or update interviews by remote_id from JSON lines in our format.",
+        discussion: """
+            Like `interviews import --format ours`, and prints each result.
+
+            Examples:
+              echo '{"remoteId":"gh-1","title":"Onsite"}' | interviews upsert
+              interviews upsert --file batch.jsonl --output json
+            """)
+
+    @OptionGroup var client: ClientOptions
+    @Option(help: "The input file ('-' or omitted: standard input).") var file: String = "-"
+
+    func run() async throws {
+        try await runReportingErrors {
+            let input: [UInt8]
+            if file == "-" {
+                input = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            } else {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw CLIError(.invalidArgument, "--file: cannot read \(file)")
+                }
+                input = [UInt8](data)
+            }
+            var interviews: [Interview] = []
+            var line = 0
+            for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+                line += 1
+                if slice.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                do throws(JSONDecodingError) {
+                    interviews.append(try ProtoJSON.decodeInterview(Array(slice)).interview)
+                } catch { throw CLIError(.invalidArgument, "line \(line): \(error.message)") }
+            }
+            guard interviews.count <= 1_000 else {
+                throw CLIError(.invalidArgument, "\(interviews.count) records; upsert takes at most 1000 (use import)")
+            }
+            let connection = try await client.connect()
+            defer { Task { await connection.close() } }
+            let response = try await connection.upsert(
+                UpsertInterviewsRequest(companyID: client.company, interviews: interviews))
+            switch client.format {
+            case .json: emit(response.protoJSON)
+            case .jsonl: for r in response.results { emit(r.protoJSON) }
+            case .table:
+                for r in response.results {
+                    emit("\(r.index)\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(r.errorMessage)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import InterviewsClient
+import InterviewsJSON
+import InterviewsModel
+
+/// The filters and order shared by `list`, `stream` and `export`.
+struct FilterOptions: ParsableArguments {
+    /// Sort keys.
+    enum Order: String, ExpressibleByArgument, CaseIterable {
+        case createdAt = "created_at", startAt = "start_at", updatedAt = "updated_at"
+    }
+
+    @Option(name: .customLong("candidate"), help: "Candidate id (repeat for OR).") var candidates: [String] = []
+    @Option(name: .customLong("id"), help: "Interview id (repeat for OR).") var ids: [String] = []
+    @Option(name: .customLong("remote-id"), help: "Source-system id (repeat for OR).") var remoteIDs: [String] = []
+    @Option(name: .customLong("application"), help: "Application id.") var application = ""
+    @Option(name: .customLong("job"), help: "Job id.") var job = ""
+    @Option(name: .customLong("agent"), help: "AI interviewer id.") var agent = ""
+    @Option(name: .customLong("stage"), help: "Job interview stage id.") var stage = ""
+    @Option(name: .customLong("organizer"), help: "Organizer's participant id.") var organizer = ""
+    @Option(name: .customLong("interviewer"), help: "An interviewer's participant id.") var interviewer = ""
+    @Option(name: .customLong("status"), help: "scheduled, completed, ... (repeat for OR).") var statuses: [String] = []
+    @Option(help: "RFC 3339; created_at >= this.") var createdAfter: String?
+    @Option(help: "RFC 3339; created_at < this.") var createdBefore: String?
+    @Option(help: "RFC 3339; updated_at >= this.") var updatedAfter: String?
+    @Option(help: "RFC 3339; updated_at < this.") var updatedBefore: String?
+    @Option(help: "RFC 3339; start_at >= this.") var startAfter: String?
+    @Option(help: "RFC 3339; start_at < this.") var startBefore: String?
+    @Option(help: "RFC 3339; end_at >= this.") var endAfter: String?
+    @Option(help: "RFC 3339; end_at < this.") var endBefore: String?
+    @Flag(help: "Include soft-deleted interviews.") var includeDeleted = false
+    @Option(help: "created_at (default), start_at or updated_at.") var orderBy: Order = .createdAt
+    @Flag(help: "Newest (largest) first.") var desc = false
+    @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
+
+    /// The request these flags describe.
+    func request(company: String) throws -> ListRequest {
+        ListRequest(
+            companyID: company, candidateIDs: candidates, ids: ids, remoteIDs: remoteIDs,
+            applicationID: application, jobID: job, agentID: agent, jobInterviewStageID: stage,
+            organizerID: organizer, interviewerID: interviewer, statuses: try statuses.map(statusFlag),
+            createdAfter: try timestampFlag("--created-after", createdAfter),
+            createdBefore: try timestampFlag("--created-before", createdBefore),
+            updatedAfter: try timestampFlag("--updated-after", updatedAfter),
+            updatedBefore: try timestampFlag("--updated-before", updatedBefore),
+            startAfter: try timestampFlag("--start-after", startAfter),
+            startBefore: try timestampFlag("--start-before", startBefore),
+            endAfter: try timestampFlag("--end-after", endAfter),
+            endBefore: try timestampFlag("--end-before", endBefore), includeDeleted: includeDeleted,
+            orderBy: orderBy == .createdAt ? .createdAt : orderBy == .startAt ? .startAt : .updatedAt,
+            direction: desc ? .descending : .ascending, includeRemoteData: includeRemoteData)
+    }
+}
+
+/// `interviews list`.
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List interviews: filtered, ordered, one page (or --all).",
+        discussion: """
+            Filters combine with AND; a repeated filter is an OR.
+
+            Examples:
+              interviews list --candidate cand-1
+              interviews list --status scheduled --status in_progress --order-by start_at
+              interviews list --page 2 --page-size 50
+              interviews list --updated-after 2026-01-01T00:00:00Z --include-deleted --all --output jsonl
+            """)
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var filters: FilterOptions
+    @Option(help: "Page number, 1...10000.") var page: Int = 1
+    @Option(help: "Page size, 1...100.") var pageSize: Int = 20
+    @Option(help: "A next/previous page token from an earlier page of the same query.") var pageToken: String?
+    @Flag(help: "Follow next_page_token to the last page.") var all = false
+
+    func validate() throws {
+        guard (1...10_000).contains(page) else {
+            throw ValidationError("--page: \(page) is out of range; must be 1...10000")
+        }
+        guard (1...100).contains(pageSize) else {
+            throw ValidationError("--page-size: \(pageSize) is out of range; must be 1...100")
+        }
+    }
+
+    func run() async throws {
+        try await runReportingErrors {
+            let connection = try await client.connect()
+            defer { Task { await connection.close() } }
+            var request = try filters.request(company: client.company)
+            request.page = UInt32(page)
+            request.pageSize = UInt32(pageSize)
+            request.pageToken = pageToken ?? ""
+            var pages: [Page] = []
+            while true {
+                let result = try await connection.list(request)
+                pages.append(result)
+                if client.format == .jsonl { for i in result.interviews { emit(i.protoJSON) } }
+                guard all, !result.nextPageToken.isEmpty else { break }
+                request.pageToken = result.nextPageToken
+            }
+            switch client.format {
+            case .jsonl: break
+            case .json:
+                if pages.count == 1 {
+                    emit(pages[0].protoJSON)
+                } else {
+                    let merged = Page(
+                        interviews: pages.flatMap(\.interviews), totalSize: pages.last?.totalSize ?? 0,
+                        pageSize: UInt32(pageSize))
+                    emit(merged.protoJSON)
+                }
+            case .table:
+                let last = pages.last ?? Page()
+                emit(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth()))
+                var footer = "\(last.totalSize) matching"
+                if !all && !last.nextPageToken.isEmpty { footer += "; next page: --page-token \(last.nextPageToken)" }
+                emit(footer)
+            }
+        }
+    }
+}
+
+/// `interviews stream` and `interviews export`: every match, flow-controlled.
+struct Stream: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stream every matching interview (flow-controlled; no paging).",
+        discussion: "Examples:\n  interviews stream --status completed\n  interviews stream --candidate cand-1 --output jsonl | jq .title")
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var filters: FilterOptions
+
+    func run() async throws {
+        try await runReportingErrors {
+            try await streamMatches(client: client, request: try filters.request(company: client.company))
+        }
+    }
+}
+
+/// `interviews export`: JSON lines of every match, source payload included.
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write every matching interview as JSON lines (remote_data included), for `interviews import`.",
+        discussion: "Examples:\n  interviews export > all.jsonl\n  interviews export --updated-after 2026-01-01T00:00:00Z --include-deleted > changes.jsonl")
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var filters: FilterOptions
+
+    func run() async throws {
+        try await runReportingErrors {
+            var request = try filters.request(company: client.company)
+            request.includeRemoteData = true
+            var options = client
+            options.output = .jsonl
+            try await streamMatches(client: options, request: request, progress: true)
+        }
+    }
+}
+
+/// Streams `request`'s matches to standard output in the client's format.
+func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool = false) async throws {
+    let connection = try await client.connect(timeout: .seconds(24 * 3600))
+    defer { Task { await connection.close() } }
+    let format = client.format
+    let start = ContinuousClock.now
+    var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
+    let count = try await connection.stream(request) { stream in
+        var count = 0
+        var batch: [Interview] = []
+        var all: [Interview] = []
+        for try await interview in stream {
+            count += 1
+            switch format {
+            case .jsonl: emit(interview.protoJSON)
+            case .json: all.append(interview)
+            case .table:
+                batch.append(interview)
+                if batch.count == 50 {
+                    emit(InterviewTable.render(batch, width: terminalWidth()))
+                    batch.removeAll()
+                }
+            }
+            if progress, let line = reporter.update(records: count, elapsed: ContinuousClock.now - start) {
+                writeStandardError(line)
+            }
+        }
+        if format == .table && !batch.isEmpty { emit(InterviewTable.render(batch, width: terminalWidth())) }
+        if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
+        return count
+    }
+    if progress { writeStandardError(reporter.finish(records: count, elapsed: ContinuousClock.now - start)) }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

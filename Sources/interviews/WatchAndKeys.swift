@@ -1,0 +1,117 @@
+import ArgumentParser
+import InterviewsClient
+import InterviewsJSON
+import InterviewsModel
+
+/// `interviews watch`.
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print change events after a sequence number, then follow live until Ctrl-C.",
+        discussion: "Examples:\n  interviews watch\n  interviews watch --after-sequence 1200 --output jsonl")
+
+    @OptionGroup var client: ClientOptions
+    @Option(help: "Replay changes after this sequence (0: the oldest kept).") var afterSequence: UInt64 = 0
+    @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
+
+    func run() async throws {
+        try await runReportingErrors {
+            let connection = try await client.connect()
+            defer { Task { await connection.close() } }
+            let format = client.format
+            try await connection.watch(
+                WatchRequest(companyID: client.company, afterSequence: afterSequence, includeRemoteData: includeRemoteData)
+            ) { events in
+                for try await event in events {
+                    switch format {
+                    case .json, .jsonl: emit(event.protoJSON)
+                    case .table:
+                        let i = event.interview ?? Interview()
+                        emit("\(event.sequence)\t\(event.kind)\t\(i.id)\t\(i.title)")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `interviews keys`.
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and revoke API keys (as the server's user).",
+        subcommands: [CreateKey.self, ListKeys.self, RevokeKey.self])
+
+    /// `interviews keys create`.
+    struct CreateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create",
+            abstract: "Create a key; its secret is printed once and never again.",
+            discussion: """
+                Examples:
+                  interviews keys create --label sidecar --company acme
+                  interviews keys create --label ats-sync --partner --company acme --company globex
+                """)
+
+        @OptionGroup var client: ClientOptions
+        @Option(help: "A name for people.") var label = ""
+        @Option(name: .customLong("company"), help: "A granted company (repeat with --partner).") var companies: [String] = []
+        @Flag(help: "A partner (ATS) key: granted several companies, names one per call.") var partner = false
+
+        func run() async throws {
+            try await runReportingErrors {
+                let connection = try await client.connect()
+                defer { Task { await connection.close() } }
+                let created = try await connection.createKey(
+                    CreateKeyRequest(label: label, kind: partner ? .partner : .company, companyIDs: companies))
+                emit(created, format: client.format) {
+                    let key = created.key ?? APIKey()
+                    return "id      \(key.id)\nkind    \(partner ? "partner" : "company")\ncompany \(key.companyIDs.joined(separator: ", "))\nsecret  \(created.secret)"
+                }
+                writeStandardError("keep the secret now: it is not stored and cannot be shown again\n")
+            }
+        }
+    }
+
+    /// `interviews keys list`.
+    struct ListKeys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List keys (never their secrets).",
+            discussion: "Examples:\n  interviews keys list\n  interviews keys list --include-revoked --output json")
+
+        @OptionGroup var client: ClientOptions
+        @Flag(help: "Include revoked keys.") var includeRevoked = false
+
+        func run() async throws {
+            try await runReportingErrors {
+                let connection = try await client.connect()
+                defer { Task { await connection.close() } }
+                let response = try await connection.listKeys(ListKeysRequest(includeRevoked: includeRevoked))
+                emit(response, format: client.format) {
+                    response.keys.map { key in
+                        let kind = key.kind == .partner ? "partner" : "company"
+                        let state = key.revokedAt == nil ? "active" : "revoked"
+                        return "\(key.id)  \(kind)  \(state)  \(key.label)  \(key.companyIDs.joined(separator: ","))"
+                    }.joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    /// `interviews keys revoke <id>`.
+    struct RevokeKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke", abstract: "Revoke a key: it stops working on the next call.",
+            discussion: "Examples:\n  interviews keys revoke 3f2a9c1d0b7e4a55")
+
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "The key's id.") var id: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let connection = try await client.connect()
+                defer { Task { await connection.close() } }
+                let key = try await connection.revokeKey(RevokeKeyRequest(id: id))
+                emit(key, format: client.format) { "revoked \(key.id)" }
+            }
+        }
+    }
+}

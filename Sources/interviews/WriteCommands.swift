@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import InterviewsClient
+import InterviewsJSON
+import InterviewsModel
+
+/// Field flags shared by `create` and `update`; `update` sends exactly the flags given as its mask.
+struct FieldOptions: ParsableArguments {
+    @Option(help: "Title.") var title: String?
+    @Option(help: "Source-system id (the upsert key).") var remoteId: String?
+    @Option(name: .customLong("candidate"), help: "Candidate id.") var candidate: String?
+    @Option(name: .customLong("application"), help: "Application id.") var application: String?
+    @Option(name: .customLong("job"), help: "Job id.") var job: String?
+    @Option(name: .customLong("agent"), help: "AI interviewer id.") var agent: String?
+    @Option(name: .customLong("stage"), help: "Job interview stage id.") var stage: String?
+    @Option(help: "scheduled, in_progress, completed, ...") var status: String?
+    @Option(help: "The source's own status string.") var remoteStatus: String?
+    @Option(help: "RFC 3339 start time.") var start: String?
+    @Option(help: "RFC 3339 end time.") var end: String?
+    @Option(help: "Location as one string.") var location: String?
+    @Option(name: .customLong("custom"), help: "A custom field key=value (repeat; replaces all custom fields).")
+    var custom: [String] = []
+    @Option(help: "The whole record as proto3 JSON (field flags override it); '-' reads standard input.")
+    var json: String?
+
+    /// The interview these flags describe and the proto names of the fields they set.
+    func interview() throws -> (Interview, [String]) {
+        var interview = Interview()
+        var names: [String] = []
+        if let json {
+            let text = json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : json
+            do {
+                let decoded = try ProtoJSON.decodeInterview(text)
+                interview = decoded.interview
+                names = decoded.fieldNames
+            } catch { throw CLIError(.invalidArgument, "--json: \(error.message)") }
+        }
+        func set(_ name: String, _ value: String?, _ apply: (String) throws -> Void) rethrows {
+            guard let value else { return }
+            try apply(value)
+            if !names.contains(name) { names.append(name) }
+        }
+        set("title", title) { interview.title = $0 }
+        set("remote_id", remoteId) { interview.remoteID = $0 }
+        set("candidate_id", candidate) { interview.candidateID = $0 }
+        set("application_id", application) { interview.applicationID = $0 }
+        set("job_id", job) { interview.jobID = $0 }
+        set("agent_id", agent) { interview.agentID = $0 }
+        set("job_interview_stage_id", stage) { interview.jobInterviewStageID = $0 }
+        try set("status", status) { interview.status = try statusFlag($0) }
+        set("remote_status", remoteStatus) { interview.remoteStatus = $0 }
+        try set("start_at", start) { interview.startAt = try timestampFlag("--start", $0) }
+        try set("end_at", end) { interview.endAt = try timestampFlag("--end", $0) }
+        set("location", location) { interview.location = Location(raw: $0) }
+        if !custom.isEmpty {
+            var fields: [String: String] = [:]
+            for pair in custom {
+                guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                    throw CLIError(.invalidArgument, "--custom: \"\(pair)\" is not key=value")
+                }
+                fields[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            }
+            interview.customFields = fields
+            if !names.contains("custom_fields") { names.append("custom_fields") }
+        }
+        return (interview, names)
+    }
+}
+
+/// `interviews create`.
+struct Create: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create an interview.",
+        discussion: """
+            Examples:
+              interviews create --title "Onsite" --candidate cand-1 --start 2026-02-01T09:00:00Z --end 2026-02-01T10:00:00Z --status scheduled
+              interviews create --json '{"title":"Screen","candidateId":"cand-2"}' --request-id retry-safe-1
+            """)
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var fields: FieldOptions
+    @Option(help: "Makes retries safe: the same request id returns the first result.") var requestId = ""
+
+    func run() async throws {
+        try await runReportingErrors {
+            let (interview, _) = try fields.interview()
+            let connection = try await client.connect()
+            defer { Task { await connection.close() } }
+            let created = try await connection.create(
+                CreateInterviewRequest(companyID: client.company, interview: interview, requestID: requestId))
+            emit(created, format: client.format) { InterviewTable.render([created], width: terminalWidth()) }
+        }
+    }
+}
+
+/// `interviews update <id>`.
+struct Update: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Change the given fields of an interview (the flags given are the update mask).",
+        discussion: """
+            Examples:
+              interviews update <id> --status completed
+              interviews update <id> --title "Final round" --if-revision 4
+              interviews update <id> --json '{"analysis":{"summary":"Strong."}}'
+            """)
+
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "The interview's id.") var id: String
+    @OptionGroup var fields: FieldOptions
+    @Option(help: "Update only if the stored revision is this one (else FAILED_PRECONDITION).") var ifRevision: UInt64 = 0
+
+    func run() async throws {
+        try await runReportingErrors {
+            var (interview, mask) = try fields.interview()
+            guard !mask.isEmpty else {
+                throw CLIError(.invalidArgument, "nothing to update: give field flags (e.g. --title) or --json")
+            }
+            interview.id = id
+            let connection = try await client.connect()
+            defer { Task { await connection.close() } }
+            let updated = try await connection.update(
+                UpdateInterviewRequest(
+                    companyID: client.company, interview: interview, updateMask: mask, expectedRevision: ifRevision))
+            emit(updated, format: client.format) { InterviewTable.render([updated], width: terminalWidth()) }
+        }
+    }
+}
+
+/// Writes `text` to standard error as is.
+func writeStandardError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
