@@ -64,7 +64,8 @@ public enum InterviewImporter {
             guard let detected = FormatDetector.detect(value) else {
                 throw JSONDecodingError(
                     path: "",
-                    problem: "cannot tell the record's format (ours, merge, kombo, truto, bindbee or platform); name it")
+                    problem: "cannot tell the record's format (ours, merge, kombo, truto, bindbee or platform); name it"
+                )
             }
             resolved = detected
         }
@@ -82,7 +83,8 @@ public enum InterviewImporter {
         _ ignoringUnknownFields: Bool
     ) throws(JSONDecodingError) -> Interview {
         if format == .ours {
-            return try ProtoJSONReader(ignoringUnknownFields: ignoringUnknownFields).interview(value, path: "").interview
+            return try ProtoJSONReader(ignoringUnknownFields: ignoringUnknownFields).interview(value, path: "")
+                .interview
         }
         let object = try VendorObject(value, path: "")
         var interview: Interview

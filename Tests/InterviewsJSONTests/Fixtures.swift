@@ -21,7 +21,8 @@ enum Fixtures {
             candidateID: "cand-ü", applicationID: "app-1", jobID: "job-1", agentID: "agent-1",
             jobInterviewStageID: "stage-1",
             title: "Entretien — équipe 東京 🚀 \"quoted\" back\\slash\n\ttab \u{0}nul \u{1B}esc",
-            organizer: Participant(id: "u1", remoteID: "r1", firstName: "Zoë", lastName: "Ørsted", email: "zoe@example.com"),
+            organizer: Participant(
+                id: "u1", remoteID: "r1", firstName: "Zoë", lastName: "Ørsted", email: "zoe@example.com"),
             interviewers: [
                 Participant(id: "u2", remoteID: "r2", firstName: "李", lastName: "雷", email: "li@example.com"),
                 Participant(id: "u3"),

@@ -123,7 +123,8 @@ struct KomboImportTests {
     @Test("canceled, changed_at and remote_deleted_at")
     func cancelled() throws {
         let record = bytes(
-            #"{"id":"k1","canceled":true,"changed_at":"2024-01-02T03:04:05Z","remote_deleted_at":"2024-02-01T00:00:00Z"}"#)
+            #"{"id":"k1","canceled":true,"changed_at":"2024-01-02T03:04:05Z","remote_deleted_at":"2024-02-01T00:00:00Z"}"#
+        )
         let i = try importDetected(record, as: .kombo)
         #expect(i.status == .cancelled)
         #expect(i.remoteUpdatedAt == (try Fixtures.time("2024-01-02T03:04:05Z")))
@@ -213,7 +214,8 @@ struct PlatformImportTests {
         let analysis = try #require(i.analysis)
         #expect(
             analysis.summary
-                == "Strong candidate with relevant experience\nGood cultural fit for the team\nRecommended for next round")
+                == "Strong candidate with relevant experience\nGood cultural fit for the team\nRecommended for next round"
+        )
         #expect(analysis.recommendation == "HIGH")
         #expect(analysis.overallScore == 85)
         #expect(
@@ -232,10 +234,12 @@ struct PlatformImportTests {
         #expect(i.remoteData == Array(record.dropLast()))
     }
 
-    @Test("UNDEFINED is unspecified; other statuses map by name", arguments: [
-        ("UNDEFINED", InterviewStatus.unspecified), ("SCHEDULED", .scheduled), ("IN_PROGRESS", .inProgress),
-        ("CANCELLED", .cancelled), ("FAILED", .failed),
-    ])
+    @Test(
+        "UNDEFINED is unspecified; other statuses map by name",
+        arguments: [
+            ("UNDEFINED", InterviewStatus.unspecified), ("SCHEDULED", .scheduled), ("IN_PROGRESS", .inProgress),
+            ("CANCELLED", .cancelled), ("FAILED", .failed),
+        ])
     func statuses(_ name: String, _ status: InterviewStatus) throws {
         let i = try importDetected(bytes(#"{"id":"p1","candidateId":"c","status":"\#(name)"}"#), as: .platform)
         #expect(i.status == status)
@@ -244,9 +248,13 @@ struct PlatformImportTests {
 
     @Test("a transcript in seconds")
     func seconds() throws {
-        let record = bytes(#"{"id":"p1","agentId":"a","transcript":[{"role":"ai","content":"Hi","startTime":1.5,"endTime":2}]}"#)
+        let record = bytes(
+            #"{"id":"p1","agentId":"a","transcript":[{"role":"ai","content":"Hi","startTime":1.5,"endTime":2}]}"#)
         let i = try importDetected(record, as: .platform)
-        #expect(i.analysis?.transcript == [TranscriptSegment(speaker: "ai", text: "Hi", startOffsetMs: 1500, endOffsetMs: 2000)])
+        #expect(
+            i.analysis?.transcript == [
+                TranscriptSegment(speaker: "ai", text: "Hi", startOffsetMs: 1500, endOffsetMs: 2000)
+            ])
     }
 }
 
@@ -258,9 +266,11 @@ struct OursImportTests {
         #expect(try importDetected(bytes(interview.protoJSON), as: .ours) == interview)
     }
 
-    @Test("a minimal record of ours is told from the platform's", arguments: [
-        #"{"remoteId":"r1"}"#, #"{"candidate_id":"c","status":"INTERVIEW_STATUS_SCHEDULED"}"#, #"{"status":2}"#,
-    ])
+    @Test(
+        "a minimal record of ours is told from the platform's",
+        arguments: [
+            #"{"remoteId":"r1"}"#, #"{"candidate_id":"c","status":"INTERVIEW_STATUS_SCHEDULED"}"#, #"{"status":2}"#,
+        ])
     func minimal(_ record: String) throws {
         #expect(try InterviewImporter.detectFormat(of: bytes(record)) == .ours)
     }
@@ -268,20 +278,38 @@ struct OursImportTests {
 
 @Suite("Import errors say where and what")
 struct ImportErrorTests {
-    @Test("each bad record names its path", arguments: [
-        (#"{"foo":1}"#, ImportFormat.auto,
-         "cannot tell the record's format (ours, merge, kombo, truto, bindbee or platform); name it"),
-        (#"{"id":"k","starting_at":"nope"}"#, .auto, #"starting_at: "nope" is not an RFC 3339 timestamp (read as kombo)"#),
-        (#"{"starting_at":"2023-06-26T14:30:00Z"}"#, .kombo, "id: missing; a record needs an id"),
-        (#"{"id":"m","interviewers":["a",true]}"#, .merge, "interviewers[1]: expected a user id or a user object, got a boolean"),
-        (#"{"id":"k","users":[{"id":"u","email":["x"]}]}"#, .kombo, "users[0].email: expected a string, got an array"),
-        (#"{"id":"t","location":7}"#, .truto, "location: expected a string or an object, got a number"),
-        (#"{"id":"p","analysis":{"transcript":[{"startMs":-5}]}}"#, .platform,
-         "analysis.transcript[0].startMs: -5.0 is not a non-negative offset"),
-        (#"{"id":"b","remote_was_deleted":"yes"}"#, .bindbee, "remote_was_deleted: expected a boolean, got a string"),
-        (#"{"id":"a","bogus":1}"#, .ours, "bogus: unknown field"),
-        ("[]", .merge, "expected an object, got an array"),
-    ])
+    @Test(
+        "each bad record names its path",
+        arguments: [
+            (
+                #"{"foo":1}"#, ImportFormat.auto,
+                "cannot tell the record's format (ours, merge, kombo, truto, bindbee or platform); name it"
+            ),
+            (
+                #"{"id":"k","starting_at":"nope"}"#, .auto,
+                #"starting_at: "nope" is not an RFC 3339 timestamp (read as kombo)"#
+            ),
+            (#"{"starting_at":"2023-06-26T14:30:00Z"}"#, .kombo, "id: missing; a record needs an id"),
+            (
+                #"{"id":"m","interviewers":["a",true]}"#, .merge,
+                "interviewers[1]: expected a user id or a user object, got a boolean"
+            ),
+            (
+                #"{"id":"k","users":[{"id":"u","email":["x"]}]}"#, .kombo,
+                "users[0].email: expected a string, got an array"
+            ),
+            (#"{"id":"t","location":7}"#, .truto, "location: expected a string or an object, got a number"),
+            (
+                #"{"id":"p","analysis":{"transcript":[{"startMs":-5}]}}"#, .platform,
+                "analysis.transcript[0].startMs: -5.0 is not a non-negative offset"
+            ),
+            (
+                #"{"id":"b","remote_was_deleted":"yes"}"#, .bindbee,
+                "remote_was_deleted: expected a boolean, got a string"
+            ),
+            (#"{"id":"a","bogus":1}"#, .ours, "bogus: unknown field"),
+            ("[]", .merge, "expected an object, got an array"),
+        ])
     func rejected(_ record: String, _ format: ImportFormat, _ message: String) {
         do {
             _ = try InterviewImporter.importRecord(bytes(record), format: format, importedAt: Timestamp(seconds: 0))
@@ -304,7 +332,9 @@ struct ImportErrorTests {
 
 @Suite("List envelopes give up their records")
 struct EnvelopeTests {
-    @Test("each vendor's list response", arguments: [("kombo-list.json", 1), ("merge-list.json", 1), ("truto-list.json", 2)])
+    @Test(
+        "each vendor's list response",
+        arguments: [("kombo-list.json", 1), ("merge-list.json", 1), ("truto-list.json", 2)])
     func vendors(_ file: String, _ count: Int) throws {
         let records = try JSONEnvelope.records(in: try Fixtures.bytes(file))
         #expect(records.count == count)
@@ -314,12 +344,14 @@ struct EnvelopeTests {
         }
     }
 
-    @Test("records keep their exact bytes", arguments: [
-        #"[ {"a": 1} , {"b":[2, "]"]} ]"#, #"{"result": [ {"a": 1} , {"b":[2, "]"]} ], "next_cursor": "c"}"#,
-        #"{"data": [{"a": 1}, {"b":[2, "]"]}], "pagination": {"page": 1}}"#,
-        #"{"status": "success", "data": {"next": null, "results": [{"a": 1},{"b":[2, "]"]}]}}"#,
-        #"{"next": "x", "results": [{"a": 1},  {"b":[2, "]"]}]}"#, #"{"interviews": [{"a": 1}, {"b":[2, "]"]}]}"#,
-    ])
+    @Test(
+        "records keep their exact bytes",
+        arguments: [
+            #"[ {"a": 1} , {"b":[2, "]"]} ]"#, #"{"result": [ {"a": 1} , {"b":[2, "]"]} ], "next_cursor": "c"}"#,
+            #"{"data": [{"a": 1}, {"b":[2, "]"]}], "pagination": {"page": 1}}"#,
+            #"{"status": "success", "data": {"next": null, "results": [{"a": 1},{"b":[2, "]"]}]}}"#,
+            #"{"next": "x", "results": [{"a": 1},  {"b":[2, "]"]}]}"#, #"{"interviews": [{"a": 1}, {"b":[2, "]"]}]}"#,
+        ])
     func exactBytes(_ document: String) throws {
         #expect(try JSONEnvelope.records(in: bytes(document)) == [bytes(#"{"a": 1}"#), bytes(#"{"b":[2, "]"]}"#)])
     }
@@ -332,7 +364,8 @@ struct EnvelopeTests {
 
     @Test("neither an object nor an array is an error")
     func scalar() {
-        #expect(throws: JSONDecodingError(path: "", problem: "expected an object or an array of records, got a string")) {
+        #expect(throws: JSONDecodingError(path: "", problem: "expected an object or an array of records, got a string"))
+        {
             try JSONEnvelope.records(in: bytes(#""x""#))
         }
     }

@@ -69,23 +69,28 @@ struct InterviewTableTests {
 
     @Test("minute strings floor the seconds")
     func minutes() {
-        #expect(InterviewTable.minuteString(Timestamp(seconds: 1_687_789_859, nanos: 999_999_999)) == "2023-06-26T14:30Z")
+        #expect(
+            InterviewTable.minuteString(Timestamp(seconds: 1_687_789_859, nanos: 999_999_999)) == "2023-06-26T14:30Z")
     }
 }
 
 @Suite("Progress lines")
 struct ProgressReporterTests {
-    @Test("counts are grouped by thousands", arguments: [
-        (0, "0"), (999, "999"), (1000, "1,000"), (12_345, "12,345"), (1_234_567, "1,234,567"), (-1234, "-1,234"),
-    ])
+    @Test(
+        "counts are grouped by thousands",
+        arguments: [
+            (0, "0"), (999, "999"), (1000, "1,000"), (12_345, "12,345"), (1_234_567, "1,234,567"), (-1234, "-1,234"),
+        ])
     func grouped(_ n: Int, _ text: String) {
         #expect(ProgressReporter.grouped(n) == text)
     }
 
-    @Test("elapsed time reads naturally", arguments: [
-        (Duration.milliseconds(2703), "2.7s"), (.milliseconds(59_990), "59.9s"), (.seconds(60), "1m00s"),
-        (.seconds(185), "3m05s"), (.seconds(3723), "1h02m03s"),
-    ])
+    @Test(
+        "elapsed time reads naturally",
+        arguments: [
+            (Duration.milliseconds(2703), "2.7s"), (.milliseconds(59_990), "59.9s"), (.seconds(60), "1m00s"),
+            (.seconds(185), "3m05s"), (.seconds(3723), "1h02m03s"),
+        ])
     func elapsed(_ d: Duration, _ text: String) {
         #expect(ProgressReporter.elapsedString(d) == text)
     }
@@ -96,7 +101,9 @@ struct ProgressReporterTests {
         #expect(reporter.update(records: 0, elapsed: .zero) == "\r0 records")
         #expect(reporter.update(records: 12_345, elapsed: .milliseconds(2703)) == "\r12,345 records  4,567/s")
         #expect(reporter.update(records: 12_400, elapsed: .milliseconds(2750)) == nil)
-        #expect(reporter.update(records: 12_500, failed: 2, elapsed: .milliseconds(2803)) == "\r12,500 records  4,460/s  2 failed")
+        #expect(
+            reporter.update(records: 12_500, failed: 2, elapsed: .milliseconds(2803))
+                == "\r12,500 records  4,460/s  2 failed")
         #expect(reporter.update(records: 12_600, elapsed: .seconds(3)) == "\r12,600 records  4,200/s          ")
         #expect(reporter.finish(records: 12_600, elapsed: .seconds(3)) == "\r12,600 records in 3.0s  4,200/s\n")
     }

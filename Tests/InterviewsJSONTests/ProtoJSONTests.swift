@@ -107,7 +107,9 @@ struct ProtoJSONMessageTests {
             #"{"id":"k1","label":"sidecar","kind":"KEY_KIND_PARTNER","companyIds":["a","b"],"#
             + #""createdAt":"2023-11-14T22:13:20Z"}"#
         #expect(key.protoJSON == keyJSON)
-        #expect(CreateKeyResponse(key: key, secret: "ik_k1_x").protoJSON == #"{"key":"# + keyJSON + #","secret":"ik_k1_x"}"#)
+        #expect(
+            CreateKeyResponse(key: key, secret: "ik_k1_x").protoJSON == #"{"key":"# + keyJSON + #","secret":"ik_k1_x"}"#
+        )
         #expect(ListKeysResponse(keys: [key]).protoJSON == #"{"keys":["# + keyJSON + "]}")
     }
 }
@@ -131,7 +133,8 @@ struct ProtoJSONLenientDecodingTests {
         #expect(i.analysis?.transcript.first?.startOffsetMs == 7)
     }
 
-    @Test("enums by full name, short name or number", arguments: [#""INTERVIEW_STATUS_CANCELLED""#, #""CANCELLED""#, "6"])
+    @Test(
+        "enums by full name, short name or number", arguments: [#""INTERVIEW_STATUS_CANCELLED""#, #""CANCELLED""#, "6"])
     func enums(_ status: String) throws {
         #expect(try ProtoJSON.decodeInterview(#"{"status":"# + status + "}").interview.status == .cancelled)
     }
@@ -216,7 +219,9 @@ struct ProtoJSONErrorTests {
     @Test("invalid UTF-8 in a string")
     func invalidUTF8() {
         let bytes: [UInt8] = Array(#"{"id":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
-        #expect(throws: JSONDecodingError(path: "", problem: "invalid JSON at byte offset 9: a string is not valid UTF-8")) {
+        #expect(
+            throws: JSONDecodingError(path: "", problem: "invalid JSON at byte offset 9: a string is not valid UTF-8")
+        ) {
             try ProtoJSON.decodeInterview(bytes)
         }
     }
