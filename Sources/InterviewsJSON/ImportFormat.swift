@@ -30,28 +30,35 @@ enum FormatDetector {
         if !keys.isDisjoint(with: kombo) { return .kombo }
         if !keys.isDisjoint(with: bindbee) { return .bindbee }
         if !keys.isDisjoint(with: merge) { return .merge }
+        if isOurs(value, keys: keys) { return .ours }
         let references = ["application", "job_interview_stage", "organizer"]
         if references.contains(where: { value[$0]?.stringValue != nil }) { return .merge }
         if (references + ["candidate", "job"]).contains(where: { value[$0]?.members != nil }) { return .truto }
         if value["remote_data"]?.members != nil { return .truto }
         if let status = value["status"]?.stringValue, TrutoImport.statuses[status] != nil { return .truto }
-        if !keys.isDisjoint(with: platformOnly) { return .platform }
-        if isOurs(value, keys: keys) { return .ours }
-        if !keys.isDisjoint(with: platform) { return .platform }
+        if !keys.isDisjoint(with: platformOnly) || !keys.isDisjoint(with: platform) { return .platform }
         return nil
     }
 
-    /// Ours when every key is an Interview field and one of them is a field
-    /// the platform's record does not have, or the status is spelled our way.
+    /// The lowerCamelCase Interview field names that only our export writes
+    /// (the platform also writes `candidateId`, `agentId`, `jobId`,
+    /// `createdAt` and `updatedAt`).
+    static let oursOnly: Set<String> = Set(
+        ProtoJSONReader.interviewFields.protoNames.map(ProtoJSONReader.MessageFields.jsonName).filter {
+            $0.contains { $0.isUppercase }
+        }
+    ).subtracting(["candidateId", "agentId", "jobId", "createdAt", "updatedAt"])
+
+    /// Ours when the record decodes as an Interview and either names a field
+    /// only our export writes or spells the status our way.
     static func isOurs(_ value: JSONValue, keys: Set<String>) -> Bool {
-        let lookup = ProtoJSONReader.interviewFields.lookup
-        guard keys.allSatisfy({ lookup[$0] != nil }) else { return false }
+        guard (try? ProtoJSONReader(ignoringUnknownFields: false).interview(value, path: "")) != nil else {
+            return false
+        }
         switch value["status"] {
         case .number?: return true
         case .string(let s)? where s.hasPrefix("INTERVIEW_STATUS_"): return true
-        default: break
+        default: return !keys.isDisjoint(with: oursOnly)
         }
-        let sharedWithPlatform: Set = ["id", "candidate_id", "agent_id", "job_id", "analysis", "status", "created_at", "updated_at"]
-        return keys.contains { !sharedWithPlatform.contains(lookup[$0] ?? "") }
     }
 }

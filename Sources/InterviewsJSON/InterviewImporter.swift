@@ -29,12 +29,13 @@ public enum InterviewImporter {
     ///
     /// In order: Kombo (`starting_at`, `stage_id`, `canceled`, `users`...),
     /// Bindbee (`raw_data`, `modified_at`), Merge (`remote_was_deleted`,
-    /// `field_mappings`, or references given as id strings), Truto
-    /// (references given as `{id}` objects, an object `remote_data`, or a
-    /// lower-case status), the platform (`scheduledAt`, `finishedDate`,
-    /// `metadata`...), ours (only Interview field names, at least one the
-    /// platform lacks, or an `INTERVIEW_STATUS_` status), then the platform
-    /// again (`candidateId`, `agentId`).
+    /// `field_mappings`), ours (decodes as an Interview and has a
+    /// lowerCamelCase field only our export writes, such as `remoteId` or
+    /// `startAt`, or an `INTERVIEW_STATUS_` or numeric status), Merge again
+    /// (references given as id strings), Truto (references given as `{id}`
+    /// objects, an object `remote_data`, or a lower-case status), the
+    /// platform (`candidateId`, `agentId`, `scheduledAt`, `metadata`...).
+    /// A record too sparse to tell needs its format named.
     ///
     /// - Throws: ``JSONDecodingError`` when `record` is not JSON.
     public static func detectFormat(of record: [UInt8]) throws(JSONDecodingError) -> ImportFormat? {
@@ -63,7 +64,8 @@ public enum InterviewImporter {
             guard let detected = FormatDetector.detect(value) else {
                 throw JSONDecodingError(
                     path: "",
-                    problem: "cannot tell the record's format (ours, merge, kombo, truto, bindbee or platform); name it")
+                    problem: "cannot tell the record's format (ours, merge, kombo, truto, bindbee or platform); name it"
+                )
             }
             resolved = detected
         }
@@ -81,7 +83,8 @@ public enum InterviewImporter {
         _ ignoringUnknownFields: Bool
     ) throws(JSONDecodingError) -> Interview {
         if format == .ours {
-            return try ProtoJSONReader(ignoringUnknownFields: ignoringUnknownFields).interview(value, path: "").interview
+            return try ProtoJSONReader(ignoringUnknownFields: ignoringUnknownFields).interview(value, path: "")
+                .interview
         }
         let object = try VendorObject(value, path: "")
         var interview: Interview

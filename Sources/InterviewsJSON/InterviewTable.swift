@@ -58,7 +58,8 @@ public enum InterviewTable {
 
     private static func cell(_ text: String) -> String {
         if text.isEmpty { return "-" }
-        return String(text.map { c in c.unicodeScalars.contains { $0.properties.generalCategory == .control } ? " " : c })
+        return String(
+            text.map { c in c.unicodeScalars.contains { $0.properties.generalCategory == .control } ? " " : c })
     }
 
     private static func fit(_ widths: inout [Int], to limit: Int) {

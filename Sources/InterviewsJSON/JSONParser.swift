@@ -212,7 +212,9 @@ struct JSONParser {
 
     private mutating func parseLiteral(_ word: String, _ value: JSONValue) throws(JSONDecodingError) -> JSONValue {
         for expected in word.utf8 {
-            guard index < bytes.count, bytes[index] == expected else { throw syntax("invalid literal; expected \(word)") }
+            guard index < bytes.count, bytes[index] == expected else {
+                throw syntax("invalid literal; expected \(word)")
+            }
             index += 1
         }
         return value

@@ -85,7 +85,8 @@ enum PlatformImport {
             var out: [TranscriptSegment] = []
             for (index, element) in elements.enumerated() {
                 let s = try VendorObject(element, path: JSONPath.element(path, index))
-                var segment = TranscriptSegment(speaker: try s.string("speaker", "role"), text: try s.string("text", "content"))
+                var segment = TranscriptSegment(
+                    speaker: try s.string("speaker", "role"), text: try s.string("text", "content"))
                 if s.has("startMs") || s.has("endMs") {
                     segment.startOffsetMs = try milliseconds(s, "startMs", scale: 1)
                     segment.endOffsetMs = try milliseconds(s, "endMs", scale: 1)

@@ -26,7 +26,7 @@ public enum ProtoJSON {
         return try ProtoJSONReader(ignoringUnknownFields: ignoringUnknownFields).interview(value, path: "")
     }
 
-    /// Decodes one Interview from proto3 JSON text; see ``decodeInterview(_:ignoringUnknownFields:)-([UInt8],_)``.
+    /// Decodes one Interview from proto3 JSON text, as the `[UInt8]` overload does.
     public static func decodeInterview(
         _ json: String, ignoringUnknownFields: Bool = false
     ) throws(JSONDecodingError) -> DecodedInterview {

@@ -164,7 +164,7 @@ struct ProtoObjectWriter {
     }
 
     mutating func double(_ name: String, _ value: Double) {
-        guard value != 0 || value.isNaN else { return }
+        guard value != 0 else { return }
         key(name)
         json.raw(JSONWriter.token(for: value))
     }
