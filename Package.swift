@@ -133,6 +133,11 @@ let package = Package(
         ),
 
         .testTarget(
+            name: "InterviewsJSONTests",
+            dependencies: ["InterviewsJSON", "InterviewsModel"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "InterviewsServiceTests",
             dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
         ),
