@@ -40,6 +40,13 @@ let package = Package(
             ]
         ),
 
+        // The durable layer under the file-backed repository: file I/O seam,
+        // group-commit log segments, snapshots, recovery and compaction.
+        .target(
+            name: "InterviewsFileStore",
+            dependencies: ["InterviewsModel"]
+        ),
+
         .executableTarget(
             name: "interviews",
             dependencies: [
