@@ -47,6 +47,13 @@ let package = Package(
             dependencies: ["InterviewsModel"]
         ),
 
+        // Appends as fast as it can and prints each acknowledged sequence;
+        // the crash tests kill it with SIGKILL. Also measures throughput.
+        .executableTarget(
+            name: "interviews-logcrash",
+            dependencies: ["InterviewsFileStore"]
+        ),
+
         .executableTarget(
             name: "interviews",
             dependencies: [
