@@ -64,6 +64,11 @@ let package = Package(
         ),
 
         .testTarget(
+            name: "InterviewsFileStoreTests",
+            dependencies: ["InterviewsFileStore", "InterviewsModel", "interviews-logcrash"]
+        ),
+
+        .testTarget(
             name: "InterviewsWireTests",
             dependencies: [
                 "InterviewsModel",
