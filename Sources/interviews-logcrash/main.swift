@@ -1,12 +1,13 @@
 // interviews-logcrash: drives InterviewsFileStore hard, for crash tests and
 // measurements.
 //
-//   interviews-logcrash run <dir> [--writers N] [--keys N] [--segment-size BYTES]
-//       Appends from N concurrent tasks as fast as the log acknowledges, and
-//       prints "<sequence> <writer> <counter>" for each acknowledged record,
-//       one write(2) per line, only after the append returned. Compacts now
-//       and then (keyed records: key = writer, counter % keys). Runs until killed.
-//       Record data is CrashWorkload.data(writer:counter:).
+//   interviews-logcrash run <dir> [--epoch E] [--writers N] [--keys N] [--segment-size BYTES]
+//       Replays the log into a key -> record map, then appends from N
+//       concurrent tasks as fast as the log acknowledges, and prints
+//       "<sequence> <epoch> <writer> <counter>" for each acknowledged record,
+//       one write(2) per line, only after the append returned. Compacts
+//       whenever the log has more than 2 segments (snapshot = the map).
+//       Runs until killed. Record data: CrashWorkload.data(epoch:writer:counter:).
 //
 //   interviews-logcrash bench <dir> [--writers N] [--seconds S] [--size BYTES]
 //       Measures a raw pwrite+fdatasync, single-writer append latency, and
@@ -15,16 +16,38 @@ import Glibc
 import InterviewsFileStore
 import Synchronization
 
-/// The records the `run` mode writes; the crash test rebuilds the same bytes.
+/// The records the `run` mode writes; the crash test checks them with the
+/// same functions.
 enum CrashWorkload {
-    /// The data of writer `writer`'s `counter`-th record: a readable prefix
-    /// and a deterministic filler of 0...299 bytes.
-    static func data(writer: Int, counter: Int) -> [UInt8] {
-        var bytes = Array("w\(writer) c\(counter) ".utf8)
-        let filler = (counter &* 7 &+ writer &* 13) % 300
+    /// Keys per writer: writer w's counter c updates key w * keys + c % keys.
+    static let keysPerWriter = 50
+
+    /// The data of the `counter`-th record of writer `writer` in run `epoch`:
+    /// a readable prefix and a deterministic filler of 0...299 bytes.
+    static func data(epoch: Int, writer: Int, counter: Int) -> [UInt8] {
+        var bytes = Array("e\(epoch) w\(writer) c\(counter) ".utf8)
+        let filler = (counter &* 7 &+ writer &* 13 &+ epoch) % 300
         for index in 0..<filler { bytes.append(UInt8(truncatingIfNeeded: index &+ counter &+ writer)) }
         return bytes
     }
+
+    /// The epoch, writer and counter a record's data was made from, or nil
+    /// when the data is not exactly what ``data(epoch:writer:counter:)`` makes.
+    static func parse(_ data: [UInt8]) -> (epoch: Int, writer: Int, counter: Int)? {
+        let fields = data.split(separator: UInt8(ascii: " "), maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count >= 3 else { return nil }
+        func number(_ field: ArraySlice<UInt8>, _ tag: Unicode.Scalar) -> Int? {
+            guard field.first == UInt8(ascii: tag) else { return nil }
+            return Int(String(decoding: field.dropFirst(), as: UTF8.self))
+        }
+        guard let epoch = number(fields[0], "e"), let writer = number(fields[1], "w"),
+            let counter = number(fields[2], "c"), data == Self.data(epoch: epoch, writer: writer, counter: counter)
+        else { return nil }
+        return (epoch, writer, counter)
+    }
+
+    /// The key writer `writer`'s `counter`-th record updates.
+    static func key(writer: Int, counter: Int) -> Int { writer * keysPerWriter + counter % keysPerWriter }
 }
 
 /// Writes `text` to `fd` (stdout by default) with as few write(2) calls as
@@ -81,27 +104,30 @@ final class LiveRecords: Sendable {
 }
 
 func run(directory: String) async throws {
+    let epoch = option("--epoch", 0)
     let writers = option("--writers", 16)
-    let keys = option("--keys", 50)
     let segmentSize = option("--segment-size", 256 << 10)
-    let log = try DurableLog.open(directory: directory, options: LogOptions(segmentSize: segmentSize)) { _ in }
-    emit("opened: last sequence \(log.recovery.lastSequence)\n", to: 2)
     let live = LiveRecords()
+    let log = try DurableLog.open(directory: directory, options: LogOptions(segmentSize: segmentSize)) { record in
+        guard let made = CrashWorkload.parse(record.data) else { fail("replayed a record that is not the workload's") }
+        live.records.withLock { $0[CrashWorkload.key(writer: made.writer, counter: made.counter)] = record }
+    }
+    emit("opened: last sequence \(log.recovery.lastSequence)\n", to: 2)
     try await withThrowingTaskGroup(of: Void.self) { group in
         for writer in 0..<writers {
             group.addTask {
                 var counter = 0
                 while true {
                     counter += 1
-                    let data = CrashWorkload.data(writer: writer, counter: counter)
-                    let key = writer * keys + counter % keys
+                    let data = CrashWorkload.data(epoch: epoch, writer: writer, counter: counter)
+                    let key = CrashWorkload.key(writer: writer, counter: counter)
                     let pending = try live.records.withLock { map throws in
                         let pending = try log.submit([LogEntry(kind: 1, data: data)])
                         map[key] = LogRecord(sequence: pending.sequences.lowerBound, kind: 1, data: data)
                         return pending
                     }
                     try await pending.durable()
-                    emit("\(pending.sequences.lowerBound) \(writer) \(counter)\n")
+                    emit("\(pending.sequences.lowerBound) \(epoch) \(writer) \(counter)\n")
                 }
             }
         }
