@@ -7,6 +7,7 @@ public struct FileDescriptor: Sendable, Hashable, CustomStringConvertible {
     /// Wraps a descriptor number.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
+    /// `fd <number>`.
     public var description: String { "fd \(rawValue)" }
 }
 
@@ -27,8 +28,34 @@ public enum OpenMode: Sendable, Hashable {
 /// Every kind of call a ``FileIO`` makes; the unit a ``FaultInjectingFileIO``
 /// counts and fails.
 public enum FileOperation: String, Sendable, Hashable, CaseIterable {
-    case open, close, write, read, syncData, sync, truncate, size, rename, unlink
-    case syncDirectory, lock, listDirectory, makeDirectory
+    /// ``FileIO/open(_:_:)``.
+    case open
+    /// ``FileIO/close(_:)``.
+    case close
+    /// ``FileIO/write(_:_:at:)`` (`pwrite`).
+    case write
+    /// ``FileIO/read(_:into:at:)`` (`pread`).
+    case read
+    /// ``FileIO/syncData(_:)`` (`fdatasync`).
+    case syncData
+    /// ``FileIO/sync(_:)`` (`fsync`).
+    case sync
+    /// ``FileIO/truncate(_:to:)`` (`ftruncate`).
+    case truncate
+    /// ``FileIO/size(_:)`` (`fstat`).
+    case size
+    /// ``FileIO/rename(_:to:)``.
+    case rename
+    /// ``FileIO/unlink(_:)``.
+    case unlink
+    /// ``FileIO/syncDirectory(_:)`` (open + `fsync` of a directory).
+    case syncDirectory
+    /// ``FileIO/lockExclusive(_:)`` (`flock`).
+    case lock
+    /// ``FileIO/listDirectory(_:)``.
+    case listDirectory
+    /// ``FileIO/makeDirectory(_:)`` (`mkdir`).
+    case makeDirectory
 }
 
 /// A failed file call: which call and the OS error number.
@@ -47,6 +74,7 @@ public struct FileIOError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The OS error text with its symbolic name, e.g. `Input/output error (EIO)`.
     public var osText: String { ErrnoText.describe(errno) }
 
+    /// The call and the OS error text, e.g. `syncData failed: Input/output error (EIO)`.
     public var description: String { "\(operation) failed: \(osText)" }
 }
 
@@ -73,7 +101,8 @@ public protocol FileIO: Sendable {
     /// Reads into `buffer` from `offset` (`pread(2)`), retrying on `EINTR`.
     ///
     /// - Returns: How many bytes were read; 0 at end of file.
-    func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(FileIOError) -> Int
+    func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(FileIOError)
+        -> Int
 
     /// Flushes the file's data, and the metadata needed to read it back (`fdatasync(2)`).
     func syncData(_ fd: FileDescriptor) throws(FileIOError)

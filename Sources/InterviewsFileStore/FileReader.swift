@@ -35,7 +35,8 @@ struct FileReader {
         var filled = 0
         while filled < wanted {
             let n = try buffer.withMutableBytes { raw throws(FileIOError) in
-                try io.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), at: offset + Int64(filled))
+                try io.read(
+                    fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), at: offset + Int64(filled))
             }
             if n == 0 { break }
             filled += n
@@ -86,7 +87,8 @@ extension FileReader {
         let storedCRC = header.littleEndian(at: 4, as: UInt32.self) ?? 0
         guard length >= LogFormat.payloadHeaderSize, length <= LogFormat.maxPayloadSize else {
             return .damaged(
-                "impossible record length \(length) (must be \(LogFormat.payloadHeaderSize)...\(LogFormat.maxPayloadSize))")
+                "impossible record length \(length) (must be \(LogFormat.payloadHeaderSize)...\(LogFormat.maxPayloadSize))"
+            )
         }
         if remaining - Int64(LogFormat.frameHeaderSize) < Int64(length) {
             return .damaged("record of \(length) bytes extends past the end of the file (\(remaining - 8) bytes left)")

@@ -64,7 +64,8 @@ extension LogCore {
             finishCompaction()
             return report
         } catch {
-            if let error = error as? InterviewsError, error.code == .unavailable, state.withLock({ $0.refusal == nil }) {
+            if let error = error as? InterviewsError, error.code == .unavailable, state.withLock({ $0.refusal == nil })
+            {
                 fail(error)
             }
             finishCompaction()
@@ -106,7 +107,8 @@ extension LogCore {
             try performing("removing", path) { () throws(FileIOError) in try io.unlink(path) }
         }
         if !victims.isEmpty {
-            try performing("fsync of directory", directory) { () throws(FileIOError) in try io.syncDirectory(directory) }
+            try performing("fsync of directory", directory) { () throws(FileIOError) in try io.syncDirectory(directory)
+            }
         }
         state.withLock { state in
             state.segments.removeAll { removedBases.contains($0.base) }

@@ -99,21 +99,19 @@ final class LogCore: Sendable {
         self.directory = directory
         self.options = options
         self.lock = lock
-        var segments = recovered.segments
-        if let active = recovered.active, segments.last?.base != active.base {
-            segments.append(SegmentInfo(base: active.base, bytes: active.size))
-        }
         state = Mutex(
             State(
                 nextSequence: recovered.nextSequence, durableSequence: recovered.nextSequence - 1,
-                segments: segments, activeBase: recovered.active?.base, snapshot: recovered.snapshot))
+                segments: recovered.segments, activeBase: recovered.active?.base, snapshot: recovered.snapshot))
     }
 
     // MARK: Appending
 
     /// Assigns sequences to `entries` and queues them for the writer.
     func submit(_ entries: [LogEntry]) throws(InterviewsError) -> ClosedRange<UInt64> {
-        guard !entries.isEmpty else { throw InterviewsError.invalidArgument("entries", "is empty; append at least one") }
+        guard !entries.isEmpty else {
+            throw InterviewsError.invalidArgument("entries", "is empty; append at least one")
+        }
         var bytes = 0
         for (index, entry) in entries.enumerated() {
             try Self.validate(kind: entry.kind, dataCount: entry.data.count, field: "entries[\(index)]")

@@ -91,11 +91,13 @@ enum LogFormat {
         let stored = bytes.littleEndian(at: 28, as: UInt32.self) ?? 0
         let computed = CRC32C.checksum(bytes.prefix(28))
         guard stored == computed else {
-            return .failure(FormatProblem("header checksum mismatch (stored \(hex8(stored)), computed \(hex8(computed)))"))
+            return .failure(
+                FormatProblem("header checksum mismatch (stored \(hex8(stored)), computed \(hex8(computed)))"))
         }
         let fileVersion = bytes.littleEndian(at: 8, as: UInt32.self) ?? 0
         guard fileVersion == version else {
-            return .failure(FormatProblem("format version \(fileVersion) is not supported (this build reads \(version))"))
+            return .failure(
+                FormatProblem("format version \(fileVersion) is not supported (this build reads \(version))"))
         }
         return .success(bytes.littleEndian(at: 16, as: UInt64.self) ?? 0)
     }

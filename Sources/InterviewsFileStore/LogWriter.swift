@@ -73,7 +73,9 @@ extension LogCore {
         let (waiters, closers, error) = state.withLock { state in
             state.writerRunning = false
             let error: InterviewsError =
-                if case .failed(let cause) = state.lifecycle { StoreErrors.stopped(cause: cause) } else { StoreErrors.closed }
+                if case .failed(let cause) = state.lifecycle { StoreErrors.stopped(cause: cause) } else {
+                    StoreErrors.closed
+                }
             defer { state.waiters.removeAll() }
             return (state.waiters, state.takeCloseWaitersIfIdle(), error)
         }
@@ -153,9 +155,11 @@ extension LogCore {
         let path = directory + "/" + LogFormat.segmentName(base: base)
         let fd = try performing("creating", path) { () throws(FileIOError) in try io.open(path, .createExclusive) }
         do {
-            try writeFully(LogFormat.header(magic: LogFormat.segmentMagic, sequence: base), to: fd, at: 0, path: path, io: io)
+            try writeFully(
+                LogFormat.header(magic: LogFormat.segmentMagic, sequence: base), to: fd, at: 0, path: path, io: io)
             try performing("fdatasync of", path) { () throws(FileIOError) in try io.syncData(fd) }
-            try performing("fsync of directory", directory) { () throws(FileIOError) in try io.syncDirectory(directory) }
+            try performing("fsync of directory", directory) { () throws(FileIOError) in try io.syncDirectory(directory)
+            }
         } catch {
             io.close(fd)
             throw error

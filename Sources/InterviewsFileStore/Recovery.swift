@@ -103,6 +103,22 @@ struct Recovery {
         }
 
         var scan = SegmentScan(expected: chosen.map { $0.sequence + 1 })
+        do {
+            return try scanAndFinish(
+                needed: needed, obsolete: obsolete, snapshots: snapshots, chosen: chosen, scan: &scan, replay: replay)
+        } catch {
+            if let active = scan.active { io.close(active.fd) }
+            throw error
+        }
+    }
+
+    /// Steps 6 to 10 of recovery: scans the needed segments, removes what the
+    /// snapshot made obsolete, and decides where appends continue.
+    private mutating func scanAndFinish(
+        needed: [(base: UInt64, name: String)], obsolete: [String], snapshots: [(sequence: UInt64, name: String)],
+        chosen: SnapshotFile.Summary?, scan: inout SegmentScan, replay: (LogRecord) throws -> Void
+    ) throws -> RecoveredLog {
+        let covered = chosen?.sequence ?? 0
         for (index, segment) in needed.enumerated() {
             let outcome = try scanSegment(
                 name: segment.name, base: segment.base, isLast: index == needed.count - 1, scan: &scan, replay: replay)
@@ -121,7 +137,8 @@ struct Recovery {
             for snapshot in snapshots where snapshot.sequence < covered { try remove(snapshot.name) }
         }
         if directoryChanged {
-            try performing("fsync of directory", directory) { () throws(FileIOError) in try io.syncDirectory(directory) }
+            try performing("fsync of directory", directory) { () throws(FileIOError) in try io.syncDirectory(directory)
+            }
         }
         let nextSequence = scan.expected ?? (covered + 1)
         var active = scan.active
@@ -174,7 +191,8 @@ struct Recovery {
             // header in a last segment no longer than a header is an
             // interrupted segment creation.
             if isLast && size <= Int64(LogFormat.headerSize) {
-                try cutTornTail(name: name, fd: fd, reader: &reader, offset: 0, reason: problem.reason, removeFile: true)
+                try cutTornTail(
+                    name: name, fd: fd, reader: &reader, offset: 0, reason: problem.reason, removeFile: true)
                 if scan.expected == nil { scan.expected = base }
                 return .clean
             }
@@ -192,7 +210,10 @@ struct Recovery {
             }
             if base < expected && !scan.kept.isEmpty {
                 return .damaged(
-                    offset: 0, reason: "the segment starts at sequence \(base), inside the previous segment (which ends at \(expected - 1))")
+                    offset: 0,
+                    reason:
+                        "the segment starts at sequence \(base), inside the previous segment (which ends at \(expected - 1))"
+                )
             }
         }
         let replayFrom = scan.expected ?? base
@@ -206,7 +227,8 @@ struct Recovery {
                 break scanning
             case .frame(let frame):
                 guard frame.sequence == sequence else {
-                    return .damaged(offset: offset, reason: "record has sequence \(frame.sequence) where \(sequence) belongs")
+                    return .damaged(
+                        offset: offset, reason: "record has sequence \(frame.sequence) where \(sequence) belongs")
                 }
                 if frame.sequence >= replayFrom {
                     try replay(frame.record)
@@ -216,7 +238,8 @@ struct Recovery {
                 last = frame
                 offset = frame.end
             case .damaged(let reason):
-                guard isLast, try isTornTail(reader: &reader, at: offset, sequence: sequence, after: last, filePath: filePath)
+                guard isLast,
+                    try isTornTail(reader: &reader, at: offset, sequence: sequence, after: last, filePath: filePath)
                 else {
                     return .damaged(offset: offset, reason: reason)
                 }
@@ -394,9 +417,12 @@ struct Recovery {
         var reader = FileReader(io: io, fd: fd, size: size)
         var offset = Int64(LogFormat.headerSize)
         var records = 0
-        while case .frame(let frame) = try performing("reading", filePath, { () throws(FileIOError) in
-            try reader.frame(at: offset)
-        }) {
+        while case .frame(let frame) = try performing(
+            "reading", filePath,
+            { () throws(FileIOError) in
+                try reader.frame(at: offset)
+            })
+        {
             records += 1
             offset = frame.end
         }

@@ -38,7 +38,8 @@ enum SnapshotFile {
             var headersCRC = CRC32C()
             for record in records {
                 let start = buffer.count
-                LogFormat.appendFrame(to: &buffer, type: record.kind & LogFormat.kindMask, sequence: record.sequence, data: record.data)
+                LogFormat.appendFrame(
+                    to: &buffer, type: record.kind & LogFormat.kindMask, sequence: record.sequence, data: record.data)
                 buffer.withUnsafeBytes { headersCRC.update(UnsafeRawBufferPointer(rebasing: $0[start..<(start + 8)])) }
                 if buffer.count >= writeChunk {
                     try writeFully(buffer, to: fd, at: offset, path: temporaryPath, io: io)
@@ -93,7 +94,9 @@ enum SnapshotFile {
         var count = 0
         var headersCRC = CRC32C()
         while true {
-            let lead = try performing("reading", path) { () throws(FileIOError) in try reader.bytes(at: offset, count: 8) }
+            let lead = try performing("reading", path) { () throws(FileIOError) in
+                try reader.bytes(at: offset, count: 8)
+            }
             if lead.elementsEqual(LogFormat.trailerMagic) {
                 return try trailer(at: offset, reader: &reader, path: path, count: count, headersCRC: headersCRC.value)
                     .map { Summary(sequence: sequence, records: count, bytes: size) }
@@ -107,7 +110,9 @@ enum SnapshotFile {
             case .frame(let frame):
                 guard frame.sequence <= sequence else {
                     return .failure(
-                        Damage(offset: offset, reason: "record sequence \(frame.sequence) is after the snapshot's \(sequence)"))
+                        Damage(
+                            offset: offset,
+                            reason: "record sequence \(frame.sequence) is after the snapshot's \(sequence)"))
                 }
                 lead.withUnsafeBytes { headersCRC.update($0) }
                 count += 1
@@ -125,7 +130,9 @@ enum SnapshotFile {
             try reader.bytes(at: offset, count: LogFormat.trailerSize)
         }
         guard bytes.count == LogFormat.trailerSize, offset + Int64(LogFormat.trailerSize) == reader.size else {
-            return .failure(Damage(offset: offset, reason: "the trailer is not the last \(LogFormat.trailerSize) bytes of the file"))
+            return .failure(
+                Damage(offset: offset, reason: "the trailer is not the last \(LogFormat.trailerSize) bytes of the file")
+            )
         }
         let storedTrailerCRC = bytes.littleEndian(at: 20, as: UInt32.self) ?? 0
         guard CRC32C.checksum(bytes.prefix(20)) == storedTrailerCRC else {
@@ -133,7 +140,8 @@ enum SnapshotFile {
         }
         let storedCount = bytes.littleEndian(at: 8, as: UInt64.self) ?? 0
         guard storedCount == UInt64(count) else {
-            return .failure(Damage(offset: offset, reason: "trailer counts \(storedCount) records, the file holds \(count)"))
+            return .failure(
+                Damage(offset: offset, reason: "trailer counts \(storedCount) records, the file holds \(count)"))
         }
         guard bytes.littleEndian(at: 16, as: UInt32.self) == headersCRC else {
             return .failure(Damage(offset: offset, reason: "trailer checksum of the record headers does not match"))

@@ -15,12 +15,14 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) throws(In
     }
     let context = Unmanaged.passRetained(Box(body: body)).toOpaque()
     var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { raw in
-        guard let raw else { return nil }
-        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-        box.body()
-        return nil
-    }, context)
+    let result = pthread_create(
+        &thread, nil,
+        { raw in
+            guard let raw else { return nil }
+            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+            box.body()
+            return nil
+        }, context)
     guard result == 0 else {
         Unmanaged<Box>.fromOpaque(context).release()
         throw InterviewsError(.unavailable, "cannot start thread \(name): \(ErrnoText.describe(result))")

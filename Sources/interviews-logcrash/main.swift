@@ -193,7 +193,9 @@ func bench(directory: String) async throws {
         return try await group.reduce(0, +)
     }
     let elapsed = now() - start
-    print("\(writers) writers: \(total) appends in \(fixed(elapsed, 2)) s = \(fixed(Double(total) / elapsed, 0)) appends/s")
+    print(
+        "\(writers) writers: \(total) appends in \(fixed(elapsed, 2)) s = \(fixed(Double(total) / elapsed, 0)) appends/s"
+    )
     await log.close()
 }
 

@@ -40,7 +40,8 @@ struct CompactionTests {
         let records =
             base
             + (0..<4000).map {
-                LogRecord(sequence: sequence, kind: 2, data: Array("big\($0):".utf8) + [UInt8](repeating: 7, count: 2048))
+                LogRecord(
+                    sequence: sequence, kind: 2, data: Array("big\($0):".utf8) + [UInt8](repeating: 7, count: 2048))
             }
         let log = workload.log
         async let compaction = log.compact(through: sequence, records: records)

@@ -66,14 +66,18 @@ struct CrashTests {
             _ = FileManager.default.createFile(atPath: errors, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["run", directory.path, "--epoch", "\(round)", "--writers", "16", "--segment-size", "65536"]
+            process.arguments = [
+                "run", directory.path, "--epoch", "\(round)", "--writers", "16", "--segment-size", "65536",
+            ]
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
             try process.run()
             try await Task.sleep(for: .milliseconds(Int.random(in: 100...700)))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal, "round \(round): \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+            #expect(
+                process.terminationReason == .uncaughtSignal,
+                "round \(round): \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
 
             for ack in try Self.acks(in: output) {
                 acknowledged[ack.sequence] = ack
@@ -114,6 +118,8 @@ struct CrashTests {
             }
         }
         #expect(acknowledged.count > Self.rounds * 10)
-        print("crash test: \(Self.rounds) rounds, \(acknowledged.count) acknowledged records, \(tornTails) torn tails cut")
+        print(
+            "crash test: \(Self.rounds) rounds, \(acknowledged.count) acknowledged records, \(tornTails) torn tails cut"
+        )
     }
 }

@@ -45,13 +45,17 @@ struct FaultInjectionTests {
     ]
 
     /// Opens a log through `io` in `directory` and appends the case's records.
-    static func prepare(_ testCase: AppendCase, _ directory: TemporaryDirectory, io: any FileIO) async throws -> DurableLog {
+    static func prepare(_ testCase: AppendCase, _ directory: TemporaryDirectory, io: any FileIO) async throws
+        -> DurableLog
+    {
         let log = try openLog(directory, options: LogOptions(segmentSize: testCase.segmentSize), io: io).log
         if testCase.before > 0 { try await appendEach(log, 1...testCase.before, size: 60) }
         return log
     }
 
-    @Test("a fault at every I/O call of an append fails it, stops the log, loses nothing acknowledged", arguments: appendCases)
+    @Test(
+        "a fault at every I/O call of an append fails it, stops the log, loses nothing acknowledged",
+        arguments: appendCases)
     func everyCallOfAnAppend(_ testCase: AppendCase) async throws {
         let trace = try await calls { io in
             let directory = try TemporaryDirectory()

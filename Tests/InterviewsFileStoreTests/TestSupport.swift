@@ -79,7 +79,9 @@ func testData(_ index: Int, size: Int? = nil) -> [UInt8] {
 }
 
 /// Entry `index` of a test workload.
-func testEntry(_ index: Int, size: Int? = nil) -> LogEntry { LogEntry(kind: UInt8(index % 3), data: testData(index, size: size)) }
+func testEntry(_ index: Int, size: Int? = nil) -> LogEntry {
+    LogEntry(kind: UInt8(index % 3), data: testData(index, size: size))
+}
 
 /// Appends entries `range` one at a time (each its own write batch).
 @discardableResult
@@ -110,7 +112,8 @@ func frameOffsets(_ segment: [UInt8]) -> [Int] {
     var offsets: [Int] = []
     var offset = 32
     while offset + 8 <= segment.count {
-        let length = Int(segment[offset]) | Int(segment[offset + 1]) << 8 | Int(segment[offset + 2]) << 16
+        let length =
+            Int(segment[offset]) | Int(segment[offset + 1]) << 8 | Int(segment[offset + 2]) << 16
             | Int(segment[offset + 3]) << 24
         offsets.append(offset)
         offset += 8 + length
