@@ -14,24 +14,37 @@ final class DirectoryLock: Sendable {
     private let fd: FileDescriptor
     private let released = Mutex(false)
 
-    /// Takes the lock of `directory`.
+    /// Takes the lock of `directory`, retrying for up to `waitMilliseconds`
+    /// while it is held.
+    ///
+    /// The short wait is for holders that are about to let go: a process
+    /// that is exiting, or a child forked by the holder (a `flock` belongs to
+    /// the open file description, which a forked child shares until it execs
+    /// and `O_CLOEXEC` closes it).
     ///
     /// - Throws: FAILED_PRECONDITION naming the directory and the holder's pid
-    ///   when another open file (in this or another process) holds it;
+    ///   when another open file (in this or another process) still holds it;
     ///   UNAVAILABLE when the lock file cannot be opened or written.
-    init(directory: String, io: any FileIO) throws(InterviewsError) {
+    init(directory: String, waitMilliseconds: Int, io: any FileIO) throws(InterviewsError) {
         let path = directory + "/" + LogFormat.lockName
         let fd: FileDescriptor
         do { fd = try io.open(path, .createOrOpen) } catch { throw StoreErrors.io(error, "opening", path: path) }
-        do {
-            try io.lockExclusive(fd)
-        } catch {
-            let holder = Self.holder(io: io, fd: fd)
-            io.close(fd)
-            if error.errno == EWOULDBLOCK || error.errno == EAGAIN {
-                throw StoreErrors.locked(directory: directory, holder: holder)
+        let deadline = monotonicNanoseconds() + waitMilliseconds * 1_000_000
+        while true {
+            do {
+                try io.lockExclusive(fd)
+                break
+            } catch {
+                let held = error.errno == EWOULDBLOCK || error.errno == EAGAIN
+                if held && monotonicNanoseconds() < deadline {
+                    usleep(10_000)
+                    continue
+                }
+                let holder = Self.holder(io: io, fd: fd)
+                io.close(fd)
+                if held { throw StoreErrors.locked(directory: directory, holder: holder) }
+                throw StoreErrors.io(error, "locking", path: path)
             }
-            throw StoreErrors.io(error, "locking", path: path)
         }
         let pid = Array("\(getpid())\n".utf8)
         let written: Int

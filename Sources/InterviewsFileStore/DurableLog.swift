@@ -63,7 +63,7 @@ public final class DurableLog: Sendable {
                 throw StoreErrors.io(error, "creating directory", path: directory)
             }
         }
-        let lock = try DirectoryLock(directory: directory, io: io)
+        let lock = try DirectoryLock(directory: directory, waitMilliseconds: options.lockWaitMilliseconds, io: io)
         var recovery = Recovery(directory: directory, io: io, options: options)
         let recovered = try recovery.run(replay: replay)
         let core = LogCore(io: io, directory: directory, options: options, lock: lock, recovered: recovered)

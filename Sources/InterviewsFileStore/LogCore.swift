@@ -47,6 +47,10 @@ final class LogCore: Sendable {
         var rotations: [UInt64] = []
         var waiters: [Waiter] = []
         var writerSleeping = false
+        /// While set, the writer is briefly waiting for this many queued
+        /// records (its previous batch's size) before writing; the submit
+        /// that reaches it wakes the writer.
+        var gatherTarget: Int?
         var writerRunning = true
         /// Every segment file of the log, oldest first; the last is the active one.
         var segments: [SegmentInfo]
@@ -131,8 +135,12 @@ final class LogCore: Sendable {
                 state.nextSequence += 1
             }
             state.pendingBytes += bytes
-            let wakeWriter = state.writerSleeping
+            var wakeWriter = state.writerSleeping
             state.writerSleeping = false
+            if let target = state.gatherTarget, state.pending.count >= target {
+                state.gatherTarget = nil
+                wakeWriter = true
+            }
             return (first...(state.nextSequence - 1), wakeWriter)
         }
         if wakeWriter { wake.signal() }

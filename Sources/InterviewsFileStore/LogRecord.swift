@@ -62,16 +62,21 @@ public struct LogOptions: Sendable, Hashable {
     /// The most bytes of submitted records waiting for the writer; a submit
     /// beyond it throws RESOURCE_EXHAUSTED. Default 64 MiB.
     public var maxPendingBytes: Int
+    /// How long opening retries while the directory lock is held before it
+    /// refuses: a holder that is exiting, or a forked child of the holder
+    /// that has not exec'd yet, lets go within this. Default 250 ms.
+    public var lockWaitMilliseconds: Int
 
     /// Creates options; every parameter has the documented default.
     public init(
         repair: Bool = false, createDirectory: Bool = true, segmentSize: Int = 64 << 20,
-        maxBatchBytes: Int = 4 << 20, maxPendingBytes: Int = 64 << 20
+        maxBatchBytes: Int = 4 << 20, maxPendingBytes: Int = 64 << 20, lockWaitMilliseconds: Int = 250
     ) {
         self.repair = repair
         self.createDirectory = createDirectory
         self.segmentSize = segmentSize
         self.maxBatchBytes = maxBatchBytes
         self.maxPendingBytes = maxPendingBytes
+        self.lockWaitMilliseconds = lockWaitMilliseconds
     }
 }

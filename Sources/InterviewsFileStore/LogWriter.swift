@@ -16,6 +16,10 @@ extension LogCore {
         var parity = false
         /// Reused across batches to avoid reallocating.
         var buffer: [UInt8] = []
+        /// Records in the previous write batch.
+        var lastBatchCount = 0
+        /// How long the previous write and sync took.
+        var lastSyncNanoseconds = 0
 
         init(active: ActiveSegment?) {
             if let active {
@@ -32,7 +36,20 @@ extension LogCore {
         case write([LogRecord])
         case rotate(base: UInt64)
         case sleep
+        /// Wait briefly for more records before writing (see ``LogCore/gatherBudget(_:)``).
+        case gather(nanoseconds: Int)
         case exit
+    }
+
+    /// The longest the writer waits for a batch to fill: a quarter of the
+    /// previous sync, between 20 µs and 1 ms.
+    ///
+    /// After a sync resumes N waiters, most of them append again at once, but
+    /// they need a moment to be scheduled; writing the few already queued
+    /// would make the others wait a whole extra sync. A lone appender never
+    /// waits: its batch of 1 is always full.
+    static func gatherBudget(_ context: WriterContext) -> Int {
+        min(max(context.lastSyncNanoseconds / 4, 20_000), 1_000_000)
     }
 
     /// Starts the writer thread.
@@ -46,13 +63,18 @@ extension LogCore {
 
     /// The writer loop; returns when the log fails or closes.
     private func runWriter(_ context: inout WriterContext) {
+        var mayGather = true
         loop: while true {
-            let step = nextStep(context)
+            let step = nextStep(context, mayGather: mayGather)
+            mayGather = true
             switch step {
             case .exit:
                 break loop
             case .sleep:
                 wake.wait()
+            case .gather(let nanoseconds):
+                wake.wait(nanoseconds: nanoseconds)
+                mayGather = false
             case .rotate(let base):
                 do {
                     try startSegment(base: base, context: &context)
@@ -84,7 +106,7 @@ extension LogCore {
     }
 
     /// Decides the next step and, for a write, takes the batch off the queue.
-    private func nextStep(_ context: WriterContext) -> WriterStep {
+    private func nextStep(_ context: WriterContext, mayGather: Bool) -> WriterStep {
         state.withLock { state -> WriterStep in
             switch state.lifecycle {
             case .failed, .closed: return .exit
@@ -108,6 +130,11 @@ extension LogCore {
             if context.size >= Int64(options.segmentSize) && context.base < nextToWrite {
                 return .rotate(base: nextToWrite)
             }
+            if mayGather, case .running = state.lifecycle, state.pending.count < context.lastBatchCount {
+                state.gatherTarget = context.lastBatchCount
+                return .gather(nanoseconds: Self.gatherBudget(context))
+            }
+            state.gatherTarget = nil
             let limit = state.rotations.first ?? UInt64.max
             var count = 0
             var bytes = 0
@@ -136,8 +163,11 @@ extension LogCore {
             LogFormat.appendFrame(
                 to: &context.buffer, type: record.kind | parity | commit, sequence: record.sequence, data: record.data)
         }
+        let started = monotonicNanoseconds()
         try writeFully(context.buffer, to: fd, at: context.size, path: path, io: io)
         try performing("fdatasync of", path) { () throws(FileIOError) in try io.syncData(fd) }
+        context.lastSyncNanoseconds = monotonicNanoseconds() - started
+        context.lastBatchCount = batch.count
         context.size += Int64(context.buffer.count)
         context.parity.toggle()
         let size = context.size

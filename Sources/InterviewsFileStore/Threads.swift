@@ -43,33 +43,74 @@ func runOnNewThread<T: Sendable>(
     }
 }
 
-/// A counting semaphore (`sem_t`) the writer thread sleeps on while there is
-/// nothing to write.
+/// The writer thread's doorbell: a flag under a `pthread` mutex and a
+/// condition variable on the monotonic clock, so that the writer can sleep
+/// until rung, or until rung or a deadline passes.
 ///
-/// Reference type: it owns the `sem_t`, which must not move once initialised.
-/// `@unchecked Sendable` is sound because the only stored property is a
-/// pointer set once in `init`, and `sem_post`/`sem_wait` are thread-safe by
-/// POSIX; the memory is freed only in `deinit`, when no thread can use it.
+/// Reference type: it owns the mutex and condition variable, which must not
+/// move once initialised. `@unchecked Sendable` is sound because the pointers
+/// are set once in `init`, `rung` is only read or written while `mutex` is
+/// held, the pthread calls are thread-safe by POSIX, and the memory is freed
+/// only in `deinit`, when no thread can use it any more.
 final class WakeSignal: @unchecked Sendable {
-    private let semaphore: UnsafeMutablePointer<sem_t>
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    /// Set by ``signal()``, cleared by the wait that consumes it.
+    private var rung = false
 
     init() {
-        semaphore = .allocate(capacity: 1)
-        sem_init(semaphore, 0, 0)
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
-    /// Wakes one waiter, or lets the next ``wait()`` return at once.
+    /// Rings: wakes the waiter, or lets the next wait return at once.
     func signal() {
-        sem_post(semaphore)
+        pthread_mutex_lock(mutex)
+        rung = true
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
     }
 
-    /// Sleeps until signalled.
+    /// Sleeps until rung.
     func wait() {
-        while sem_wait(semaphore) != 0 && errno == EINTR {}
+        pthread_mutex_lock(mutex)
+        while !rung { pthread_cond_wait(condition, mutex) }
+        rung = false
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Sleeps until rung or until `nanoseconds` have passed.
+    func wait(nanoseconds: Int) {
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let total = Int(deadline.tv_nsec) + nanoseconds
+        deadline.tv_sec += total / 1_000_000_000
+        deadline.tv_nsec = total % 1_000_000_000
+        pthread_mutex_lock(mutex)
+        while !rung {
+            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+        }
+        rung = false
+        pthread_mutex_unlock(mutex)
     }
 
     deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
     }
+}
+
+/// The monotonic clock, in nanoseconds.
+func monotonicNanoseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int(now.tv_sec) * 1_000_000_000 + Int(now.tv_nsec)
 }
