@@ -115,6 +115,20 @@ let package = Package(
             dependencies: ["InterviewsModel", "InterviewsWire", "RPCCore", "RPCUnixSocket"]
         ),
 
+        // The durable layer under the file-backed repository: file I/O seam,
+        // group-commit log segments, snapshots, recovery and compaction.
+        .target(
+            name: "InterviewsFileStore",
+            dependencies: ["InterviewsModel"]
+        ),
+
+        // Appends as fast as it can and prints each acknowledged sequence;
+        // the crash tests kill it with SIGKILL. Also measures throughput.
+        .executableTarget(
+            name: "interviews-logcrash",
+            dependencies: ["InterviewsFileStore"]
+        ),
+
         .executableTarget(
             name: "interviews",
             dependencies: [
@@ -141,6 +155,11 @@ let package = Package(
             name: "InterviewsServiceTests",
             dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
         ),
+        .testTarget(
+            name: "InterviewsFileStoreTests",
+            dependencies: ["InterviewsFileStore", "InterviewsModel", "interviews-logcrash"]
+        ),
+
         .testTarget(
             name: "InterviewsWireTests",
             dependencies: [

@@ -1,0 +1,210 @@
+import InterviewsModel
+
+/// The group-commit writer: one thread that takes every record submitted
+/// since its last write, writes them with one `pwrite`, makes them durable
+/// with one `fdatasync`, and only then resumes their waiters. While it syncs,
+/// new records queue up and ride the next write together.
+extension LogCore {
+    /// The writer's own state: only the writer thread touches it.
+    struct WriterContext {
+        /// The active segment, or nil until the writer creates one.
+        var fd: FileDescriptor?
+        var base: UInt64 = 0
+        /// Where the next write goes: the end of the last synced record.
+        var size: Int64 = 0
+        /// The parity bit of the next write batch.
+        var parity = false
+        /// Reused across batches to avoid reallocating.
+        var buffer: [UInt8] = []
+        /// Records in the previous write batch.
+        var lastBatchCount = 0
+        /// How long the previous write and sync took.
+        var lastSyncNanoseconds = 0
+
+        init(active: ActiveSegment?) {
+            if let active {
+                fd = active.fd
+                base = active.base
+                size = active.size
+                parity = active.nextParity
+            }
+        }
+    }
+
+    /// What the writer does next, decided under the state lock.
+    enum WriterStep {
+        case write([LogRecord])
+        case rotate(base: UInt64)
+        case sleep
+        /// Wait briefly for more records before writing (see ``LogCore/gatherBudget(_:)``).
+        case gather(nanoseconds: Int)
+        case exit
+    }
+
+    /// The longest the writer waits for a batch to fill: a quarter of the
+    /// previous sync, between 20 µs and 1 ms.
+    ///
+    /// After a sync resumes N waiters, most of them append again at once, but
+    /// they need a moment to be scheduled; writing the few already queued
+    /// would make the others wait a whole extra sync. A lone appender never
+    /// waits: its batch of 1 is always full.
+    static func gatherBudget(_ context: WriterContext) -> Int {
+        min(max(context.lastSyncNanoseconds / 4, 20_000), 1_000_000)
+    }
+
+    /// Starts the writer thread.
+    func startWriter(active: ActiveSegment?) throws(InterviewsError) {
+        let context = WriterContext(active: active)
+        try startThread(name: "filestore-wal") { [self] in
+            var context = context
+            runWriter(&context)
+        }
+    }
+
+    /// The writer loop; returns when the log fails or closes.
+    private func runWriter(_ context: inout WriterContext) {
+        var mayGather = true
+        loop: while true {
+            let step = nextStep(context, mayGather: mayGather)
+            mayGather = true
+            switch step {
+            case .exit:
+                break loop
+            case .sleep:
+                wake.wait()
+            case .gather(let nanoseconds):
+                wake.wait(nanoseconds: nanoseconds)
+                mayGather = false
+            case .rotate(let base):
+                do {
+                    try startSegment(base: base, context: &context)
+                } catch {
+                    fail(error)
+                    break loop
+                }
+            case .write(let batch):
+                do {
+                    try write(batch, context: &context)
+                } catch {
+                    fail(error)
+                    break loop
+                }
+            }
+        }
+        if let fd = context.fd { io.close(fd) }
+        let (waiters, closers, error) = state.withLock { state in
+            state.writerRunning = false
+            let error: InterviewsError =
+                if case .failed(let cause) = state.lifecycle { StoreErrors.stopped(cause: cause) } else {
+                    StoreErrors.closed
+                }
+            defer { state.waiters.removeAll() }
+            return (state.waiters, state.takeCloseWaitersIfIdle(), error)
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+        for closer in closers { closer.resume() }
+    }
+
+    /// Decides the next step and, for a write, takes the batch off the queue.
+    private func nextStep(_ context: WriterContext, mayGather: Bool) -> WriterStep {
+        state.withLock { state -> WriterStep in
+            switch state.lifecycle {
+            case .failed, .closed: return .exit
+            case .running, .closing: break
+            }
+            if context.fd != nil {
+                state.rotations.removeAll { $0 <= context.base }
+            }
+            let nextToWrite = state.durableSequence + 1
+            if context.fd == nil && (!state.pending.isEmpty || !state.rotations.isEmpty) {
+                return .rotate(base: nextToWrite)
+            }
+            if let boundary = state.rotations.first, nextToWrite >= boundary {
+                return .rotate(base: nextToWrite)
+            }
+            guard !state.pending.isEmpty else {
+                if case .closing = state.lifecycle { return .exit }
+                state.writerSleeping = true
+                return .sleep
+            }
+            if context.size >= Int64(options.segmentSize) && context.base < nextToWrite {
+                return .rotate(base: nextToWrite)
+            }
+            if mayGather, case .running = state.lifecycle, state.pending.count < context.lastBatchCount {
+                state.gatherTarget = context.lastBatchCount
+                return .gather(nanoseconds: Self.gatherBudget(context))
+            }
+            state.gatherTarget = nil
+            let limit = state.rotations.first ?? UInt64.max
+            var count = 0
+            var bytes = 0
+            for record in state.pending {
+                let size = record.storedSize
+                if record.sequence >= limit || (count > 0 && bytes + size > options.maxBatchBytes) { break }
+                count += 1
+                bytes += size
+            }
+            let batch = Array(state.pending.prefix(count))
+            state.pending.removeFirst(count)
+            state.pendingBytes -= bytes
+            return .write(batch)
+        }
+    }
+
+    /// Writes `batch` with one `pwrite`, syncs it with one `fdatasync`, then
+    /// marks it durable and resumes the waiters it covers.
+    private func write(_ batch: [LogRecord], context: inout WriterContext) throws(InterviewsError) {
+        guard let fd = context.fd, let last = batch.last else { return }
+        let path = directory + "/" + LogFormat.segmentName(base: context.base)
+        context.buffer.removeAll(keepingCapacity: true)
+        let parity = context.parity ? LogFormat.parityBit : 0
+        for (index, record) in batch.enumerated() {
+            let commit = index == batch.count - 1 ? LogFormat.commitBit : 0
+            LogFormat.appendFrame(
+                to: &context.buffer, type: record.kind | parity | commit, sequence: record.sequence, data: record.data)
+        }
+        let started = monotonicNanoseconds()
+        try writeFully(context.buffer, to: fd, at: context.size, path: path, io: io)
+        try performing("fdatasync of", path) { () throws(FileIOError) in try io.syncData(fd) }
+        context.lastSyncNanoseconds = monotonicNanoseconds() - started
+        context.lastBatchCount = batch.count
+        context.size += Int64(context.buffer.count)
+        context.parity.toggle()
+        let size = context.size
+        let ready = state.withLock { state -> [Waiter] in
+            state.durableSequence = last.sequence
+            if !state.segments.isEmpty { state.segments[state.segments.count - 1].bytes = size }
+            return state.takeSatisfiedWaiters()
+        }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    /// Creates segment `log-<base>.seg` durably (header written and synced, the
+    /// directory synced) and makes it the active one.
+    private func startSegment(base: UInt64, context: inout WriterContext) throws(InterviewsError) {
+        let path = directory + "/" + LogFormat.segmentName(base: base)
+        let fd = try performing("creating", path) { () throws(FileIOError) in try io.open(path, .createExclusive) }
+        do {
+            try writeFully(
+                LogFormat.header(magic: LogFormat.segmentMagic, sequence: base), to: fd, at: 0, path: path, io: io)
+            try performing("fdatasync of", path) { () throws(FileIOError) in try io.syncData(fd) }
+            try performing("fsync of directory", directory) { () throws(FileIOError) in try io.syncDirectory(directory)
+            }
+        } catch {
+            io.close(fd)
+            throw error
+        }
+        if let old = context.fd { io.close(old) }
+        context.fd = fd
+        context.base = base
+        context.size = Int64(LogFormat.headerSize)
+        context.parity = false
+        let ready = state.withLock { state -> [Waiter] in
+            state.segments.append(SegmentInfo(base: base, bytes: Int64(LogFormat.headerSize)))
+            state.activeBase = base
+            state.rotations.removeAll { $0 <= base }
+            return state.takeSatisfiedWaiters()
+        }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+}

@@ -1,0 +1,38 @@
+import InterviewsModel
+
+/// The errors the file store throws: all ``InterviewsError`` with a gRPC
+/// status code and a message that names the file, the offset or the limit.
+enum StoreErrors {
+    /// UNAVAILABLE: a file call failed; carries the OS error text.
+    static func io(_ error: FileIOError, _ what: String, path: String) -> InterviewsError {
+        InterviewsError(.unavailable, "\(what) \(path) failed: \(error.osText)")
+    }
+
+    /// UNAVAILABLE: a write stored fewer bytes than asked (treated as out of space).
+    static func shortWrite(path: String, wrote: Int, of count: Int) -> InterviewsError {
+        InterviewsError(.unavailable, "write to \(path) was short: \(wrote) of \(count) bytes (disk full?)")
+    }
+
+    /// The fail-stop error every append gets once the log stopped: UNAVAILABLE
+    /// with the first failure's text.
+    static func stopped(cause: InterviewsError) -> InterviewsError {
+        InterviewsError(.unavailable, "the log stopped accepting writes after an I/O failure: \(cause.message)")
+    }
+
+    /// DATA_LOSS: damage that is not a torn tail; the log refuses to open.
+    static func corrupt(path: String, offset: Int64, reason: String) -> InterviewsError {
+        InterviewsError(
+            .dataLoss,
+            "\(path): \(reason) at byte offset \(offset); refusing to open. "
+                + "Opening with repair: true keeps every record before this offset and sets the rest aside")
+    }
+
+    /// FAILED_PRECONDITION: another process holds the directory lock.
+    static func locked(directory: String, holder: String) -> InterviewsError {
+        InterviewsError(
+            .failedPrecondition, "data directory \(directory) is in use by another process (\(holder))")
+    }
+
+    /// FAILED_PRECONDITION: the log was closed.
+    static let closed = InterviewsError(.failedPrecondition, "the log is closed")
+}
