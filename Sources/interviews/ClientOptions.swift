@@ -20,9 +20,6 @@ struct ClientOptions: ParsableArguments {
         help: "A file holding the API key (default: $INTERVIEWS_API_KEY). The key is never taken as an argument.")
     var apiKeyFile: String?
 
-    @Option(name: [.customLong("company")], help: "The company to act for (required with a partner key).")
-    var company: String = ""
-
     @Option(help: "Seconds each call may take (1...3600).")
     var timeout: Int = 30
 
@@ -54,6 +51,12 @@ struct ClientOptions: ParsableArguments {
         try await InterviewsClient.connect(
             to: socket, apiKey: try apiKey(), timeout: override ?? .seconds(timeout))
     }
+}
+
+/// The company a data command acts for.
+struct CompanyOption: ParsableArguments {
+    @Option(name: [.customLong("company")], help: "The company to act for (required with a partner key).")
+    var company: String = ""
 }
 
 /// An error the CLI reports itself, with a status code for its exit status.
@@ -102,14 +105,32 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as any StatusError {
-        FileHandle.standardError.write(Data("error: \(error.code): \(error.message)\n".utf8))
+        writeAll(STDERR_FILENO, "error: \(error.code): \(error.message)\n")
         throw ExitCode(ExitStatus.forCode(error.code))
     }
 }
 
-/// Prints to standard output.
+/// Prints a line to standard output. When the reader has gone (`interviews export | head`),
+/// the command ends quietly with status 0, as a pipeline expects.
 func emit(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    writeAll(STDOUT_FILENO, text + "\n")
+}
+
+/// Writes all of `text` to `fd`, retrying short writes; a closed pipe ends the process quietly.
+func writeAll(_ fd: Int32, _ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(0) }
+                return
+            }
+            offset += n
+        }
+    }
 }
 
 /// Prints one message in the chosen format (table falls back to indented JSON-like lines).
@@ -124,7 +145,8 @@ func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, tabl
 func timestampFlag(_ name: String, _ value: String?) throws -> Timestamp? {
     guard let value else { return nil }
     guard let t = RFC3339.parse(value) else {
-        throw CLIError(.invalidArgument, "\(name): \"\(value)\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)")
+        throw CLIError(
+            .invalidArgument, "\(name): \"\(value)\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)")
     }
     return t
 }
@@ -133,9 +155,13 @@ func timestampFlag(_ name: String, _ value: String?) throws -> Timestamp? {
 func statusFlag(_ value: String) throws -> InterviewStatus {
     let upper = value.uppercased().replacingOccurrences(of: "-", with: "_")
     if let n = Int32(value), let s = InterviewStatus(rawValue: n) { return s }
-    if let s = InterviewStatus.allCases.first(where: { $0.protoName == upper || $0.protoName == "INTERVIEW_STATUS_" + upper }) {
+    if let s = InterviewStatus.allCases.first(where: {
+        $0.protoName == upper || $0.protoName == "INTERVIEW_STATUS_" + upper
+    }) {
         return s
     }
-    let names = InterviewStatus.allCases.map { $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased() }
+    let names = InterviewStatus.allCases.map {
+        $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased()
+    }
     throw CLIError(.invalidArgument, "--status: \"\(value)\" is not one of \(names.joined(separator: ", "))")
 }

@@ -24,6 +24,7 @@ struct Import: AsyncParsableCommand {
     enum OnError: String, ExpressibleByArgument, CaseIterable { case skip, abort }
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @Option(help: "The input file ('-' or omitted: standard input).") var file: String = "-"
     @Option(help: "auto (default), ours, merge, kombo, truto, bindbee or platform.") var format: String = "auto"
     @Flag(help: "The input is one JSON document holding a list (e.g. a vendor's list response), not JSON lines.")
@@ -34,7 +35,8 @@ struct Import: AsyncParsableCommand {
     func validate() throws {
         guard ImportFormat(rawValue: format) != nil else {
             throw ValidationError(
-                "--format: \"\(format)\" is not one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                "--format: \"\(format)\" is not one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard (1...1_000).contains(batchSize) else {
             throw ValidationError("--batch-size: \(batchSize) is out of range; must be 1...1000")
@@ -46,7 +48,7 @@ struct Import: AsyncParsableCommand {
             let connection = try await client.connect(timeout: .seconds(300))
             defer { Task { await connection.close() } }
             var importer = BatchImporter(
-                connection: connection, company: client.company, format: ImportFormat(rawValue: format) ?? .auto,
+                connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
                 onError: onError, batchSize: batchSize)
             let input = try readInput()
             if envelope {
@@ -186,6 +188,7 @@ struct Upsert: AsyncParsableCommand {
             """)
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @Option(help: "The input file ('-' or omitted: standard input).") var file: String = "-"
 
     func run() async throws {
@@ -214,7 +217,7 @@ struct Upsert: AsyncParsableCommand {
             let connection = try await client.connect()
             defer { Task { await connection.close() } }
             let response = try await connection.upsert(
-                UpsertInterviewsRequest(companyID: client.company, interviews: interviews))
+                UpsertInterviewsRequest(companyID: tenant.company, interviews: interviews))
             switch client.format {
             case .json: emit(response.protoJSON)
             case .jsonl: for r in response.results { emit(r.protoJSON) }

@@ -7,7 +7,9 @@ import InterviewsModel
 struct FilterOptions: ParsableArguments {
     /// Sort keys.
     enum Order: String, ExpressibleByArgument, CaseIterable {
-        case createdAt = "created_at", startAt = "start_at", updatedAt = "updated_at"
+        case createdAt = "created_at"
+        case startAt = "start_at"
+        case updatedAt = "updated_at"
     }
 
     @Option(name: .customLong("candidate"), help: "Candidate id (repeat for OR).") var candidates: [String] = []
@@ -67,6 +69,7 @@ struct List: AsyncParsableCommand {
             """)
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @OptionGroup var filters: FilterOptions
     @Option(help: "Page number, 1...10000.") var page: Int = 1
     @Option(help: "Page size, 1...100.") var pageSize: Int = 20
@@ -86,7 +89,7 @@ struct List: AsyncParsableCommand {
         try await runReportingErrors {
             let connection = try await client.connect()
             defer { Task { await connection.close() } }
-            var request = try filters.request(company: client.company)
+            var request = try filters.request(company: tenant.company)
             request.page = UInt32(page)
             request.pageSize = UInt32(pageSize)
             request.pageToken = pageToken ?? ""
@@ -124,14 +127,17 @@ struct List: AsyncParsableCommand {
 struct Stream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stream every matching interview (flow-controlled; no paging).",
-        discussion: "Examples:\n  interviews stream --status completed\n  interviews stream --candidate cand-1 --output jsonl | jq .title")
+        discussion:
+            "Examples:\n  interviews stream --status completed\n  interviews stream --candidate cand-1 --output jsonl | jq .title"
+    )
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @OptionGroup var filters: FilterOptions
 
     func run() async throws {
         try await runReportingErrors {
-            try await streamMatches(client: client, request: try filters.request(company: client.company))
+            try await streamMatches(client: client, request: try filters.request(company: tenant.company))
         }
     }
 }
@@ -140,14 +146,17 @@ struct Stream: AsyncParsableCommand {
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write every matching interview as JSON lines (remote_data included), for `interviews import`.",
-        discussion: "Examples:\n  interviews export > all.jsonl\n  interviews export --updated-after 2026-01-01T00:00:00Z --include-deleted > changes.jsonl")
+        discussion:
+            "Examples:\n  interviews export > all.jsonl\n  interviews export --updated-after 2026-01-01T00:00:00Z --include-deleted > changes.jsonl"
+    )
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @OptionGroup var filters: FilterOptions
 
     func run() async throws {
         try await runReportingErrors {
-            var request = try filters.request(company: client.company)
+            var request = try filters.request(company: tenant.company)
             request.includeRemoteData = true
             var options = client
             options.output = .jsonl

@@ -26,15 +26,17 @@ struct Health: AsyncParsableCommand {
 struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the server's version, backend, uptime and your company's counts.",
-        discussion: "Examples:\n  interviews info\n  INTERVIEWS_API_KEY=... interviews info --company acme --output json")
+        discussion:
+            "Examples:\n  interviews info\n  INTERVIEWS_API_KEY=... interviews info --company acme --output json")
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
 
     func run() async throws {
         try await runReportingErrors {
             let connection = try await client.connect()
             defer { Task { await connection.close() } }
-            let info = try await connection.serverInfo(ServerInfoRequest(companyID: client.company))
+            let info = try await connection.serverInfo(ServerInfoRequest(companyID: tenant.company))
             emit(info, format: client.format) {
                 """
                 version     \(info.version)
@@ -53,9 +55,12 @@ struct Info: AsyncParsableCommand {
 struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one interview by id.",
-        discussion: "Examples:\n  interviews get 0190b7a8-7c2e-7d40-8f00-000000000001\n  interviews get <id> --include-remote-data --output json")
+        discussion:
+            "Examples:\n  interviews get 0190b7a8-7c2e-7d40-8f00-000000000001\n  interviews get <id> --include-remote-data --output json"
+    )
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @Argument(help: "The interview's id.") var id: String
     @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
     @Flag(help: "Find it even when deleted.") var includeDeleted = false
@@ -66,7 +71,7 @@ struct Get: AsyncParsableCommand {
             defer { Task { await connection.close() } }
             let interview = try await connection.get(
                 GetInterviewRequest(
-                    companyID: client.company, id: id, includeRemoteData: includeRemoteData,
+                    companyID: tenant.company, id: id, includeRemoteData: includeRemoteData,
                     includeDeleted: includeDeleted))
             emit(interview, format: client.format) { InterviewTable.render([interview], width: terminalWidth()) }
         }
@@ -80,6 +85,7 @@ struct Delete: AsyncParsableCommand {
         discussion: "Examples:\n  interviews delete <id>\n  interviews delete <id> --if-revision 3")
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @Argument(help: "The interview's id.") var id: String
     @Option(help: "Delete only if the stored revision is this one.") var ifRevision: UInt64 = 0
 
@@ -88,7 +94,7 @@ struct Delete: AsyncParsableCommand {
             let connection = try await client.connect()
             defer { Task { await connection.close() } }
             let interview = try await connection.delete(
-                DeleteInterviewRequest(companyID: client.company, id: id, expectedRevision: ifRevision))
+                DeleteInterviewRequest(companyID: tenant.company, id: id, expectedRevision: ifRevision))
             emit(interview, format: client.format) { InterviewTable.render([interview], width: terminalWidth()) }
         }
     }

@@ -10,6 +10,7 @@ struct Watch: AsyncParsableCommand {
         discussion: "Examples:\n  interviews watch\n  interviews watch --after-sequence 1200 --output jsonl")
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @Option(help: "Replay changes after this sequence (0: the oldest kept).") var afterSequence: UInt64 = 0
     @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
 
@@ -19,7 +20,8 @@ struct Watch: AsyncParsableCommand {
             defer { Task { await connection.close() } }
             let format = client.format
             try await connection.watch(
-                WatchRequest(companyID: client.company, afterSequence: afterSequence, includeRemoteData: includeRemoteData)
+                WatchRequest(
+                    companyID: tenant.company, afterSequence: afterSequence, includeRemoteData: includeRemoteData)
             ) { events in
                 for try await event in events {
                     switch format {
@@ -53,7 +55,8 @@ struct Keys: AsyncParsableCommand {
 
         @OptionGroup var client: ClientOptions
         @Option(help: "A name for people.") var label = ""
-        @Option(name: .customLong("company"), help: "A granted company (repeat with --partner).") var companies: [String] = []
+        @Option(name: .customLong("company"), help: "A granted company (repeat with --partner).") var companies:
+            [String] = []
         @Flag(help: "A partner (ATS) key: granted several companies, names one per call.") var partner = false
 
         func run() async throws {
@@ -64,7 +67,8 @@ struct Keys: AsyncParsableCommand {
                     CreateKeyRequest(label: label, kind: partner ? .partner : .company, companyIDs: companies))
                 emit(created, format: client.format) {
                     let key = created.key ?? APIKey()
-                    return "id      \(key.id)\nkind    \(partner ? "partner" : "company")\ncompany \(key.companyIDs.joined(separator: ", "))\nsecret  \(created.secret)"
+                    return
+                        "id      \(key.id)\nkind    \(partner ? "partner" : "company")\ncompany \(key.companyIDs.joined(separator: ", "))\nsecret  \(created.secret)"
                 }
                 writeStandardError("keep the secret now: it is not stored and cannot be shown again\n")
             }

@@ -28,7 +28,8 @@ struct FieldOptions: ParsableArguments {
         var interview = Interview()
         var names: [String] = []
         if let json {
-            let text = json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : json
+            let text =
+                json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : json
             do {
                 let decoded = try ProtoJSON.decodeInterview(text)
                 interview = decoded.interview
@@ -78,6 +79,7 @@ struct Create: AsyncParsableCommand {
             """)
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @OptionGroup var fields: FieldOptions
     @Option(help: "Makes retries safe: the same request id returns the first result.") var requestId = ""
 
@@ -87,7 +89,7 @@ struct Create: AsyncParsableCommand {
             let connection = try await client.connect()
             defer { Task { await connection.close() } }
             let created = try await connection.create(
-                CreateInterviewRequest(companyID: client.company, interview: interview, requestID: requestId))
+                CreateInterviewRequest(companyID: tenant.company, interview: interview, requestID: requestId))
             emit(created, format: client.format) { InterviewTable.render([created], width: terminalWidth()) }
         }
     }
@@ -105,9 +107,11 @@ struct Update: AsyncParsableCommand {
             """)
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var tenant: CompanyOption
     @Argument(help: "The interview's id.") var id: String
     @OptionGroup var fields: FieldOptions
-    @Option(help: "Update only if the stored revision is this one (else FAILED_PRECONDITION).") var ifRevision: UInt64 = 0
+    @Option(help: "Update only if the stored revision is this one (else FAILED_PRECONDITION).") var ifRevision: UInt64 =
+        0
 
     func run() async throws {
         try await runReportingErrors {
@@ -120,7 +124,7 @@ struct Update: AsyncParsableCommand {
             defer { Task { await connection.close() } }
             let updated = try await connection.update(
                 UpdateInterviewRequest(
-                    companyID: client.company, interview: interview, updateMask: mask, expectedRevision: ifRevision))
+                    companyID: tenant.company, interview: interview, updateMask: mask, expectedRevision: ifRevision))
             emit(updated, format: client.format) { InterviewTable.render([updated], width: terminalWidth()) }
         }
     }
@@ -128,5 +132,5 @@ struct Update: AsyncParsableCommand {
 
 /// Writes `text` to standard error as is.
 func writeStandardError(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
+    writeAll(STDERR_FILENO, text)
 }
