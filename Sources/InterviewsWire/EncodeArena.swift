@@ -16,6 +16,8 @@ internal import CProtobufC
 /// frees every block exactly once, in `deinit`. It is non-copyable, so no two
 /// owners can free the same block.
 struct EncodeArena: ~Copyable {
+    /// The first block, kept out of `blocks` so that a small message costs one malloc.
+    private var first: UnsafeMutableRawPointer?
     private var blocks: [UnsafeMutableRawPointer] = []
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
@@ -27,6 +29,7 @@ struct EncodeArena: ~Copyable {
     }
 
     deinit {
+        free(first)
         for block in blocks { free(block) }
     }
 
@@ -36,7 +39,7 @@ struct EncodeArena: ~Copyable {
         if rounded > remaining {
             let capacity = max(blockSize, rounded)
             guard let block = malloc(capacity) else { fatalError("out of memory allocating \(capacity) bytes") }
-            blocks.append(block)
+            if first == nil { first = block } else { blocks.append(block) }
             cursor = block
             remaining = capacity
         }

@@ -2,6 +2,12 @@ internal import CProtobufC
 public import InterviewsModel
 internal import InterviewsProtoC
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension Participant: CBridged {
     typealias CMessage = Interviews__V1__Participant
     // Safe unsynchronised: initialised once, then only read; it points at a C constant.
@@ -139,18 +145,31 @@ extension Interview: CBridged {
         m.pointee.deleted_at = a.timestamp(deletedAt)
         m.pointee.remote_deleted_at = a.timestamp(remoteDeletedAt)
         if !customFields.isEmpty {
-            // Sorted by key, so that equal records encode to equal bytes.
-            let entries = customFields.sorted { $0.key < $1.key }
+            let count = customFields.count
             let array = a.allocate(
-                UnsafeMutablePointer<Interviews__V1__Interview__CustomFieldsEntry>?.self, count: entries.count)
-            for (k, entry) in entries.enumerated() {
+                UnsafeMutablePointer<Interviews__V1__Interview__CustomFieldsEntry>?.self, count: count)
+            var k = 0
+            for (key, value) in customFields {
                 let e = a.allocate(Interviews__V1__Interview__CustomFieldsEntry.self)
                 interviews__v1__interview__custom_fields_entry__init(e)
-                e.pointee.key = try a.cString(entry.key, "custom_fields[\(k)].key")
-                e.pointee.value = try a.cString(entry.value, "custom_fields[\(k)].value")
+                e.pointee.key = try a.cString(key, "custom_fields[\(key.debugDescription)].key") ?? a.emptyCString()
+                e.pointee.value = try a.cString(value, "custom_fields[\(key.debugDescription)].value")
                 array[k] = e
+                k += 1
             }
-            m.pointee.n_custom_fields = entries.count
+            // Sorted by key bytes (as protobuf's deterministic serialization
+            // does), so that equal records encode to equal bytes. In place in
+            // the arena: insertion sort, the map holds at most a few hundred keys.
+            for i in 1..<max(count, 1) {
+                let entry = array[i]
+                var j = i - 1
+                while j >= 0, strcmp(array[j]!.pointee.key, entry!.pointee.key) > 0 {
+                    array[j + 1] = array[j]
+                    j -= 1
+                }
+                array[j + 1] = entry
+            }
+            m.pointee.n_custom_fields = count
             m.pointee.custom_fields = array
         }
         m.pointee.remote_data = a.binary(remoteData)

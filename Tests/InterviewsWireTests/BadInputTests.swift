@@ -69,6 +69,11 @@ struct BadInputTests {
         #expect(encodeError?.kind == .containsNUL)
         #expect(encodeError?.field == "interviewers[0].email")
         #expect(encodeError?.message.contains("byte 1") == true)
+
+        let mapError = #expect(throws: WireError.self) {
+            try Interview(customFields: ["ok": "x", "a\u{0}b": "y"]).encodedBytes()
+        }
+        #expect(mapError?.field == #"custom_fields["a\0b"].key"#)
     }
 
     @Test("an enum value the contract does not define names the field")
