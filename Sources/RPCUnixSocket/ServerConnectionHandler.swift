@@ -441,8 +441,26 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Connection
 
     private func sendTrailers(_ id: UInt32, _ status: RPCStatus) {
-        guard let context, case let frame? = try? Frame(type: .trailers, callID: id, message: status) else { return }
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        guard let context else { return }
+        context.writeAndFlush(wrapOutboundOut(Self.trailersFrame(id, status)), promise: nil)
+    }
+
+    /// The TRAILERS for `status`. An OK status is the empty payload. A status
+    /// that cannot be encoded (a handler's message holding NUL) is sent with
+    /// NUL replaced and without metadata, so that every call still ends.
+    static func trailersFrame(_ id: UInt32, _ status: RPCStatus) -> Frame {
+        if status == .ok {
+            return Frame(type: .trailers, callID: id, payload: Frame.makePayloadBuffer(allocator: .init(), capacity: 0))
+        }
+        if let frame = try? Frame(type: .trailers, callID: id, message: status) {
+            return frame
+        }
+        let message = String(
+            String.UnicodeScalarView(status.message.unicodeScalars.map { $0 == "\0" ? "\u{FFFD}" : $0 }))
+        let sanitized = RPCStatus(code: status.code, message: message)
+        // With NUL gone nothing can fail; the last resort is a bare INTERNAL (field 1 = 13).
+        return (try? Frame(type: .trailers, callID: id, message: sanitized))
+            ?? Frame(type: .trailers, callID: id, payload: ByteBuffer(bytes: [0x08, 0x0d]))
     }
 
     private func armIdleTimer() {
