@@ -120,9 +120,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             handshake.succeed(server)
         case .message:
             guard let call = calls[frame.callID] else { return }  // ended locally: dropped
-            if call.receive(frame.payload) {
-                consumed(call)
-            }
+            call.receive(frame.payload)
         case .trailers:
             guard let call = calls[frame.callID] else { return }
             let status = try frame.decodePayload(as: RPCStatus.self)
@@ -216,16 +214,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         write(Frame(type: .message, flags: .endStream, callID: id, payload: call.request), flush: true)
     }
 
-    /// The consumer of a stream took a message: return credit in batches.
-    func consumed(_ call: ClientCall) {
-        guard calls[call.id] === call else { return }
-        call.consumedSinceUpdate += 1
-        guard call.consumedSinceUpdate >= max(1, call.window / 2) else { return }
-        let update = RPCWindowUpdate(credit: UInt32(call.consumedSinceUpdate))
-        call.consumedSinceUpdate = 0
-        if let frame = try? Frame(type: .windowUpdate, callID: call.id, message: update) {
-            write(frame, flush: true)
-        }
+    /// The reader of a stream took messages: return their credit.
+    func returnCredit(_ call: ClientCall, _ credit: Int) {
+        guard calls[call.id] === call,
+            let frame = try? Frame(
+                type: .windowUpdate, callID: call.id, message: RPCWindowUpdate(credit: UInt32(credit)))
+        else { return }
+        write(frame, flush: true)
     }
 
     /// Ends `call` locally with `error` and tells the server (CANCEL) if it
@@ -238,13 +233,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             finish(call, error)
         } else if call.id == 0 {
             call.fail(error)
-        }
-    }
-
-    /// Hands the consumer of a stream its next message (nil at the end).
-    func next(_ call: ClientCall, _ promise: EventLoopPromise<ByteBuffer?>) {
-        if call.next(promise) {
-            consumed(call)
         }
     }
 
@@ -316,9 +304,8 @@ final class ClientCall {
     enum Kind {
         /// Completes with the response payload.
         case unary(EventLoopPromise<ByteBuffer>, response: ByteBuffer?)
-        /// Buffers messages until the consumer takes them.
-        case stream(
-            messages: CircularBuffer<ByteBuffer>, waiter: EventLoopPromise<ByteBuffer?>?, end: Result<Void, RPCError>?)
+        /// Hands messages to the reading task.
+        case stream(ClientStreamInbox)
     }
 
     /// 0 until the HEADERS are sent.
@@ -329,9 +316,6 @@ final class ClientCall {
     let timeoutDescription: String
     var kind: Kind
     var deadlineTimer: Scheduled<Void>?
-    /// The stream's credit (its HEADERS' initial_window).
-    let window: Int
-    var consumedSinceUpdate = 0
     private(set) var isFinished = false
 
     init(headers: RPCCallHeaders, request: ByteBuffer, timeout: Duration?, kind: Kind) {
@@ -340,47 +324,16 @@ final class ClientCall {
         self.deadline = timeout.map { .now() + TimeAmount($0) }
         self.timeoutDescription = timeout.map { "\($0)" } ?? "none"
         self.kind = kind
-        self.window = Int(headers.initialWindow)
     }
 
-    /// A MESSAGE arrived. Returns whether a waiting consumer took it.
-    func receive(_ payload: ByteBuffer) -> Bool {
+    /// A MESSAGE arrived.
+    func receive(_ payload: ByteBuffer) {
         switch kind {
         case .unary(let promise, _):
             kind = .unary(promise, response: payload)
-            return false
-        case .stream(var messages, let waiter, let end):
-            if let waiter {
-                kind = .stream(messages: messages, waiter: nil, end: end)
-                waiter.succeed(payload)
-                return true
-            }
-            messages.append(payload)
-            kind = .stream(messages: messages, waiter: nil, end: end)
-            return false
+        case .stream(let inbox):
+            inbox.deliver(payload)
         }
-    }
-
-    /// The consumer asks for the next stream message (nil at the end).
-    /// Returns whether a buffered message was handed over.
-    func next(_ promise: EventLoopPromise<ByteBuffer?>) -> Bool {
-        guard case .stream(var messages, let waiter, let end) = kind else {
-            promise.fail(RPCError(.internalError, "not a stream"))
-            return false
-        }
-        if let message = messages.popFirst() {
-            kind = .stream(messages: messages, waiter: waiter, end: end)
-            promise.succeed(message)
-            return true
-        }
-        switch end {
-        case .success: promise.succeed(nil)
-        case .failure(let error): promise.fail(error)
-        case nil:
-            waiter?.fail(RPCError(.internalError, "a stream was read by two consumers at once"))
-            kind = .stream(messages: messages, waiter: promise, end: nil)
-        }
-        return false
     }
 
     func succeed() {
@@ -394,9 +347,8 @@ final class ClientCall {
             } else {
                 promise.fail(RPCError(.internalError, "the server ended the call with OK but sent no response"))
             }
-        case .stream(let messages, let waiter, _):
-            kind = .stream(messages: messages, waiter: nil, end: .success(()))
-            waiter?.succeed(nil)
+        case .stream(let inbox):
+            inbox.finish(.success(()), keepBuffered: true)
         }
     }
 
@@ -410,9 +362,8 @@ final class ClientCall {
         switch kind {
         case .unary(let promise, _):
             promise.fail(error)
-        case .stream(let messages, let waiter, _):
-            kind = .stream(messages: fromServer ? messages : [], waiter: nil, end: .failure(error))
-            waiter?.fail(error)
+        case .stream(let inbox):
+            inbox.finish(.failure(error), keepBuffered: fromServer)
         }
     }
 }

@@ -183,14 +183,13 @@ public final class RPCClient: Sendable {
         let loop = channel.eventLoop
         let headers = RPCCallHeaders(
             method: method, metadata: metadata, initialWindow: UInt32(configuration.initialWindow))
+        let inbox = ClientStreamInbox(window: configuration.initialWindow)
         let call = NIOLoopBoundBox.makeBoxSendingValue(
-            ClientCall(
-                headers: headers, request: payload, timeout: timeout,
-                kind: .stream(messages: [], waiter: nil, end: nil)),
+            ClientCall(headers: headers, request: payload, timeout: timeout, kind: .stream(inbox)),
             eventLoop: loop)
         let handler = self.handler
         loop.execute { handler.value.start(call.value) }
-        let stream = RPCResponseStream<Response>(eventLoop: loop, handler: handler, call: call)
+        let stream = RPCResponseStream<Response>(eventLoop: loop, handler: handler, call: call, inbox: inbox)
         defer {
             loop.execute {
                 handler.value.abandon(call.value, RPCError(.cancelled, "the client stopped reading the stream"))
@@ -257,16 +256,21 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
     private let eventLoop: any EventLoop
     private let handler: NIOLoopBound<ClientConnectionHandler>
     private let call: NIOLoopBoundBox<ClientCall>
+    private let inbox: ClientStreamInbox
 
-    init(eventLoop: any EventLoop, handler: NIOLoopBound<ClientConnectionHandler>, call: NIOLoopBoundBox<ClientCall>) {
+    init(
+        eventLoop: any EventLoop, handler: NIOLoopBound<ClientConnectionHandler>, call: NIOLoopBoundBox<ClientCall>,
+        inbox: ClientStreamInbox
+    ) {
         self.eventLoop = eventLoop
         self.handler = handler
         self.call = call
+        self.inbox = inbox
     }
 
     /// Creates the iterator.
     public func makeAsyncIterator() -> Iterator {
-        Iterator(eventLoop: eventLoop, handler: handler, call: call)
+        Iterator(eventLoop: eventLoop, handler: handler, call: call, inbox: inbox)
     }
 
     /// Yields the next response, suspending until it arrives.
@@ -274,20 +278,19 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
         fileprivate let eventLoop: any EventLoop
         fileprivate let handler: NIOLoopBound<ClientConnectionHandler>
         fileprivate let call: NIOLoopBoundBox<ClientCall>
+        fileprivate let inbox: ClientStreamInbox
 
         /// The next response, or nil once the call has ended with OK.
         ///
         /// - Throws: ``RPCError``: the call's status, `DEADLINE_EXCEEDED`,
         ///   `CANCELLED` when the task is cancelled (the client sends CANCEL).
         public mutating func next() async throws(RPCError) -> Response? {
-            let promise = eventLoop.makePromise(of: ByteBuffer?.self)
             let handler = self.handler
             let call = self.call
-            eventLoop.execute { handler.value.next(call.value, promise) }
-            let payload: ByteBuffer?
+            let (payload, credit): (ByteBuffer?, Int)
             do {
-                payload = try await withTaskCancellationHandler {
-                    try await promise.futureResult.get()
+                (payload, credit) = try await withTaskCancellationHandler {
+                    try await inbox.next()
                 } onCancel: { [eventLoop] in
                     eventLoop.execute {
                         handler.value.abandon(call.value, RPCError(.cancelled, "the call was cancelled by the client"))
@@ -295,6 +298,9 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
                 }
             } catch {
                 throw RPCClient.rpcError(error)
+            }
+            if credit > 0 {
+                eventLoop.execute { handler.value.returnCredit(call.value, credit) }
             }
             guard let payload else { return nil }
             do {

@@ -220,6 +220,7 @@ public final class RPCServer: Service, Sendable {
             maxConcurrentCalls: configuration.maxConcurrentCallsPerConnection,
             initialWindow: configuration.initialWindow,
             handshakeTimeout: TimeAmount(configuration.handshakeTimeout),
+            maxPendingStreamBytes: max(configuration.maxOutboundBufferedBytes / 4, 1),
             requestTimeout: TimeAmount(configuration.requestTimeout),
             idleTimeout: TimeAmount(configuration.idleTimeout),
             agent: configuration.agent)

@@ -33,7 +33,8 @@ public struct RPCServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(300)
     /// How many response bytes may wait in one connection's outbound buffer:
     /// above it the server stops reading from that client and pauses its
-    /// streams until the client reads. Default 4 MiB.
+    /// streams until the client reads. A stream's handler may also queue up
+    /// to a quarter of it for the event loop without waiting. Default 4 MiB.
     public var maxOutboundBufferedBytes: Int = 4 * 1024 * 1024
     /// The message credit a server stream starts with when the client's
     /// HEADERS name none. Default 64.

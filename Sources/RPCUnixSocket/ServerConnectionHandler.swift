@@ -28,6 +28,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         var maxConcurrentCalls: Int
         var initialWindow: Int
         var handshakeTimeout: TimeAmount
+        /// Bytes a stream handler may queue for the event loop before it waits.
+        var maxPendingStreamBytes: Int
         var requestTimeout: TimeAmount
         var idleTimeout: TimeAmount
         var agent: String
@@ -150,13 +152,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            for call in calls.values where !call.pendingWrites.isEmpty {
-                writePending(call)
-            }
-            if readHeld && context.channel.isWritable {
+            if readHeld {
                 readHeld = false
                 context.read()
             }
+        }
+        let writable = context.channel.isWritable
+        for call in calls.values where call.outbox.setWritable(writable) {
+            writeOut(call.id)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -250,7 +253,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             method: headers.method, metadata: headers.metadata,
             deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: callLogger)
         let window = headers.initialWindow == 0 ? limits.initialWindow : Int(headers.initialWindow)
-        let call = ServerCall(id: id, method: method, context: serverContext, credit: window)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let outbox = ServerStreamOutbox(
+            credit: window, writable: context.channel.isWritable,
+            maxPendingBytes: limits.maxPendingStreamBytes, maxMessageSize: peerMaxFrameSize,
+            eventLoop: context.eventLoop
+        ) {
+            handler.value.writeOut(id)
+        }
+        let call = ServerCall(id: id, method: method, context: serverContext, outbox: outbox)
         calls[id] = call
         timer?.cancel()
         timer = nil
@@ -313,8 +324,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func receiveWindowUpdate(_ frame: Frame) throws(RPCError) {
         let update = try frame.decodePayload(as: RPCWindowUpdate.self)
         guard let call = calls[frame.callID] else { return }  // already ended: a normal race
-        call.credit = min(call.credit + Int(update.credit), ServerCall.maxCredit)
-        writePending(call)
+        if call.outbox.grant(Int(update.credit)) {
+            writeOut(call.id)
+        }
     }
 
     private func receivePing(_ frame: Frame, context: ChannelHandlerContext) {
@@ -337,8 +349,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let boundCall = NIOLoopBound(call, eventLoop: loop)
-        let sink = ConnectionCallSink(
-            allocator: context.channel.allocator, eventLoop: loop, handler: handler, call: boundCall)
+        let sink = ConnectionCallSink(allocator: context.channel.allocator, outbox: call.outbox)
         let router = self.router
         let method = call.method
         let serverContext = call.context
@@ -357,6 +368,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// The handler of `call` returned (or threw).
     private func complete(_ call: ServerCall, response: ByteBuffer?, status: RPCStatus) {
         guard call.endReason == nil, let context else { return }
+        writeOut(call.id)
         if let response {
             guard response.readableBytes <= peerMaxFrameSize else {
                 call.context.logger.error(
@@ -375,38 +387,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         endCall(call, nil, status: status, sendTrailers: true)
     }
 
-    /// A streaming handler's message, to be sent when the client has credit.
-    fileprivate func enqueueStreamMessage(
-        _ call: ServerCall, _ payload: ByteBuffer, _ promise: EventLoopPromise<Void>
-    ) {
-        if let reason = call.endReason {
-            promise.fail(reason)
-            return
+    /// Writes the stream messages `callID`'s handler has queued, with one flush.
+    private func writeOut(_ callID: UInt32) {
+        guard let context, let call = calls[callID] else { return }
+        let batch = call.outbox.takePending()
+        guard !batch.isEmpty else { return }
+        for payload in batch {
+            context.write(wrapOutboundOut(Frame(type: .message, callID: callID, payload: payload)), promise: nil)
         }
-        guard payload.readableBytes <= peerMaxFrameSize else {
-            promise.fail(
-                RPCError(
-                    .resourceExhausted,
-                    "a message of \(payload.readableBytes) bytes exceeds the client's max_frame_size \(peerMaxFrameSize)"
-                ))
-            return
-        }
-        call.pendingWrites.append((payload, promise))
-        writePending(call)
-    }
-
-    private func writePending(_ call: ServerCall) {
-        guard let context, call.endReason == nil else { return }
-        var wrote = false
-        while call.credit > 0, context.channel.isWritable, let (payload, promise) = call.pendingWrites.popFirst() {
-            call.credit -= 1
-            context.write(wrapOutboundOut(Frame(type: .message, callID: call.id, payload: payload)), promise: nil)
-            promise.succeed()
-            wrote = true
-        }
-        if wrote {
-            context.flush()
-        }
+        context.flush()
     }
 
     /// Ends `call` once: with `reason` (an error) or `status`, optionally
@@ -420,9 +409,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         call.deadlineTimer = nil
         call.requestTimer?.cancel()
         call.requestTimer = nil
-        while let (_, promise) = call.pendingWrites.popFirst() {
-            promise.fail(ended)
-        }
+        call.outbox.end(ended)
         if reason != nil {
             call.task?.cancel()
         }
@@ -441,8 +428,26 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Connection
 
     private func sendTrailers(_ id: UInt32, _ status: RPCStatus) {
-        guard let context, case let frame? = try? Frame(type: .trailers, callID: id, message: status) else { return }
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        guard let context else { return }
+        context.writeAndFlush(wrapOutboundOut(Self.trailersFrame(id, status)), promise: nil)
+    }
+
+    /// The TRAILERS for `status`. An OK status is the empty payload. A status
+    /// that cannot be encoded (a handler's message holding NUL) is sent with
+    /// NUL replaced and without metadata, so that every call still ends.
+    static func trailersFrame(_ id: UInt32, _ status: RPCStatus) -> Frame {
+        if status == .ok {
+            return Frame(type: .trailers, callID: id, payload: Frame.makePayloadBuffer(allocator: .init(), capacity: 0))
+        }
+        if let frame = try? Frame(type: .trailers, callID: id, message: status) {
+            return frame
+        }
+        let message = String(
+            String.UnicodeScalarView(status.message.unicodeScalars.map { $0 == "\0" ? "\u{FFFD}" : $0 }))
+        let sanitized = RPCStatus(code: status.code, message: message)
+        // With NUL gone nothing can fail; the last resort is a bare INTERNAL (field 1 = 13).
+        return (try? Frame(type: .trailers, callID: id, message: sanitized))
+            ?? Frame(type: .trailers, callID: id, payload: ByteBuffer(bytes: [0x08, 0x0d]))
     }
 
     private func armIdleTimer() {
@@ -518,51 +523,33 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
 /// One open call of a connection. Confined to the connection's event loop.
 final class ServerCall {
-    /// Credit is capped here so that WINDOW_UPDATEs cannot overflow it.
-    static let maxCredit = Int(Int32.max)
-
     let id: UInt32
     let method: RPCMethod
     let context: ServerContext
-    /// How many more stream messages the client accepts.
-    var credit: Int
-    /// Stream messages waiting for credit or for room in the outbound buffer.
-    var pendingWrites = CircularBuffer<(ByteBuffer, EventLoopPromise<Void>)>()
+    /// The response messages on their way from the handler to the loop.
+    let outbox: ServerStreamOutbox
     /// The handler's task, once the request has arrived.
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
     /// Ends the call if its request MESSAGE does not follow its HEADERS in time.
     var requestTimer: Scheduled<Void>?
-    /// Why the call ended, once it has; later writes fail with it.
+    /// Why the call ended, once it has.
     var endReason: RPCError?
 
-    init(id: UInt32, method: RPCMethod, context: ServerContext, credit: Int) {
+    init(id: UInt32, method: RPCMethod, context: ServerContext, outbox: ServerStreamOutbox) {
         self.id = id
         self.method = method
         self.context = context
-        self.credit = credit
+        self.outbox = outbox
     }
 }
 
-/// A call's response stream as its handler task sees it: every send hops to
-/// the event loop, where the connection applies credit and writability.
+/// A call's response stream as its handler task sees it.
 private struct ConnectionCallSink: ServerCallSink {
     let allocator: ByteBufferAllocator
-    let eventLoop: any EventLoop
-    let handler: NIOLoopBound<ServerConnectionHandler>
-    let call: NIOLoopBound<ServerCall>
+    let outbox: ServerStreamOutbox
 
     func sendStreamMessage(_ payload: ByteBuffer) async throws(RPCError) {
-        let promise = eventLoop.makePromise(of: Void.self)
-        eventLoop.execute {
-            handler.value.enqueueStreamMessage(call.value, payload, promise)
-        }
-        do {
-            try await promise.futureResult.get()
-        } catch let error as RPCError {
-            throw error
-        } catch {
-            throw RPCError(.unavailable, "the connection failed: \(error)")
-        }
+        try await outbox.write(payload)
     }
 }

@@ -1,5 +1,6 @@
 import InterviewsModel
 import InterviewsWire
+import NIOCore
 import RPCCore
 import RPCUnixSocket
 import Testing
@@ -40,8 +41,10 @@ struct LimitsTests {
     func idleTimeout() async throws {
         try await withTestServer(setting: \.idleTimeout, to: .milliseconds(300)) { server in
             let goAway = try await withRawConnection(to: server.path) { raw in
-                try await raw.handshake()
-                try await raw.sendCall(1, method: TestMethods.health, HealthRequest())
+                try await raw.sendWithHandshake([
+                    try Frame(type: .headers, callID: 1, message: RPCCallHeaders(method: TestMethods.health)),
+                    try Frame(type: .message, flags: .endStream, callID: 1, message: HealthRequest()),
+                ])
                 #expect(try await raw.readStatus(of: 1)?.code == 0)
                 return try await raw.readUntilClosed()
             }
@@ -54,10 +57,15 @@ struct LimitsTests {
     @Test("a call in flight keeps a connection from going idle")
     func busyIsNotIdle() async throws {
         try await withTestServer(setting: \.idleTimeout, to: .milliseconds(200)) { server in
-            let client = try await server.connect()
-            let answer: HealthResponse = try await client.unary(
-                method: TestMethods.sleep, request: ListRequest(pageSize: 600))
-            #expect(answer.status == .serving)
+            try await withRawConnection(to: server.path) { raw in
+                // Handshake and call in one write, so the call opens before the idle timer can fire.
+                try await raw.sendWithHandshake([
+                    try Frame(type: .headers, callID: 1, message: RPCCallHeaders(method: TestMethods.sleep)),
+                    try Frame(type: .message, flags: .endStream, callID: 1, message: ListRequest(pageSize: 600)),
+                ])
+                let status = try #require(try await raw.readStatus(of: 1))
+                #expect(status.code == 0)
+            }
         }
     }
 

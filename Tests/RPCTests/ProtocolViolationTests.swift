@@ -222,6 +222,32 @@ struct ProtocolViolationTests {
         }
     }
 
+    @Test("an unsupported protocol_version gets GOAWAY FAILED_PRECONDITION")
+    func protocolVersion() async throws {
+        try await withTestServer { server in
+            let goAway = try await withRawConnection(to: server.path) { raw in
+                try await raw.send(RPCProtocol.preface)
+                try await raw.send(.settings, callID: 0, RPCSettings(protocolVersion: 2))
+                return try await raw.readUntilClosed()
+            }
+            #expect(goAway?.code == StatusCode.failedPrecondition.rawValue)
+            #expect(goAway?.message == "unsupported protocol_version 2; this server speaks 1")
+        }
+    }
+
+    @Test("after a client's GOAWAY its open calls finish, then the server closes the connection")
+    func clientGoAway() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.sendCall(1, method: TestMethods.sleep, ListRequest(pageSize: 200))
+                try await raw.send(.goAway, callID: 0, RPCGoAway(lastCallID: 0))
+                #expect(try await raw.readStatus(of: 1)?.code == 0)
+                #expect(try await raw.readFrame() == nil)
+            }
+        }
+    }
+
     @Test("TRAILERS from a client get GOAWAY")
     func clientTrailers() async throws {
         try await withTestServer { server in

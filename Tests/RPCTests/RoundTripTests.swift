@@ -73,6 +73,17 @@ struct RoundTripTests {
         }
     }
 
+    @Test("a status message that protobuf-c cannot carry still ends the call")
+    func nulInStatus() async throws {
+        try await withTestServer { server in
+            let client = try await server.connect()
+            let error = await #expect(throws: RPCError.self) {
+                let _: HealthResponse = try await client.unary(method: TestMethods.nulError, request: HealthRequest())
+            }
+            #expect(error == RPCError(.failedPrecondition, "bad\u{FFFD}byte"))
+        }
+    }
+
     @Test("the authorize hook rejects a call before the handler runs, or passes values to it")
     func authorize() async throws {
         let hook: RPCRouter.Authorize = { context in

@@ -38,10 +38,25 @@ final class RawConnection {
         try await send(Frame(type: type, flags: flags, callID: callID, message: message))
     }
 
-    /// A unary or streaming call's HEADERS and request MESSAGE.
+    /// A unary or streaming call's HEADERS and request MESSAGE, in one write so that no
+    /// server timer can fire between the two frames.
     func sendCall(_ id: UInt32, method: String, _ request: some WireCodable, initialWindow: UInt32 = 0) async throws {
-        try await send(.headers, callID: id, RPCCallHeaders(method: method, initialWindow: initialWindow))
-        try await send(.message, flags: .endStream, callID: id, request)
+        var buffer = ByteBuffer()
+        try Frame(type: .headers, callID: id, message: RPCCallHeaders(method: method, initialWindow: initialWindow))
+            .encode(into: &buffer)
+        try Frame(type: .message, flags: .endStream, callID: id, message: request).encode(into: &buffer)
+        try await send(Array(buffer.readableBytesView))
+    }
+
+    /// Sends the preface, SETTINGS and `frames` in one write, so that the
+    /// server reads them together (no timer can fire in between).
+    func sendWithHandshake(_ frames: [Frame]) async throws {
+        var buffer = ByteBuffer(bytes: RPCProtocol.preface)
+        try Frame(type: .settings, callID: 0, message: RPCSettings(protocolVersion: 1)).encode(into: &buffer)
+        for frame in frames {
+            frame.encode(into: &buffer)
+        }
+        try await send(Array(buffer.readableBytesView))
     }
 
     /// Sends the preface and SETTINGS and returns the server's SETTINGS.

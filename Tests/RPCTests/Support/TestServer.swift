@@ -65,6 +65,7 @@ enum TestMethods {
     static let notFound = "/test.Test/NotFound"
     static let crash = "/test.Test/Crash"
     static let whoAmI = "/test.Test/WhoAmI"
+    static let nulError = "/test.Test/NulError"
 
     struct Boom: Error {}
 
@@ -117,6 +118,9 @@ enum TestMethods {
                 },
                 .unary(notFound) { (request: GetInterviewRequest, _) -> Interview in
                     throw InterviewsError(.notFound, "interview \(request.id) not found")
+                },
+                .unary(nulError) { (_: HealthRequest, _) -> HealthResponse in
+                    throw InterviewsError(.failedPrecondition, "bad\0byte")
                 },
                 .unary(crash) { (_: HealthRequest, _) -> HealthResponse in
                     throw Boom()
