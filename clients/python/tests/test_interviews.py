@@ -6,6 +6,7 @@ import re
 import time
 import unittest
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from interviews_client import RpcError
@@ -49,6 +50,8 @@ def sample(**fields: object) -> pb.Interview:
     for name, value in fields.items():
         if isinstance(value, list):
             getattr(interview, name).extend(value)
+        elif isinstance(value, Message):
+            getattr(interview, name).CopyFrom(value)
         else:
             setattr(interview, name, value)
     return interview
