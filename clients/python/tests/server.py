@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -13,7 +12,7 @@ import unittest
 import uuid
 from typing import List, Optional
 
-from interviews_client import Client
+from interviews_client import Client, RpcError
 from interviews_pb.v1 import admin_pb2
 
 SERVER_START_TIMEOUT = 20.0
@@ -57,20 +56,26 @@ class ServerProcess:
             raise
 
     def _wait_until_accepting(self) -> None:
+        """Wait until a connection completes the handshake (the server answers SETTINGS).
+
+        Accepting on the socket is not enough: the server (RPCServer.listen)
+        marks itself listening only after bind() returns, and a connection
+        accepted in between is refused with GOAWAY UNAVAILABLE "the server is
+        shutting down". See the Python client's report; the probe retries.
+        """
         deadline = time.monotonic() + SERVER_START_TIMEOUT
+        last_error: object = None
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.process.returncode} at start:\n{self.log()}")
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                probe.connect(self.socket_path)
+                Client(self.socket_path, connect_timeout=5.0).close()
                 return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not accept on {self.socket_path}:\n{self.log()}")
-                time.sleep(0.02)
-            finally:
-                probe.close()
+            except RpcError as error:
+                last_error = error
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not accept on {self.socket_path} ({last_error}):\n{self.log()}")
+            time.sleep(0.02)
 
     def log(self) -> str:
         """The server's output so far."""
