@@ -23,6 +23,16 @@ let package = Package(
             path: "Benchmarks/WireBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // Instruction counts under callgrind: see run-wire-cost.
+        .executableTarget(
+            name: "wire-cost",
+            dependencies: [
+                .product(name: "InterviewsWire", package: "interviews"),
+                .product(name: "InterviewsProtoC", package: "interviews"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

@@ -35,8 +35,11 @@ public final class RPCServer: Service, Sendable {
     private let handlerTasks = HandlerTaskTracker()
 
     private enum State {
-        /// ``run()`` not called yet, or binding.
+        /// ``run()`` not called yet.
         case idle(waiters: [CheckedContinuation<Void, any Error>])
+        /// Binding: the kernel may already hand over connections, which are
+        /// served (not refused) and join the running state once bound.
+        case binding(connections: [ObjectIdentifier: any Channel], waiters: [CheckedContinuation<Void, any Error>])
         /// Accepting connections.
         case listening(Running)
         /// Not accepting; connections are finishing their calls.
@@ -83,7 +86,7 @@ public final class RPCServer: Service, Sendable {
         let socketFile = UnixSocketFile(path: configuration.socketPath)
         let waiters: [CheckedContinuation<Void, any Error>]? = state.withLock { state in
             guard case .idle(let waiters) = state else { return nil }
-            state = .idle(waiters: [])
+            state = .binding(connections: [:], waiters: [])
             return waiters
         }
         guard let waiters else { throw RPCServerError("RPCServer.run() was called twice") }
@@ -93,8 +96,18 @@ public final class RPCServer: Service, Sendable {
         } catch {
             let failure =
                 error as? RPCServerError ?? RPCServerError("cannot listen on \(configuration.socketPath): \(error)")
-            state.withLock { $0 = .stopped(failure) }
-            for waiter in waiters { waiter.resume(throwing: failure) }
+            let (early, lateWaiters) = state.withLock { state -> ([any Channel], [CheckedContinuation<Void, any Error>]) in
+                var early: [any Channel] = []
+                var late: [CheckedContinuation<Void, any Error>] = []
+                if case .binding(let connections, let waiters) = state {
+                    early = Array(connections.values)
+                    late = waiters
+                }
+                state = .stopped(failure)
+                return (early, late)
+            }
+            for channel in early { channel.close(promise: nil) }
+            for waiter in waiters + lateWaiters { waiter.resume(throwing: failure) }
             throw failure
         }
         for waiter in waiters { waiter.resume() }
@@ -134,6 +147,10 @@ public final class RPCServer: Service, Sendable {
                     waiters.append(continuation)
                     state = .idle(waiters: waiters)
                     return nil
+                case .binding(let connections, var waiters):
+                    waiters.append(continuation)
+                    state = .binding(connections: connections, waiters: waiters)
+                    return nil
                 case .listening, .draining:
                     return .success(())
                 case .stopped(let failure):
@@ -169,6 +186,11 @@ public final class RPCServer: Service, Sendable {
     private func listen(_ socketFile: UnixSocketFile) async throws -> UInt64 {
         try socketFile.prepare()
         let maxBuffered = max(configuration.maxOutboundBufferedBytes, 2)
+        // The socket file is born owner-only (the umask is process-wide, and
+        // this runs once, at start-up); applyPermissions then sets the
+        // configured mode. No window in which another user could connect.
+        let savedUmask = umask(0o177)
+        defer { umask(savedUmask) }
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(
@@ -182,7 +204,12 @@ public final class RPCServer: Service, Sendable {
             }
             .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: false)
             .get()
-        state.withLock { $0 = .listening(Running(serverChannel: channel)) }
+        let lateWaiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+            guard case .binding(let connections, let waiters) = state else { return [] }
+            state = .listening(Running(serverChannel: channel, connections: connections))
+            return waiters
+        }
+        for waiter in lateWaiters { waiter.resume() }
         do {
             return try socketFile.applyPermissions(mode: configuration.socketFileMode, group: configuration.socketGroup)
         } catch {
@@ -197,6 +224,16 @@ public final class RPCServer: Service, Sendable {
     private func initialize(_ channel: any Channel) throws {
         let id = ObjectIdentifier(channel)
         let refusal: RPCError? = state.withLock { state in
+            if case .binding(var connections, let waiters) = state {
+                // bind() has returned to the kernel but not yet to run(): serve it.
+                guard connections.count < configuration.maxConnections else {
+                    return RPCError(
+                        .resourceExhausted, "too many connections; the limit is \(configuration.maxConnections)")
+                }
+                connections[id] = channel
+                state = .binding(connections: connections, waiters: waiters)
+                return nil
+            }
             guard case .listening(var running) = state else {
                 return RPCError(.unavailable, "the server is shutting down")
             }
@@ -240,6 +277,9 @@ public final class RPCServer: Service, Sendable {
             case .draining(var running):
                 running.connections[id] = nil
                 state = .draining(running)
+            case .binding(var connections, let waiters):
+                connections[id] = nil
+                state = .binding(connections: connections, waiters: waiters)
             case .idle, .stopped:
                 break
             }
@@ -260,7 +300,7 @@ public final class RPCServer: Service, Sendable {
                     running.stopWaiter = continuation
                     state = .draining(running)
                     return false
-                case .idle, .stopped:
+                case .idle, .binding, .stopped:
                     return true
                 }
             }
