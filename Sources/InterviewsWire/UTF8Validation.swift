@@ -7,6 +7,14 @@ func validateCString(_ bytes: UnsafeRawBufferPointer) -> (WireError.Kind, Int)? 
     var i = 0
     let n = bytes.count
     while i < n {
+        // Eight ASCII bytes at a time: no high bit set and no zero byte.
+        while i + 8 <= n {
+            let word = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let highBits: UInt64 = 0x8080_8080_8080_8080
+            guard word & highBits == 0, (word &- 0x0101_0101_0101_0101) & ~word & highBits == 0 else { break }
+            i += 8
+        }
+        guard i < n else { break }
         let b0 = bytes[i]
         if b0 < 0x80 {
             if b0 == 0 { return (.containsNUL, i) }

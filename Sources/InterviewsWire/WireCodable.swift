@@ -1,6 +1,12 @@
 internal import CProtobufC
 public import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A message that crosses the wire as protobuf bytes, encoded and decoded by
 /// protobuf-c.
 public protocol WireCodable: Sendable {
@@ -105,21 +111,71 @@ extension CBridged {
     }
 }
 
-/// The owner of one message unpacked by protobuf-c: it frees the message
-/// exactly once, when the owner goes away. Non-copyable, so there is only ever
-/// one owner.
+/// The owner of one message unpacked by protobuf-c, and of all the memory
+/// protobuf-c allocated for it.
+///
+/// protobuf-c is given an allocator that carves every allocation of the
+/// unpack out of one ``UnpackArena`` (a few large blocks instead of one
+/// malloc per string and sub-message) and whose `free` does nothing; the
+/// owner then releases the whole arena exactly once, when it goes away.
+/// Non-copyable, so there is only ever one owner.
 struct UnpackedMessage: ~Copyable {
     let pointer: UnsafeMutableRawPointer
+    private let arena: UnpackArena
 
     init(_ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: UnsafeRawBufferPointer) throws(WireError) {
+        // Unpacked structs are larger than their encoding; start with room for the common case.
+        let arena = UnpackArena(firstBlockSize: max(4096, bytes.count * 4))
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        guard let message = protobuf_c_message_unpack(descriptor, nil, bytes.count, base) else {
+        let message = withExtendedLifetime(arena) { () -> UnsafeMutablePointer<ProtobufCMessage>? in
+            var allocator = ProtobufCAllocator(
+                alloc: { data, size in
+                    Unmanaged<UnpackArena>.fromOpaque(data!).takeUnretainedValue().allocate(size)
+                },
+                free: { _, _ in },
+                allocator_data: Unmanaged.passUnretained(arena).toOpaque())
+            return protobuf_c_message_unpack(descriptor, &allocator, bytes.count, base)
+        }
+        guard let message else {
             throw WireError(.rejected, field: "", "protobuf-c could not unpack the message")
         }
-        pointer = UnsafeMutableRawPointer(message)
+        self.pointer = UnsafeMutableRawPointer(message)
+        self.arena = arena
+    }
+}
+
+/// The memory of one unpack: bump-allocated blocks, freed together in `deinit`.
+///
+/// Used only by the thread decoding one message, inside one call of
+/// ``UnpackedMessage/init(_:_:)``; it is never shared.
+final class UnpackArena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var cursor: UnsafeMutableRawPointer?
+    private var remaining = 0
+    private let firstBlockSize: Int
+
+    init(firstBlockSize: Int) {
+        self.firstBlockSize = firstBlockSize
     }
 
     deinit {
-        protobuf_c_message_free_unpacked(pointer.assumingMemoryBound(to: ProtobufCMessage.self), nil)
+        for block in blocks { free(block) }
+    }
+
+    /// `size` bytes aligned to 16, or nil when the system is out of memory
+    /// (protobuf-c then fails the unpack cleanly).
+    func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
+        let rounded = (size + 15) & ~15
+        if rounded > remaining {
+            let capacity = max(blocks.isEmpty ? firstBlockSize : firstBlockSize * 2, rounded)
+            guard let block = malloc(capacity) else { return nil }
+            blocks.append(block)
+            cursor = block
+            remaining = capacity
+        }
+        let result = cursor
+        cursor = cursor.map { $0 + rounded }
+        remaining -= rounded
+        return result
     }
 }

@@ -11,13 +11,18 @@ import InterviewsProtoC
 import InterviewsWire
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 func typicalInterview(_ n: Int) -> Interview {
     Interview(
         id: "0190b7a8-7c2e-7d40-8f00-\(String(1_000_000_000_000 + n))", remoteID: "greenhouse-\(n)",
         companyID: "123e4567-e89b-12d3-a456-426614174000", candidateID: "cand-\(n % 1000)",
         applicationID: "app-\(n)", jobID: "job-42", agentID: "agent-7", jobInterviewStageID: "stage-onsite",
         title: "Onsite interview — backend engineer",
-        organizer: Participant(id: "u-1", remoteID: "32", firstName: "John", lastName: "Doe", email: "john.doe@kombo.dev"),
+        organizer: Participant(
+            id: "u-1", remoteID: "32", firstName: "John", lastName: "Doe", email: "john.doe@kombo.dev"),
         interviewers: [
             Participant(id: "u-2", remoteID: "33", firstName: "Grace", lastName: "Hopper", email: "grace@example.com"),
             Participant(id: "u-3", remoteID: "34", firstName: "Ada", lastName: "Lovelace", email: "ada@example.com"),
@@ -30,7 +35,9 @@ func typicalInterview(_ n: Int) -> Interview {
         customFields: ["priority": "high", "source": "referral"], revision: 3)
 }
 
-func descriptorOf(_ initialise: (UnsafeMutableRawPointer) -> Void, size: Int) -> UnsafePointer<ProtobufCMessageDescriptor> {
+func descriptorOf(_ initialise: (UnsafeMutableRawPointer) -> Void, size: Int) -> UnsafePointer<
+    ProtobufCMessageDescriptor
+> {
     let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
     defer { raw.deallocate() }
     initialise(raw)
@@ -56,7 +63,9 @@ var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
 var out = [UInt8](repeating: 0, count: 1 << 20)
 var sink = 0
 
-func unpacked(_ d: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: [UInt8]) -> UnsafeMutablePointer<ProtobufCMessage> {
+func unpacked(_ d: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: [UInt8]) -> UnsafeMutablePointer<
+    ProtobufCMessage
+> {
     bytes.withUnsafeBufferPointer { protobuf_c_message_unpack(d, nil, $0.count, $0.baseAddress)! }
 }
 
@@ -78,13 +87,16 @@ case "page-encode":
 case "page-decode":
     for _ in 0..<iterations { sink &+= try Page.decode(pageBytes).interviews.count }
 case "c-interview-pack", "c-page-pack":
-    let m = arguments[1] == "c-page-pack" ? unpacked(pageDescriptor, pageBytes) : unpacked(interviewDescriptor, interviewBytes)
+    let m =
+        arguments[1] == "c-page-pack"
+        ? unpacked(pageDescriptor, pageBytes) : unpacked(interviewDescriptor, interviewBytes)
     for _ in 0..<iterations {
         let size = protobuf_c_message_get_packed_size(m)
         sink &+= out.withUnsafeMutableBufferPointer { protobuf_c_message_pack(m, $0.baseAddress!) } + size
     }
 case "c-interview-unpack", "c-page-unpack":
-    let (d, bytes) = arguments[1] == "c-page-unpack" ? (pageDescriptor, pageBytes) : (interviewDescriptor, interviewBytes)
+    let (d, bytes) =
+        arguments[1] == "c-page-unpack" ? (pageDescriptor, pageBytes) : (interviewDescriptor, interviewBytes)
     for _ in 0..<iterations {
         bytes.withUnsafeBufferPointer {
             let m = protobuf_c_message_unpack(d, nil, $0.count, $0.baseAddress)
