@@ -96,7 +96,8 @@ public final class RPCServer: Service, Sendable {
         } catch {
             let failure =
                 error as? RPCServerError ?? RPCServerError("cannot listen on \(configuration.socketPath): \(error)")
-            let (early, lateWaiters) = state.withLock { state -> ([any Channel], [CheckedContinuation<Void, any Error>]) in
+            let (early, lateWaiters) = state.withLock {
+                state -> ([any Channel], [CheckedContinuation<Void, any Error>]) in
                 var early: [any Channel] = []
                 var late: [CheckedContinuation<Void, any Error>] = []
                 if case .binding(let connections, let waiters) = state {
