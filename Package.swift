@@ -160,6 +160,20 @@ let package = Package(
             name: "InterviewsServiceTests",
             dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
         ),
+        // Runs the built `interviews` executable as a child process and calls it
+        // through the socket: the whole product, end to end.
+        .testTarget(
+            name: "InterviewsEndToEndTests",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsClient",
+                "InterviewsWire",
+                "RPCCore",
+                "RPCUnixSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ]
 )
 
