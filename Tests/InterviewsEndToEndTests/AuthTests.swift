@@ -1,5 +1,6 @@
 import InterviewsClient
 import InterviewsModel
+import InterviewsWire
 import RPCCore
 import RPCUnixSocket
 import Synchronization
@@ -77,7 +78,7 @@ struct AuthWorld: Sendable {
     let partnerKey: TestKey
     let revokedKey: TestKey
 
-    private static let made = Mutex<[pid_t: Task<AuthWorld, any Error>]>([:])
+    private static let made = Mutex<[Int32: Task<AuthWorld, any Error>]>([:])
 
     /// The world of `server`, made by the first caller.
     static func of(_ server: ServerProcess) async throws -> AuthWorld {

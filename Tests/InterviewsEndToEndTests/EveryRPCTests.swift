@@ -235,7 +235,7 @@ struct EveryRPCTests {
         // More early exits than the 100 calls a connection may have open: a
         // stream the server did not end would take a slot for good.
         for _ in 0..<150 {
-            let first = try await client.stream(ListRequest()) { stream in
+            let first = try await client.stream(ListRequest()) { stream -> Interview? in
                 for try await interview in stream { return interview }
                 return nil
             }

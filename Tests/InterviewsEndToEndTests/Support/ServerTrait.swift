@@ -22,7 +22,7 @@ struct ServerProcessTrait: SuiteTrait, TestScoping {
         do {
             try await ServerProcess.$current.withValue(server) { try await function() }
         } catch {
-            try? await server.stop(signal: SIGKILL)
+            _ = try? await server.stop(signal: SIGKILL)
             throw error
         }
         let termination = try await server.stop()
