@@ -87,6 +87,39 @@ struct ShutdownTests {
         #expect(error?.code == .unavailable, "\(String(describing: error))")
     }
 
+    @Test("an open watch ends at once at SIGTERM with UNAVAILABLE naming where to resume; no wait for the grace period")
+    func sigtermEndsWatches() async throws {
+        let server = try await ServerProcess.start(arguments: ["--shutdown-grace", "30"])
+        let client = try await server.client(try await server.companyKey(Company.unique("watch")))
+        for n in 0..<2 { _ = try await client.create(CreateInterviewRequest(interview: Sample.small(n))) }
+        let (caughtUp, caughtUpSignal) = AsyncStream.makeStream(of: UInt64.self)
+        let watcher = Task {
+            try await client.watch(WatchRequest()) { stream -> RPCError? in
+                var count = 0
+                do {
+                    for try await event in stream {
+                        count += 1
+                        if count == 2 { caughtUpSignal.yield(event.sequence) }
+                    }
+                    return nil
+                } catch let error as RPCError {
+                    return error
+                }
+            }
+        }
+        var signals = caughtUp.makeAsyncIterator()
+        let last = try #require(await signals.next())
+
+        let signalled = ContinuousClock.now
+        server.send(SIGTERM)
+        let ended = try await watcher.value
+        #expect(ended == RPCError(.unavailable, "the server is shutting down; watch again with after_sequence \(last)"))
+        let termination = try await server.waitForExit(timeout: .seconds(40))
+        #expect(termination == .exited(0), "\(server.log())")
+        let took = ContinuousClock.now - signalled
+        #expect(took < .seconds(10), "exited \(took) after SIGTERM; the grace period is 30 s")
+    }
+
     @Test(
         "an idle server exits 0 on SIGTERM or SIGINT and removes its socket; connecting then is UNAVAILABLE",
         arguments: [SIGTERM, SIGINT])
