@@ -3,6 +3,10 @@ import InterviewsModel
 import RPCCore
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Each RPC of `interviews.v1.Interviews`, called through InterviewsClient on
 /// the real server process. Every test works in its own company, so they run
 /// in parallel against one process.
@@ -390,6 +394,17 @@ struct EveryRPCTests {
         }
         #expect(fromSecond?.interview?.id == records[1].id)
         #expect(fromSecond?.interview?.remoteData == records[1].remoteData)
+    }
+
+    @Test("the socket file and the key file are owner-only (0600)")
+    func ownerOnlyFiles() async throws {
+        let server = try ServerProcess.shared
+        _ = try await server.companyKey(Company.unique("files"))
+        for path in [server.socketPath, server.dataDirectory + "/keys.json"] {
+            var status = stat()
+            #expect(stat(path, &status) == 0, "\(path)")
+            #expect(status.st_mode & 0o777 == 0o600, "\(path)")
+        }
     }
 
     @Test("Health answers SERVING to a caller without a key")

@@ -87,6 +87,11 @@ struct TenancyTests {
             let byIDs = try await client.list(ListRequest(ids: (pair.recordsA + pair.recordsB).map(\.id)))
             #expect(Set(byIDs.interviews.map(\.id)) == Set(own.map(\.id)), "naming the other's ids finds nothing")
         }
+        let pageOfA = try await pair.clientA.list(ListRequest(pageSize: 5))
+        let borrowed = await #expect(throws: RPCError.self) {
+            try await pair.clientB.list(ListRequest(pageSize: 5, pageToken: pageOfA.nextPageToken))
+        }
+        #expect(borrowed?.code == .invalidArgument, "a page token is bound to its tenant")
         _ = try await pair.clientB.delete(DeleteInterviewRequest(id: pair.recordsB[0].id))
         let infoA = try await pair.clientA.serverInfo()
         let infoB = try await pair.clientB.serverInfo()

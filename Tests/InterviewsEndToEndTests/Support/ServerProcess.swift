@@ -41,28 +41,53 @@ enum Termination: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The real `interviews serve`, started as a child process on a fresh socket
-/// and data directory under /tmp (short, so the socket path fits in sun_path).
-/// Its standard output and error go to `<directory>/server.log`, which
-/// failures quote.
+/// A fresh private directory under /tmp (short, so that a socket path in it
+/// fits in sun_path), removed with everything in it when the last reference
+/// goes away. It holds a server's socket, data directory and log, and
+/// outlives one process so that another can be started on the same data.
+final class ScratchDirectory: Sendable {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/iv-e2e.XXXXXX".utf8CString)
+        guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw ServerProcessError("mkdtemp failed: \(String(cString: strerror(errno)))")
+        }
+        path = String(cString: result)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// The real `interviews serve`, started as a child process with `--socket
+/// <directory>/s.sock --data-dir <directory>/data`. Its standard output and
+/// error go to `<directory>/server.log`, which failures quote.
 ///
 /// It owns the process: ``stop(signal:timeout:)`` ends it; a process still
 /// running when the last reference goes away is killed.
 final class ServerProcess: Sendable {
-    /// The directory holding the socket, the data directory and the log.
-    let directory: String
+    /// Holds the socket, the data directory and the log.
+    let scratch: ScratchDirectory
     /// The socket the server listens on.
     let socketPath: String
+    /// `--data-dir`.
+    let dataDirectory: String
     /// The backend it runs with.
     let backend: Backend
+    /// The `serve` options beyond socket, data directory and backend.
+    let arguments: [String]
     /// The child's process id.
     let pid: pid_t
     private let termination = Mutex<Termination?>(nil)
 
-    private init(directory: String, backend: Backend, pid: pid_t) {
-        self.directory = directory
-        self.socketPath = directory + "/s.sock"
+    private init(scratch: ScratchDirectory, backend: Backend, arguments: [String], pid: pid_t) {
+        self.scratch = scratch
+        self.socketPath = scratch.path + "/s.sock"
+        self.dataDirectory = scratch.path + "/data"
         self.backend = backend
+        self.arguments = arguments
         self.pid = pid
     }
 
@@ -72,12 +97,11 @@ final class ServerProcess: Sendable {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// The server's log so far (its last `limit` bytes).
     func log(limit: Int = 4000) -> String {
-        let text = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
+        let text = (try? String(contentsOfFile: scratch.path + "/server.log", encoding: .utf8)) ?? ""
         return String(text.suffix(limit))
     }
 
@@ -86,22 +110,33 @@ final class ServerProcess: Sendable {
     /// - Parameters:
     ///   - backend: `--backend`.
     ///   - arguments: More `serve` options, e.g. `["--shutdown-grace", "2"]`.
+    ///   - scratch: Where the socket, data and log go; a fresh directory by default.
     /// - Throws: ``ServerProcessError`` when the executable is missing, or the
     ///   server exits or does not answer within `readyTimeout` (with its log).
     static func start(
-        backend: Backend = .memory, arguments: [String] = [], readyTimeout: Duration = .seconds(30)
+        backend: Backend = .memory, arguments: [String] = [], in scratch: ScratchDirectory? = nil,
+        readyTimeout: Duration = .seconds(30)
     ) async throws -> ServerProcess {
         let executable = try executablePath()
-        let directory = try makeTemporaryDirectory()
+        let scratch = try scratch ?? ScratchDirectory()
         let argv =
             [
-                executable, "serve", "--socket", directory + "/s.sock", "--data-dir", directory + "/data",
+                executable, "serve", "--socket", scratch.path + "/s.sock", "--data-dir", scratch.path + "/data",
                 "--backend", backend.rawValue, "--log-level", "warning",
             ] + arguments
-        let pid = try spawn(argv, output: directory + "/server.log")
-        let server = ServerProcess(directory: directory, backend: backend, pid: pid)
+        let pid = try spawn(argv, output: scratch.path + "/server.log")
+        let server = ServerProcess(scratch: scratch, backend: backend, arguments: arguments, pid: pid)
         try await server.waitUntilServing(timeout: readyTimeout)
         return server
+    }
+
+    /// A new process with the same backend, options and directory (so the
+    /// same data), once this one has ended.
+    ///
+    /// - Throws: ``ServerProcessError`` while this process is still running.
+    func restarted() async throws -> ServerProcess {
+        guard !isRunning else { throw ServerProcessError("stop the server (pid \(pid)) before restarting it") }
+        return try await Self.start(backend: backend, arguments: arguments, in: scratch)
     }
 
     /// The `interviews` executable `swift build` put next to the test bundle.
@@ -184,14 +219,6 @@ final class ServerProcess: Sendable {
             termination = Termination(waitStatus: status)
             return termination
         }
-    }
-
-    private static func makeTemporaryDirectory() throws -> String {
-        var template = Array("/tmp/iv-e2e.XXXXXX".utf8CString)
-        guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw ServerProcessError("mkdtemp failed: \(String(cString: strerror(errno)))")
-        }
-        return String(cString: result)
     }
 
     /// posix_spawn with stdout and stderr appended to `output`, stdin from
