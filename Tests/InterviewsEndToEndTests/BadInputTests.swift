@@ -140,6 +140,42 @@ struct BadInputTests {
         try await expectServing(other)
     }
 
+    @Test("records of several MiB travel whole; a request or page beyond max_frame_size is RESOURCE_EXHAUSTED")
+    func largeRecords() async throws {
+        let server = try ServerProcess.shared
+        let client = try await server.client(try await server.companyKey(Company.unique("large")))
+        let other = try await bystander()
+        let segment = String(repeating: "x", count: 60_000)
+        var large = Sample.small(2)
+        large.analysis = Analysis(
+            summary: "long", transcript: (0..<60).map { _ in TranscriptSegment(speaker: "s", text: segment) })
+        var tooLarge = large
+        tooLarge.remoteData = Array(repeating: 0x7B, count: InterviewLimits.maxRemoteDataBytes)
+
+        let refused = await #expect(throws: RPCError.self) {
+            try await client.create(CreateInterviewRequest(interview: tooLarge))
+        }
+        #expect(refused?.code == .resourceExhausted)
+        #expect(refused?.message.contains("exceeds the server's max_frame_size 4194304") == true)
+
+        var created: [Interview] = []
+        for _ in 0..<2 { created.append(try await client.create(CreateInterviewRequest(interview: large))) }
+        #expect(try await client.get(GetInterviewRequest(id: created[0].id)).analysis == large.analysis)
+        let page = await #expect(throws: RPCError.self) {
+            try await client.list(ListRequest(ids: created.map(\.id)))
+        }
+        #expect(page?.code == .resourceExhausted, "two records of 3.6 MB do not fit in one 4 MiB page")
+        let lean = try await client.list(ListRequest(ids: created.map(\.id), excludeAnalysis: true))
+        #expect(lean.interviews.count == 2)
+        let streamed = try await client.stream(ListRequest(ids: created.map(\.id))) { stream in
+            var sizes: [Int] = []
+            for try await interview in stream { sizes.append(interview.analysis?.transcript.count ?? 0) }
+            return sizes
+        }
+        #expect(streamed == [60, 60], "a stream carries one record per message")
+        try await expectServing(other)
+    }
+
     @Test("clients that vanish in the middle of a stream do not disturb the server or other streams")
     func clientGoneMidStream() async throws {
         let server = try ServerProcess.shared
