@@ -71,6 +71,7 @@ struct BadInputTests {
             try await raw.handshake()
             try await raw.sendCall(1, method: body.method, apiKey: key.secret, payload: body.payload)
             let status = try await raw.readStatus(of: 1)
+            try #require(status != nil, "the connection closed; GOAWAY: \(String(describing: raw.goAway))")
             // The same connection goes on.
             try await raw.sendCall(3, method: MethodNames.health, apiKey: nil, HealthRequest())
             #expect(try await raw.readStatus(of: 3)?.code == 0)

@@ -1,6 +1,8 @@
 import Foundation
 import InterviewsClient
 import InterviewsModel
+import NIOCore
+import NIOPosix
 import RPCCore
 import RPCUnixSocket
 import Synchronization
@@ -26,19 +28,26 @@ enum Company {
 extension ServerProcess {
     /// A client on a new connection. The timeouts are generous: the suites
     /// run in parallel on a small, shared machine.
-    func client(apiKey: String?, timeout: Duration? = .seconds(60), initialWindow: Int? = nil) async throws
-        -> InterviewsClient
-    {
+    ///
+    /// - Parameter eventLoopGroup: The client's event loops; a heavy test
+    ///   uses its own, so that it does not starve the other suites' clients.
+    func client(
+        apiKey: String?, timeout: Duration? = .seconds(60), initialWindow: Int? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> InterviewsClient {
         var configuration = RPCClientConfiguration()
         configuration.connectTimeout = .seconds(30)
         if let initialWindow { configuration.initialWindow = initialWindow }
-        return try await InterviewsClient.connect(
-            to: socketPath, apiKey: apiKey, timeout: timeout, configuration: configuration)
+        let rpc = try await RPCClient.connect(
+            to: socketPath, configuration: configuration, eventLoopGroup: eventLoopGroup)
+        return InterviewsClient(rpc: rpc, apiKey: apiKey, timeout: timeout)
     }
 
     /// A client with `key`.
-    func client(_ key: TestKey) async throws -> InterviewsClient {
-        try await client(apiKey: key.secret)
+    func client(_ key: TestKey, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
+        async throws -> InterviewsClient
+    {
+        try await client(apiKey: key.secret, eventLoopGroup: eventLoopGroup)
     }
 
     /// Creates a key through the Admin service. The tests run as the

@@ -13,6 +13,8 @@ final class RawConnection {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var received = ByteBuffer()
     private var decoder = FrameDecoder(maxFrameSize: 64 * 1024 * 1024, expectsPreface: false)
+    /// The last GOAWAY read, if any: why the server closed the connection.
+    private(set) var goAway: RPCGoAway?
 
     fileprivate init(
         inbound: NIOAsyncChannelInboundStream<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -69,11 +71,15 @@ final class RawConnection {
     }
 
     /// Sends the preface and SETTINGS and returns the server's SETTINGS.
+    ///
+    /// - Throws: when the server answers with anything else (naming its GOAWAY).
     @discardableResult
-    func handshake() async throws -> RPCSettings? {
+    func handshake() async throws -> RPCSettings {
         try await send(RPCProtocol.preface)
         try await send(.settings, callID: 0, RPCSettings(protocolVersion: 1))
-        guard let frame = try await readFrame(), frame.type == .settings else { return nil }
+        guard let frame = try await readFrame(), frame.type == .settings else {
+            throw ServerProcessError("no SETTINGS from the server; GOAWAY: \(String(describing: goAway))")
+        }
         return try frame.decodePayload(as: RPCSettings.self)
     }
 
@@ -81,6 +87,7 @@ final class RawConnection {
     func readFrame() async throws -> Frame? {
         while true {
             if let frame = try decoder.next(from: &received) {
+                if frame.type == .goAway { goAway = try frame.decodePayload(as: RPCGoAway.self) }
                 return frame
             }
             guard var chunk = try await inbound.next() else { return nil }
@@ -90,12 +97,7 @@ final class RawConnection {
 
     /// Reads until the server closes; returns the GOAWAY seen on the way, if any.
     func readUntilClosed() async throws -> RPCGoAway? {
-        var goAway: RPCGoAway?
-        while let frame = try await readFrame() {
-            if frame.type == .goAway {
-                goAway = try frame.decodePayload(as: RPCGoAway.self)
-            }
-        }
+        while try await readFrame() != nil {}
         return goAway
     }
 
