@@ -12,7 +12,7 @@ import Testing
 /// Each test runs its own server process, since each ends it.
 @Suite("Signals end the server process cleanly", .timeLimit(.minutes(2)))
 struct ShutdownTests {
-    private static let grace = 8
+    private static let grace = 15
 
     @Test("with streams in flight, SIGTERM refuses new connections, drains within the grace period and exits 0")
     func sigtermWithStreamsInFlight() async throws {
@@ -22,7 +22,7 @@ struct ShutdownTests {
         _ = try await owner.upsert(
             UpsertInterviewsRequest(
                 interviews: (0..<1000).map {
-                    Sample.small($0, candidate: $0 < 200 ? "fast" : "slow", remoteID: "r-\($0)")
+                    Sample.small($0, candidate: $0 < 40 ? "fast" : "slow", remoteID: "r-\($0)")
                 }
             ))
         let fast = try await server.client(apiKey: key.secret, initialWindow: 8)
@@ -31,7 +31,7 @@ struct ShutdownTests {
 
         let (started, startedSignal) = AsyncStream.makeStream(of: Void.self)
         let (resume, resumeSignal) = AsyncStream.makeStream(of: Void.self)
-        // Reads 10 of 200 records, waits for the signal to be sent, then reads on as fast as it can.
+        // Reads 10 of 40 records, waits for the signal to be sent, then reads on as fast as it can.
         let fastReader = Task {
             try await fast.stream(ListRequest(candidateIDs: ["fast"])) { stream in
                 var count = 0
@@ -68,7 +68,7 @@ struct ShutdownTests {
         let signalled = ContinuousClock.now
         server.send(SIGTERM)
         resumeSignal.yield()
-        #expect(try await fastReader.value == 200, "a stream that keeps reading completes during the drain")
+        #expect(try await fastReader.value == 40, "a stream that keeps reading completes during the drain")
 
         #expect(await eventually { access(server.socketPath, F_OK) != 0 }, "the socket file is removed")
         #expect(server.isRunning, "the stalled stream keeps the server draining")
