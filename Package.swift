@@ -189,6 +189,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Runs the built `interviews` executable as a child process and calls it
+        // through the socket: the whole product, end to end.
+        .testTarget(
+            name: "InterviewsEndToEndTests",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsClient",
+                "InterviewsWire",
+                "RPCCore",
+                "RPCUnixSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ]
 )
 

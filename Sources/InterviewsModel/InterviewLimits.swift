@@ -2,8 +2,9 @@
 ///
 /// Lengths are UTF-8 bytes, counted as protobuf counts them. The limits are
 /// generous enough for any record the five source APIs produce and small
-/// enough that one record cannot exhaust a server: the largest valid record
-/// is a few MiB (the transcript text and remote_data bounds dominate).
+/// enough that one record cannot exhaust a server, and that the largest valid
+/// record (under 3 MiB encoded: the transcript and remote_data bounds
+/// dominate) always fits in one 4 MiB RPC message.
 public enum InterviewLimits {
     /// Ids and references (id, remote_id, company_id, candidate_id, ...,
     /// participant ids, request ids, filter ids): 1...128 bytes of printable
@@ -16,8 +17,8 @@ public enum InterviewLimits {
     public static let maxShortTextBytes = 256
     /// `analysis.summary` and one transcript segment's text.
     public static let maxLongTextBytes = 64 * 1024
-    /// The text of all transcript segments together.
-    public static let maxTranscriptTextBytes = 4 * 1024 * 1024
+    /// The text and speakers of all transcript segments together (1 MiB).
+    public static let maxTranscriptTextBytes = 1024 * 1024
     /// Segments in `analysis.transcript`.
     public static let maxTranscriptSegments = 10_000
     /// Entries in `analysis.scores`.

@@ -173,12 +173,13 @@ public enum InterviewValidation {
             let field = "analysis.transcript[\(index)]"
             try validateText(segment.speaker, field: "\(field).speaker", limit: InterviewLimits.maxShortTextBytes)
             try validateText(segment.text, field: "\(field).text", limit: InterviewLimits.maxLongTextBytes)
-            total += segment.text.utf8.count
+            total += segment.speaker.utf8.count + segment.text.utf8.count
         }
         if total > InterviewLimits.maxTranscriptTextBytes {
             throw .invalidArgument(
                 "analysis.transcript",
-                "text is \(total) bytes in all; must be at most \(InterviewLimits.maxTranscriptTextBytes) (4 MiB)")
+                "text is \(total) bytes in all (speakers included); must be at most \(InterviewLimits.maxTranscriptTextBytes) (1 MiB)"
+            )
         }
     }
 

@@ -129,11 +129,11 @@ extension ConformanceCheck {
             creating { $0.analysis?.transcript = Array(repeating: TranscriptSegment(text: "x"), count: 10_001) }
         ),
         (
-            "transcript text over 4 MiB in all",
-            "analysis.transcript: text is 4259840 bytes in all; must be at most 4194304 (4 MiB)",
+            "transcript text over 1 MiB in all",
+            "analysis.transcript: text is 1114112 bytes in all (speakers included); must be at most 1048576 (1 MiB)",
             creating {
                 $0.analysis?.transcript = Array(
-                    repeating: TranscriptSegment(text: String(repeating: "w", count: 65_536)), count: 65)
+                    repeating: TranscriptSegment(text: String(repeating: "w", count: 65_536)), count: 17)
             }
         ),
         (

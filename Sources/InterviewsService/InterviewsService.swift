@@ -137,7 +137,8 @@ public struct InterviewsService: Sendable {
             },
             .serverStreaming(MethodNames.watchInterviews) {
                 (request: WatchRequest, context, writer: ResponseStreamWriter<WatchEvent>) in
-                try await watch(request, tenant: tenant(context, request.companyID), writer: writer)
+                try await watch(
+                    request, tenant: tenant(context, request.companyID), shutdown: context.shutdown, writer: writer)
             },
             .unary(MethodNames.health) { (_: HealthRequest, _) -> HealthResponse in
                 HealthResponse(status: .serving)
@@ -166,9 +167,19 @@ public struct InterviewsService: Sendable {
     /// new ones until the client leaves. The feed keeps a bounded history, so
     /// a watcher that falls behind it ends with OUT_OF_RANGE; writers never
     /// wait for watchers.
-    private func watch(_ request: WatchRequest, tenant: Tenant, writer: ResponseStreamWriter<WatchEvent>) async throws {
+    ///
+    /// A watch never ends by itself, so a graceful shutdown ends it at once
+    /// (rather than after the grace period) with UNAVAILABLE naming the
+    /// sequence to watch again from.
+    private func watch(
+        _ request: WatchRequest, tenant: Tenant, shutdown: ShutdownSignal, writer: ResponseStreamWriter<WatchEvent>
+    ) async throws {
         var cursor = request.afterSequence
         while true {
+            if shutdown.isTriggered {
+                throw InterviewsError(
+                    .unavailable, "the server is shutting down; watch again with after_sequence \(cursor)")
+            }
             let batch = try await repository.changes(after: cursor, limit: Self.watchBatchSize, tenant: tenant)
             if batch.truncated {
                 throw InterviewsError(
@@ -184,9 +195,20 @@ public struct InterviewsService: Sendable {
             }
             cursor = max(cursor, batch.scannedThrough)
             if batch.changes.count < Self.watchBatchSize {
-                // Caught up with the store: wait for a newer change.
-                _ = try await repository.waitForChanges(after: cursor)
+                // Caught up with the store: wait for a newer change, or the shutdown.
+                try await waitForChanges(after: cursor, orUntil: shutdown)
             }
         }
+    }
+
+    /// Returns when the store has a change after `sequence` or `shutdown` is triggered.
+    private func waitForChanges(after sequence: UInt64, orUntil shutdown: ShutdownSignal) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try await repository.waitForChanges(after: sequence) }
+            group.addTask { await shutdown.wait() }
+            _ = try await group.next()
+            group.cancelAll()
+        }
+        try Task.checkCancellation()
     }
 }

@@ -67,13 +67,16 @@ public struct ServerContext: Sendable {
     public var logger: Logger
     /// Values attached by the router's `authorize` hook.
     public var values: ServerContextValues
+    /// Triggered when the server begins a graceful shutdown; a handler of a
+    /// call that never ends by itself waits on it to end early.
+    public var shutdown: ShutdownSignal
 
     /// Creates a context.
     public init(
         method: String, metadata: [RPCMetadataEntry] = [], deadline: ContinuousClock.Instant? = nil,
         peer: PeerCredentials? = nil, callID: UInt32 = 0,
         logger: Logger = Logger(label: "interviews.rpc", factory: { _ in SwiftLogNoOpLogHandler() }),
-        values: ServerContextValues = ServerContextValues()
+        values: ServerContextValues = ServerContextValues(), shutdown: ShutdownSignal = ShutdownSignal()
     ) {
         self.method = method
         self.metadata = metadata
@@ -82,6 +85,7 @@ public struct ServerContext: Sendable {
         self.callID = callID
         self.logger = logger
         self.values = values
+        self.shutdown = shutdown
     }
 
     /// The first metadata value for `key` (compared in lowercase), or nil.

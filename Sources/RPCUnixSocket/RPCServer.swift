@@ -17,9 +17,11 @@ import Synchronization
 ///
 /// Graceful shutdown (SIGTERM/SIGINT through the ServiceGroup, or
 /// ``beginGracefulShutdown()``): stop accepting and remove the socket file,
-/// send GOAWAY on every connection, let the calls already opened finish
-/// within ``RPCServerConfiguration/shutdownGracePeriod``, then end the rest
-/// with UNAVAILABLE and close. Cancelling ``run()`` skips the grace period.
+/// send GOAWAY on every connection, trigger every call's
+/// ``ServerContext/shutdown`` (so calls that never end by themselves can end
+/// now), let the calls already opened finish within
+/// ``RPCServerConfiguration/shutdownGracePeriod``, then end the rest with
+/// UNAVAILABLE and close. Cancelling ``run()`` skips the grace period.
 ///
 /// Each call's handler runs in its own task, tracked by its connection: the
 /// task is cancelled when the call ends early (CANCEL, deadline, client gone,
@@ -33,6 +35,7 @@ public final class RPCServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let state = Mutex(State.idle(waiters: []))
     private let handlerTasks = HandlerTaskTracker()
+    private let shutdown = ShutdownSignal()
 
     private enum State {
         /// ``run()`` not called yet.
@@ -163,7 +166,8 @@ public final class RPCServer: Service, Sendable {
     }
 
     /// Starts a graceful shutdown: stop accepting, GOAWAY every connection,
-    /// let calls in flight finish within the grace period. ``run()`` returns
+    /// trigger ``ServerContext/shutdown``, let calls in flight finish within
+    /// the grace period. ``run()`` returns
     /// when the last connection has closed. Calling it again does nothing.
     public func beginGracefulShutdown() {
         let toDrain: Running? = state.withLock { state in
@@ -179,6 +183,7 @@ public final class RPCServer: Service, Sendable {
         for channel in toDrain.connections.values {
             channel.pipeline.fireUserInboundEventTriggered(ServerConnectionHandler.DrainEvent())
         }
+        shutdown.trigger()
         resumeIfDrained()
     }
 
@@ -266,7 +271,8 @@ public final class RPCServer: Service, Sendable {
             ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectsPreface: true)))
         try sync.addHandler(FrameEncoder())
         try sync.addHandler(
-            ServerConnectionHandler(router: router, limits: limits, logger: logger, tasks: handlerTasks))
+            ServerConnectionHandler(
+                router: router, limits: limits, logger: logger, tasks: handlerTasks, shutdown: shutdown))
     }
 
     private func connectionClosed(_ id: ObjectIdentifier) {

@@ -50,6 +50,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let limits: Limits
     private let logger: Logger
     private let tasks: HandlerTaskTracker
+    private let shutdown: ShutdownSignal
     private var state = State.handshaking
     private var calls: [UInt32: ServerCall] = [:]
     private var lastCallID: UInt32 = 0
@@ -62,11 +63,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var context: ChannelHandlerContext?
 
-    init(router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker) {
+    init(router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker, shutdown: ShutdownSignal) {
         self.router = router
         self.limits = limits
         self.logger = logger
         self.tasks = tasks
+        self.shutdown = shutdown
     }
 
     // MARK: Channel events
@@ -251,7 +253,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         callLogger[metadataKey: "rpc.call_id"] = "\(id)"
         let serverContext = ServerContext(
             method: headers.method, metadata: headers.metadata,
-            deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: callLogger)
+            deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: callLogger,
+            shutdown: shutdown)
         let window = headers.initialWindow == 0 ? limits.initialWindow : Int(headers.initialWindow)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let outbox = ServerStreamOutbox(
