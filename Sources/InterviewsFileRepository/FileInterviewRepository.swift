@@ -51,7 +51,7 @@ public final class FileInterviewRepository: InterviewRepository {
         /// Distinct interviews, live or deleted.
         var recordCount: Int
         /// Records in the newest snapshot that are not interviews (header, request ids).
-        var snapshotOverhead: Int
+        var snapshotOverhead: SnapshotOverhead
         /// Records on disk: the snapshot's and the log's after it.
         var diskRecords: Int
         var compacting = false
@@ -348,14 +348,18 @@ public final class FileInterviewRepository: InterviewRepository {
     /// Bytes on disk: the snapshot and the log segments.
     public var storageStats: StorageStats { log.storageStats() }
 
-    /// The live bytes estimated from record counts: each interview has one
-    /// current record on disk, and records are assumed to be of average size.
-    /// O(1), so the policy can be checked often.
+    /// The live bytes, estimated in O(1) so the policy can be checked often:
+    /// the snapshot's header and request ids (known exactly), plus the
+    /// interviews' share of the other bytes on disk — each interview has one
+    /// current record there, and interview records are taken to be of
+    /// average size.
     public func estimatedLiveBytes() -> Int64 {
         let stats = log.storageStats()
-        let (live, disk) = state.withLock { ($0.recordCount + $0.snapshotOverhead, $0.diskRecords) }
-        guard disk > live, disk > 0 else { return stats.totalBytes }
-        return Int64(Double(stats.totalBytes) * Double(live) / Double(disk))
+        let (interviews, overhead, disk) = state.withLock { ($0.recordCount, $0.snapshotOverhead, $0.diskRecords) }
+        let interviewRecords = disk - overhead.records
+        let interviewBytes = max(0, stats.totalBytes - overhead.bytes)
+        guard interviewRecords > interviews, interviewRecords > 0 else { return stats.totalBytes }
+        return overhead.bytes + Int64(Double(interviewBytes) * Double(interviews) / Double(interviewRecords))
     }
 
     /// Compacts when `options.compaction` says enough bytes are dead (see
@@ -400,56 +404,68 @@ public final class FileInterviewRepository: InterviewRepository {
             return (through, state.writer)
         }
         defer { state.withLock { $0.compacting = false } }
-        let (records, interviews) = try await Self.snapshotRecords(of: store, through: through)
+        let (records, overhead) = try await Self.snapshotRecords(of: store, through: through)
         let report = try await log.compact(through: through, records: records)
         state.withLock { state in
-            state.snapshotOverhead = records.count - interviews
+            state.snapshotOverhead = overhead
             state.diskRecords = records.count + Int(state.writer.lastSequence - through)
         }
         return report
     }
 
     /// The snapshot's records (a header, every interview, every live request
-    /// id) and how many of them are interviews.
+    /// id), and the count and bytes of those that are not interviews.
     private static func snapshotRecords(of store: consuming InterviewStore, through: UInt64) async throws
-        -> (records: [LogRecord], interviews: Int)
+        -> (records: [LogRecord], overhead: SnapshotOverhead)
     {
         let snapshot = store.snapshot()
         _ = consume store
         var records: [LogRecord] = []
         records.reserveCapacity(1 + snapshot.records.count + snapshot.idempotencyEntries.count)
-        records.append(
-            LogRecordCoding.snapshotHeader(
-                sequence: through, records: snapshot.records.count, entries: snapshot.idempotencyEntries.count))
+        var overhead = SnapshotOverhead()
+        let header = LogRecordCoding.snapshotHeader(
+            sequence: through, records: snapshot.records.count, entries: snapshot.idempotencyEntries.count)
+        records.append(header)
+        overhead.add(header)
         for (index, interview) in snapshot.records.enumerated() {
             records.append(try LogRecordCoding.snapshotRecord(interview, sequence: through))
             // Encoding a large store takes a while; let other tasks run on this thread.
             if index % 4096 == 4095 { await Task.yield() }
         }
         for entry in snapshot.idempotencyEntries {
-            records.append(LogRecordCoding.idempotencyRecord(entry, sequence: through))
+            let record = LogRecordCoding.idempotencyRecord(entry, sequence: through)
+            records.append(record)
+            overhead.add(record)
         }
-        return (records, snapshot.records.count)
+        return (records, overhead)
     }
 
-    /// Checks `options.compaction` every `interval` and compacts when it
-    /// says so, until the task is cancelled (a server runs it beside its
-    /// listener and cancels it at shutdown). Does nothing while the
-    /// repository refuses writes.
+    /// Checks `options.compaction` when the repository opens and then after
+    /// changes, at most once per `interval`, and compacts when it says so,
+    /// until the task is cancelled (a server runs it beside its listener and
+    /// cancels it at shutdown). An idle repository costs nothing: the loop
+    /// waits for the next change. Does nothing while writes are refused.
     ///
     /// - Parameter onCompaction: Told of every compaction and its outcome
     ///   (for the server's log). A failed compaction fail-stops the log.
     public func runCompaction(
-        checkEvery interval: Duration = .seconds(1),
+        checkEvery interval: Duration = .milliseconds(100),
         onCompaction: @Sendable (Result<CompactionReport, any Error>) -> Void = { _ in }
     ) async {
-        while !Task.isCancelled {
-            do { try await Task.sleep(for: interval) } catch { return }
-            guard isWritable else { continue }
+        var seen: UInt64 = 0
+        while true {
+            if isWritable {
+                do {
+                    if let report = try await compactIfNeeded() { onCompaction(.success(report)) }
+                } catch {
+                    onCompaction(.failure(error))
+                }
+            }
             do {
-                if let report = try await compactIfNeeded() { onCompaction(.success(report)) }
+                try await Task.sleep(for: interval)
+                seen = try await notifier.wait(after: seen)
             } catch {
-                onCompaction(.failure(error))
+                return
             }
         }
     }

@@ -17,8 +17,9 @@ struct StoreReplay {
     /// Distinct interviews (live or deleted) replayed so far.
     private(set) var recordCount = 0
 
-    /// Records of the snapshot that are not interviews: its header and request ids.
-    var snapshotOverhead: Int { header.map { 1 + Int($0.entries) } ?? 0 }
+    /// The snapshot's records that are not interviews (its header and
+    /// request ids): how many, and their bytes on disk.
+    private(set) var snapshotOverhead = SnapshotOverhead()
 
     init(configuration: InterviewStore.Configuration) {
         self.configuration = configuration
@@ -41,6 +42,7 @@ struct StoreReplay {
             guard header == nil, store == nil else { throw misplaced(record, "a second snapshot header") }
             let counts = try LogRecordCoding.counts(fromHeader: record)
             header = (record.sequence, counts.records, counts.entries)
+            snapshotOverhead.add(record)
             snapshotRecords.reserveCapacity(Int(clamping: min(counts.records, 1 << 24)))
         case .snapshotRecord:
             guard header != nil, store == nil, snapshotEntries.isEmpty else {
@@ -52,6 +54,7 @@ struct StoreReplay {
                 throw misplaced(record, "a snapshot request id outside the snapshot")
             }
             snapshotEntries.append(try LogRecordCoding.idempotencyEntry(from: record))
+            snapshotOverhead.add(record)
         case .created, .updated, .deleted:
             if store == nil { store = try makeStore() }
             let (interview, requestID) = try LogRecordCoding.change(from: record)
@@ -92,5 +95,19 @@ struct StoreReplay {
 
     private func misplaced(_ record: LogRecord, _ what: String) -> InterviewsError {
         InterviewsError(.dataLoss, "record \(record.sequence) of the data directory is \(what)")
+    }
+}
+
+/// The records of a snapshot that are not interviews, counted apart so that
+/// the live-bytes estimate does not take them for average interviews.
+struct SnapshotOverhead: Sendable {
+    /// How many: the header and one per request id.
+    var records = 0
+    /// Their bytes on disk, framing included.
+    var bytes: Int64 = 0
+
+    mutating func add(_ record: LogRecord) {
+        records += 1
+        bytes += Int64(record.storedSize)
     }
 }

@@ -80,7 +80,7 @@ struct ServerCrashTests {
 
     static let writers = 8
 
-    /// Creates (and updates every other record) until the connection fails.
+    /// Creates records and updates each three times, until the connection fails.
     static func write(_ client: InterviewsClient, round: Int, writer: Int, acks: Acknowledgements) async {
         var counter = 0
         while true {
@@ -90,12 +90,16 @@ struct ServerCrashTests {
                 requestID: "req-\(round)-\(writer)-\(counter)")
             guard let created = try? await client.create(request) else { return }
             acks.record(created)
-            guard counter % 2 == 0 else { continue }
-            var changes = Interview(id: created.id)
-            changes.title = CrashRecords.title(round: round, writer: writer, counter: counter, version: 2)
-            let update = UpdateInterviewRequest(interview: changes, updateMask: ["title"], expectedRevision: 1)
-            guard let updated = try? await client.update(update) else { return }
-            acks.record(updated)
+            // Every record is updated three times: most of the log is then
+            // dead, so compaction runs.
+            for version in 2...4 {
+                var changes = Interview(id: created.id)
+                changes.title = CrashRecords.title(round: round, writer: writer, counter: counter, version: version)
+                let update = UpdateInterviewRequest(
+                    interview: changes, updateMask: ["title"], expectedRevision: UInt64(version - 1))
+                guard let updated = try? await client.update(update) else { return }
+                acks.record(updated)
+            }
         }
     }
 
@@ -207,8 +211,13 @@ struct ServerCrashTests {
         await client.close()
         server.stop()
         #expect(acks.count > Self.rounds * 5)
+        let logs = try FileManager.default.contentsOfDirectory(atPath: directory.root).filter { $0.hasPrefix("stderr") }
+        let compactions = try logs.filter {
+            try String(contentsOfFile: directory.root + "/" + $0, encoding: .utf8).contains("compacted the log")
+        }
+        #expect(!compactions.isEmpty || Self.rounds < 20, "no server compacted its log")
         print(
-            "server crash test: \(Self.rounds) rounds, \(acks.count) acknowledged records in \(ContinuousClock.now - started)"
+            "server crash test: \(Self.rounds) rounds, \(acks.count) acknowledged records, \(compactions.count) runs compacted, \(ContinuousClock.now - started)"
         )
     }
 }
