@@ -377,12 +377,15 @@ struct Recovery {
         try saveAside(reader: &reader, from: cut, as: damagedCopy)
         var savedAs = [damagedCopy]
         var droppedBytes = size - cut
+        var kept = 0
         if keepsHeader {
             try performing("truncating", filePath) { () throws(FileIOError) in try io.truncate(fd, to: cut) }
             try performing("fsync of", filePath) { () throws(FileIOError) in try io.sync(fd) }
-        } else {
-            try remove(name)
+            kept = try countRecords(name: name).records
         }
+        // A segment left without records goes too: appends start a new
+        // segment named after the next sequence, which may be its own name.
+        if kept == 0 { try remove(name) }
         var droppedRecords = 0
         for laterName in later {
             let (records, bytes) = try countRecords(name: laterName)
@@ -400,8 +403,7 @@ struct Recovery {
         // The kept records of the damaged segment were already replayed and
         // counted into `scan` only when the segment scanned clean, so count
         // them here: the segment now ends at `cut`.
-        if keepsHeader, let base = LogFormat.parseSegmentName(name) {
-            let kept = try countRecords(name: name).records
+        if kept > 0, let base = LogFormat.parseSegmentName(name) {
             let end = base + UInt64(kept)
             scan.expected = max(scan.expected ?? base, end)
             scan.kept.append(SegmentInfo(base: base, bytes: cut))

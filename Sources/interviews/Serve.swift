@@ -1,4 +1,6 @@
 import ArgumentParser
+import InterviewsFileRepository
+import InterviewsFileStore
 import InterviewsModel
 import InterviewsRepository
 import InterviewsService
@@ -16,12 +18,19 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the server in the foreground.",
         discussion: """
             Listens on a Unix domain socket (owner-only by default) and stores records in the \
-            data directory. SIGTERM or SIGINT drains: no new calls, in-flight calls finish within \
-            the grace period, then the server exits.
+            data directory (the file backend: a write is acknowledged once it is on disk). \
+            SIGTERM or SIGINT drains: no new calls, in-flight calls finish within the grace \
+            period, then the server exits.
+
+            A data directory with damage before the end of its log is refused (exit status 65) \
+            with the file and byte offset; --repair keeps every record before the damage and \
+            sets the rest aside in files beside the log. A data directory in use by another \
+            server is refused (exit status 75).
 
             Examples:
               interviews serve
               interviews serve --socket /run/interviews.sock --data-dir /var/lib/interviews
+              interviews serve --repair
               interviews serve --backend memory --log-level debug
             """
     )
@@ -41,7 +50,16 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String = Defaults.dataDirectory
 
     @Option(help: "Storage backend: file (durable) or memory (lost on exit; keys are still kept in --data-dir).")
-    var backend: Backend = .memory
+    var backend: Backend = .file
+
+    @Flag(
+        help:
+            "Open a damaged data directory by keeping every record before the damage and setting the rest aside (file backend)."
+    )
+    var repair = false
+
+    @Option(help: "Compact the log once this many bytes of it are dead and at least half of it is (file backend).")
+    var compactionThreshold: Int = 64 * 1024 * 1024
 
     @Option(help: "The socket file's permission bits, in octal.")
     var socketMode: String = "600"
@@ -77,6 +95,10 @@ struct Serve: AsyncParsableCommand {
         try Self.check("--max-concurrent-calls", maxConcurrentCalls, 1...10_000)
         try Self.check("--max-frame-size", maxFrameSize, 16_384...16_777_216)
         try Self.check("--shutdown-grace", shutdownGrace, 0...3_600)
+        try Self.check("--compaction-threshold", compactionThreshold, 4096...(1 << 40))
+        if repair && backend != .file {
+            throw ValidationError("--repair: applies to --backend file only")
+        }
     }
 
     static func check(_ flag: String, _ value: Int, _ range: ClosedRange<Int>) throws {
@@ -96,14 +118,19 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "interviews")
 
         try Self.makeDirectory(dataDir)
-        let keys = try KeyStore(directory: dataDir)
+        // The file backend takes the directory's lock first, so that a second
+        // server is refused before it touches anything (the key store included).
         let repository: any InterviewRepository
+        var fileRepository: FileInterviewRepository?
         switch backend {
         case .memory:
             repository = InMemoryInterviewRepository()
         case .file:
-            throw ValidationError("--backend file: not available in this build; use --backend memory")
+            let opened = try openFileRepository(logger: logger)
+            fileRepository = opened
+            repository = opened
         }
+        let keys = try KeyStore(directory: dataDir)
         let service = InterviewsService(
             repository: repository, keys: keys, backend: backend.rawValue, version: InterviewsVersion.current)
 
@@ -117,12 +144,16 @@ struct Serve: AsyncParsableCommand {
         configuration.agent = "interviews/\(InterviewsVersion.current)"
         let server = RPCServer(router: service.router, configuration: configuration, logger: logger)
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server),
+            .init(service: KeyStoreFlusher(keys: keys, logger: logger)),
+        ]
+        if let fileRepository {
+            services.append(.init(service: Compactor(repository: fileRepository, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: server),
-                    .init(service: KeyStoreFlusher(keys: keys, logger: logger)),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))
@@ -132,9 +163,54 @@ struct Serve: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            await fileRepository?.close()
             logger.critical("server stopped: \(error)")
             throw ExitCode(69)
         }
+        await fileRepository?.close()
+    }
+
+    /// Opens the file backend in --data-dir and logs what recovery did.
+    /// Exits 65 on damage (naming file and offset, with the --repair hint)
+    /// and 75 when another server holds the directory.
+    func openFileRepository(logger: Logger) throws -> FileInterviewRepository {
+        var options = FileRepositoryOptions(log: LogOptions(repair: repair))
+        options.compaction.minDeadBytes = Int64(compactionThreshold)
+        let repository: FileInterviewRepository
+        do {
+            repository = try FileInterviewRepository.open(directory: dataDir, options: options)
+        } catch let error as InterviewsError where error.code == .dataLoss {
+            logger.critical(
+                "cannot open the data directory: \(error.message). Start with --repair to keep every record before the damage and set the rest aside (nothing is deleted)"
+            )
+            throw ExitCode(65)
+        } catch let error as InterviewsError where error.code == .failedPrecondition {
+            logger.critical("cannot open the data directory: \(error.message)")
+            throw ExitCode(75)
+        } catch {
+            logger.critical("cannot open the data directory \(dataDir): \(error)")
+            throw ExitCode(69)
+        }
+        let recovery = repository.recovery
+        logger.info(
+            "opened data directory",
+            metadata: [
+                "records": "\(recovery.snapshotRecords + recovery.logRecords)",
+                "last_sequence": "\(recovery.lastSequence)",
+                "snapshot": "\(recovery.snapshotSequence.map(String.init) ?? "none")",
+            ])
+        if let torn = recovery.tornTail {
+            logger.notice(
+                "cut a torn tail (an unfinished last write) of \(torn.bytes) bytes off \(torn.file) at byte offset \(torn.offset): \(torn.reason); saved as \(torn.savedAs)"
+            )
+        }
+        for ignored in recovery.ignoredSnapshots { logger.warning("ignored snapshot: \(ignored)") }
+        if let report = recovery.repair {
+            logger.warning(
+                "repaired: \(report.file) is damaged at byte offset \(report.offset) (\(report.reason)); dropped \(report.droppedBytes) bytes and \(report.droppedRecords) whole records of later segments (records after the damage inside \(report.file) are not counted); set aside as \(report.savedAs.joined(separator: ", "))"
+            )
+        }
+        return repository
     }
 
     /// Creates `path` (and its parents) owner-only when missing.
@@ -144,6 +220,31 @@ struct Serve: AsyncParsableCommand {
             current += "/" + component
             if mkdir(current, 0o700) != 0 && errno != EEXIST {
                 throw ValidationError("--data-dir: cannot create \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+/// Compacts the file backend's log in the background whenever its policy
+/// says enough of it is dead; stops at shutdown.
+struct Compactor: Service {
+    let repository: FileInterviewRepository
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await repository.runCompaction { [logger] result in
+                switch result {
+                case .success(let report):
+                    logger.info(
+                        "compacted the log",
+                        metadata: [
+                            "snapshot_sequence": "\(report.snapshotSequence)", "records": "\(report.records)",
+                            "snapshot_bytes": "\(report.snapshotBytes)", "reclaimed_bytes": "\(report.reclaimedBytes)",
+                        ])
+                case .failure(let error):
+                    logger.error("compaction failed; the server no longer accepts writes: \(error)")
+                }
             }
         }
     }

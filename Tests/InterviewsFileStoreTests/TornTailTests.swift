@@ -145,6 +145,25 @@ struct CorruptionTests {
         #expect(try await replayed(directory).records.map(\.data) == [testData(1), testData(2), testData(30)])
     }
 
+    @Test("repair that keeps no record of a segment removes it, and appends continue in a new one")
+    func repairKeepingNothing() async throws {
+        let directory = try TemporaryDirectory()
+        let log = try openLog(directory).log
+        try await appendEach(log, 1...6)
+        await log.close()
+        var bytes = try directory.bytes(Self.segment)
+        bytes[frameOffsets(bytes)[0] + 12] ^= 0xFF
+        try directory.write(bytes, to: Self.segment)
+
+        let repaired = try openLog(directory, options: LogOptions(repair: true))
+        #expect(repaired.records.isEmpty)
+        #expect(repaired.log.recovery.repair?.offset == 32)
+        #expect(try directory.names().contains("\(Self.segment).damaged-32"))
+        #expect(try await repaired.log.append(testEntry(30)) == 1)
+        await repaired.log.close()
+        #expect(try await replayed(directory).records.map(\.data) == [testData(30)])
+    }
+
     @Test("damage in an earlier segment refuses to open; repair drops the later segments and counts them")
     func damageInAnEarlierSegment() async throws {
         let directory = try TemporaryDirectory()

@@ -1,0 +1,113 @@
+import InterviewsFileStore
+import InterviewsModel
+import InterviewsRepository
+
+/// Rebuilds an ``InterviewStore`` from the records ``DurableLog`` replays:
+/// first a snapshot (header, interviews, idempotency entries), then log
+/// records, each applied in sequence order.
+///
+/// The store is created when the first log record arrives (or at
+/// ``finish()``), from the snapshot's contents when there was one.
+struct StoreReplay {
+    private let configuration: InterviewStore.Configuration
+    private var header: (sequence: UInt64, records: UInt64, entries: UInt64)?
+    private var snapshotRecords: [Interview] = []
+    private var snapshotEntries: [IdempotencyEntry] = []
+    private var store: InterviewStore?
+    /// Distinct interviews (live or deleted) replayed so far.
+    private(set) var recordCount = 0
+
+    /// The snapshot's records that are not interviews (its header and
+    /// request ids): how many, and their bytes on disk.
+    private(set) var snapshotOverhead = SnapshotOverhead()
+
+    init(configuration: InterviewStore.Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Takes the next replayed record.
+    ///
+    /// - Throws: DATA_LOSS naming the sequence for a record that does not
+    ///   decode, comes out of place, has an unknown kind, or whose logged kind
+    ///   disagrees with what replaying it does.
+    mutating func consume(_ record: LogRecord) throws(InterviewsError) {
+        guard let kind = RecordKind(rawValue: record.kind) else {
+            throw InterviewsError(
+                .dataLoss,
+                "record \(record.sequence) of the data directory has kind \(record.kind), unknown to this server; was it written by a newer one?"
+            )
+        }
+        switch kind {
+        case .snapshotHeader:
+            guard header == nil, store == nil else { throw misplaced(record, "a second snapshot header") }
+            let counts = try LogRecordCoding.counts(fromHeader: record)
+            header = (record.sequence, counts.records, counts.entries)
+            snapshotOverhead.add(record)
+            snapshotRecords.reserveCapacity(Int(clamping: min(counts.records, 1 << 24)))
+        case .snapshotRecord:
+            guard header != nil, store == nil, snapshotEntries.isEmpty else {
+                throw misplaced(record, "a snapshot interview outside the snapshot")
+            }
+            snapshotRecords.append(try LogRecordCoding.interview(fromSnapshot: record))
+        case .idempotencyEntry:
+            guard header != nil, store == nil else {
+                throw misplaced(record, "a snapshot request id outside the snapshot")
+            }
+            snapshotEntries.append(try LogRecordCoding.idempotencyEntry(from: record))
+            snapshotOverhead.add(record)
+        case .created, .updated, .deleted:
+            if store == nil { store = try makeStore() }
+            let (interview, requestID) = try LogRecordCoding.change(from: record)
+            let change = try store!.apply(interview, sequence: record.sequence, requestID: requestID)
+            guard kind.changeKind == change.kind else {
+                throw InterviewsError(
+                    .dataLoss,
+                    "record \(record.sequence) of the data directory is logged as \(kind) but replays as \(change.kind) of interview \(interview.id)"
+                )
+            }
+            if change.kind == .created { recordCount += 1 }
+        }
+    }
+
+    /// The rebuilt store.
+    ///
+    /// - Throws: DATA_LOSS when a snapshot's contents disagree with its header.
+    mutating func finish() throws(InterviewsError) -> InterviewStore {
+        if let store { return store }
+        return try makeStore()
+    }
+
+    private mutating func makeStore() throws(InterviewsError) -> InterviewStore {
+        guard let header else { return InterviewStore(configuration: configuration) }
+        guard header.records == snapshotRecords.count, header.entries == snapshotEntries.count else {
+            throw InterviewsError(
+                .dataLoss,
+                "the snapshot at sequence \(header.sequence) announces \(header.records) interviews and \(header.entries) request ids but holds \(snapshotRecords.count) and \(snapshotEntries.count)"
+            )
+        }
+        let snapshot = StoreSnapshot(
+            records: snapshotRecords, lastSequence: header.sequence, idempotencyEntries: snapshotEntries)
+        recordCount = snapshotRecords.count
+        snapshotRecords = []
+        snapshotEntries = []
+        return try InterviewStore(snapshot: snapshot, configuration: configuration)
+    }
+
+    private func misplaced(_ record: LogRecord, _ what: String) -> InterviewsError {
+        InterviewsError(.dataLoss, "record \(record.sequence) of the data directory is \(what)")
+    }
+}
+
+/// The records of a snapshot that are not interviews, counted apart so that
+/// the live-bytes estimate does not take them for average interviews.
+struct SnapshotOverhead: Sendable {
+    /// How many: the header and one per request id.
+    var records = 0
+    /// Their bytes on disk, framing included.
+    var bytes: Int64 = 0
+
+    mutating func add(_ record: LogRecord) {
+        records += 1
+        bytes += Int64(record.storedSize)
+    }
+}

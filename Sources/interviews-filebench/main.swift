@@ -1,0 +1,235 @@
+// interviews-filebench: measures the file-backed repository (docs/BENCHMARKS.md,
+// "File-backed storage").
+//
+//   interviews-filebench creates <dir> [--seconds S] [--writers 1,8,64]
+//       A raw pwrite+fdatasync loop on the same disk, then durable creates/s
+//       through FileInterviewRepository with each number of concurrent writers.
+//
+//   interviews-filebench open <dir> [--records 100000,1000000]
+//       Fills a data directory with that many records (upserts of 1000),
+//       then times opening it from the log alone and again from a snapshot,
+//       and reports bytes on disk per record and resident memory.
+import Glibc
+import InterviewsFileRepository
+import InterviewsFileStore
+import InterviewsModel
+import InterviewsRepository
+import InterviewsWire
+
+/// A record like the ones the vendors sync: every common field set, a short
+/// analysis; `n` makes it unique.
+func record(_ n: Int) -> Interview {
+    Interview(
+        remoteID: "remote-\(n)", candidateID: "cand-\(n % 5000)", applicationID: "app-\(n)",
+        jobID: "job-\(n % 200)", agentID: "agent-\(n % 10)", jobInterviewStageID: "stage-\(n % 5)",
+        title: "Technical interview \(n)",
+        organizer: Participant(id: "org-\(n % 50)", firstName: "Ada", lastName: "Lovelace", email: "ada@example.com"),
+        interviewers: [Participant(id: "int-\(n % 80)", firstName: "Alan", lastName: "Turing")],
+        location: Location(raw: "1 Main St, Springfield", city: "Springfield", country: "US"),
+        startAt: Timestamp(seconds: 1_704_067_200 + Int64(n) * 60),
+        endAt: Timestamp(seconds: 1_704_067_200 + Int64(n) * 60 + 2700), status: .scheduled,
+        remoteStatus: "Scheduled", remoteCreatedAt: Timestamp(seconds: 1_704_000_000),
+        customFields: ["team": "platform", "level": "senior"],
+        analysis: Analysis(
+            summary: "Strong fundamentals; clear communication.", recommendation: "hire", overallScore: 4.2))
+}
+
+func now() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+func fixed(_ value: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = Int((value * scale).rounded())
+    let whole = scaled / Int(scale)
+    let fraction = String(abs(scaled % Int(scale)))
+    return digits == 0 ? "\(whole)" : "\(whole).\(String(repeating: "0", count: digits - fraction.count))\(fraction)"
+}
+
+func option(_ name: String, _ fallback: String) -> String {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
+    return arguments[index + 1]
+}
+
+func fail(_ message: String) -> Never {
+    let bytes = Array("interviews-filebench: \(message)\n".utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    exit(2)
+}
+
+/// Bytes of every regular file directly in `directory`.
+func bytesOnDisk(_ directory: String) -> Int64 {
+    guard let dir = opendir(directory) else { return 0 }
+    defer { closedir(dir) }
+    var total: Int64 = 0
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        var info = stat()
+        if name != ".", name != "..", stat(directory + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+            total += Int64(info.st_size)
+        }
+    }
+    return total
+}
+
+/// Resident memory of this process, in MiB (the second field of /proc/self/statm).
+func residentMiB() -> Double {
+    guard let file = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 128)
+    guard fgets(&buffer, 128, file) != nil else { return 0 }
+    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let fields = text.split(separator: " ")
+    guard fields.count >= 2, let pages = Double(fields[1]) else { return 0 }
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+}
+
+func removeTree(_ path: String) {
+    guard let dir = opendir(path) else { return }
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != ".", name != ".." { unlink(path + "/" + name) }
+    }
+    closedir(dir)
+    rmdir(path)
+}
+
+func creates(directory: String) async throws {
+    let seconds = Double(option("--seconds", "5")) ?? 5
+    let writerCounts = option("--writers", "1,8,64").split(separator: ",").compactMap { Int($0) }
+    _ = mkdir(directory, 0o700)
+    let size = (try record(1).encodedSizeForBench())
+
+    // Raw: one record-sized pwrite + fdatasync per round, appending.
+    let rawPath = directory + "/raw.bin"
+    let fd = open(rawPath, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { fail("cannot create \(rawPath)") }
+    let buffer = [UInt8](repeating: 0x5A, count: size + 30)
+    var rounds = 0
+    var start = now()
+    while now() - start < min(seconds, 3) {
+        _ = buffer.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(rounds * buffer.count)) }
+        fdatasync(fd)
+        rounds += 1
+    }
+    let raw = Double(rounds) / (now() - start)
+    close(fd)
+    unlink(rawPath)
+    print("raw pwrite+fdatasync (\(buffer.count) B): \(fixed(raw, 0)) syncs/s (\(fixed(1000 / raw, 3)) ms each)")
+
+    for writers in writerCounts {
+        let path = directory + "/repo-\(writers)"
+        removeTree(path)
+        let repository = try FileInterviewRepository.open(directory: path)
+        let tenant = Tenant("bench")
+        let deadline = now() + seconds
+        start = now()
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    var count = 0
+                    while now() < deadline {
+                        _ = try await repository.create(
+                            record(writer * 10_000_000 + count), requestID: "", tenant: tenant)
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = now() - start
+        let rate = Double(total) / elapsed
+        print(
+            "\(writers) writer(s): \(total) durable creates in \(fixed(elapsed, 2)) s = \(fixed(rate, 0)) creates/s (\(fixed(rate / raw, 2))x raw syncs/s)"
+        )
+        await repository.close()
+        removeTree(path)
+    }
+}
+
+func openTimes(directory: String) async throws {
+    let counts = option("--records", "100000,1000000").split(separator: ",").compactMap { Int($0) }
+    _ = mkdir(directory, 0o700)
+    let tenant = Tenant("bench")
+    for count in counts {
+        let path = directory + "/open-\(count)"
+        removeTree(path)
+        var start = now()
+        let repository = try FileInterviewRepository.open(directory: path)
+        let batch = 1000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<8 {
+                group.addTask {
+                    var first = lane * batch
+                    while first < count {
+                        let items = (first..<min(first + batch, count)).map(record)
+                        _ = try await repository.upsert(items, tenant: tenant)
+                        first += 8 * batch
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let fill = now() - start
+        await repository.close()
+        let logBytes = bytesOnDisk(path)
+        let baseline = residentMiB()
+
+        start = now()
+        let fromLog = try FileInterviewRepository.open(directory: path)
+        let logOpen = now() - start
+        let logMemory = residentMiB() - baseline
+        start = now()
+        try await fromLog.compact()
+        let compaction = now() - start
+        await fromLog.close()
+        let snapshotBytes = bytesOnDisk(path)
+
+        start = now()
+        let fromSnapshot = try FileInterviewRepository.open(directory: path)
+        let snapshotOpen = now() - start
+        let stats = try await fromSnapshot.stats(tenant: tenant)
+        await fromSnapshot.close()
+        guard stats.liveCount == UInt64(count) else { fail("reopened \(stats.liveCount) records, wrote \(count)") }
+        print(
+            """
+            \(count) records: filled in \(fixed(fill, 1)) s (\(fixed(Double(count) / fill, 0)) records/s in upserts of \(batch))
+              open from the log:      \(fixed(logOpen, 2)) s (\(fixed(Double(count) / logOpen, 0)) records/s), +\(fixed(logMemory, 0)) MiB resident
+              compaction:             \(fixed(compaction, 2)) s
+              open from the snapshot: \(fixed(snapshotOpen, 2)) s (\(fixed(Double(count) / snapshotOpen, 0)) records/s)
+              on disk: log \(logBytes) B = \(fixed(Double(logBytes) / Double(count), 1)) B/record; snapshot \(snapshotBytes) B = \(fixed(Double(snapshotBytes) / Double(count), 1)) B/record
+            """)
+        removeTree(path)
+    }
+}
+
+extension Interview {
+    /// The protobuf size of this record once the store has stamped it.
+    func encodedSizeForBench() throws -> Int {
+        var stamped = self
+        stamped.id = "0190a5c8-0000-7000-8000-000000000000"
+        stamped.companyID = "bench"
+        stamped.createdAt = Timestamp(seconds: 1_704_067_200)
+        stamped.updatedAt = stamped.createdAt
+        stamped.revision = 1
+        return try stamped.encodedBytes().count
+    }
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3 else { fail("usage: interviews-filebench creates|open <dir> [options]") }
+print("record: \(try record(1).encodedSizeForBench()) bytes of protobuf")
+do {
+    switch arguments[1] {
+    case "creates": try await creates(directory: arguments[2])
+    case "open": try await openTimes(directory: arguments[2])
+    default: fail("unknown mode \(arguments[1]); use creates or open")
+    }
+} catch {
+    fail("\(error)")
+}
