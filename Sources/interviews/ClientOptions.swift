@@ -141,27 +141,45 @@ func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, tabl
     }
 }
 
-/// Parses an RFC 3339 timestamp flag.
-func timestampFlag(_ name: String, _ value: String?) throws -> Timestamp? {
-    guard let value else { return nil }
-    guard let t = RFC3339.parse(value) else {
-        throw CLIError(
-            .invalidArgument, "\(name): \"\(value)\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)")
+/// Parsers for flag values that ArgumentParser cannot read by itself. Each
+/// runs while the command line is parsed, so a bad value is a usage error
+/// (exit status 64) before any connection is made, reported as
+/// `The value 'x' is invalid for '--flag <flag>': <what is allowed>`.
+enum FlagValue {
+    /// An RFC 3339 timestamp, e.g. `2026-01-31T09:00:00Z`.
+    static func timestamp(_ value: String) throws -> Timestamp {
+        guard let t = RFC3339.parse(value) else {
+            throw ValidationError("\"\(value)\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)")
+        }
+        return t
     }
-    return t
+
+    /// A status: `scheduled`, `SCHEDULED`, `in-progress`, `INTERVIEW_STATUS_SCHEDULED` or a number.
+    static func status(_ value: String) throws -> InterviewStatus {
+        let upper = value.uppercased().replacingOccurrences(of: "-", with: "_")
+        if let n = Int32(value), let s = InterviewStatus(rawValue: n) { return s }
+        if let s = InterviewStatus.allCases.first(where: {
+            $0.protoName == upper || $0.protoName == "INTERVIEW_STATUS_" + upper
+        }) {
+            return s
+        }
+        let names = InterviewStatus.allCases.map {
+            $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased()
+        }
+        throw ValidationError("\"\(value)\" is not one of \(names.joined(separator: ", "))")
+    }
+
+    /// A custom field, `key=value` (the value may be empty, the key may not).
+    static func customField(_ pair: String) throws -> CustomField {
+        guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+            throw ValidationError("\"\(pair)\" is not key=value")
+        }
+        return CustomField(key: String(pair[..<eq]), value: String(pair[pair.index(after: eq)...]))
+    }
 }
 
-/// Parses a status flag: `scheduled`, `SCHEDULED`, `INTERVIEW_STATUS_SCHEDULED` or a number.
-func statusFlag(_ value: String) throws -> InterviewStatus {
-    let upper = value.uppercased().replacingOccurrences(of: "-", with: "_")
-    if let n = Int32(value), let s = InterviewStatus(rawValue: n) { return s }
-    if let s = InterviewStatus.allCases.first(where: {
-        $0.protoName == upper || $0.protoName == "INTERVIEW_STATUS_" + upper
-    }) {
-        return s
-    }
-    let names = InterviewStatus.allCases.map {
-        $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased()
-    }
-    throw CLIError(.invalidArgument, "--status: \"\(value)\" is not one of \(names.joined(separator: ", "))")
+/// One `--custom key=value`.
+struct CustomField {
+    var key: String
+    var value: String
 }

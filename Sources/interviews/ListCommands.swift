@@ -21,34 +21,31 @@ struct FilterOptions: ParsableArguments {
     @Option(name: .customLong("stage"), help: "Job interview stage id.") var stage = ""
     @Option(name: .customLong("organizer"), help: "Organizer's participant id.") var organizer = ""
     @Option(name: .customLong("interviewer"), help: "An interviewer's participant id.") var interviewer = ""
-    @Option(name: .customLong("status"), help: "scheduled, completed, ... (repeat for OR).") var statuses: [String] = []
-    @Option(help: "RFC 3339; created_at >= this.") var createdAfter: String?
-    @Option(help: "RFC 3339; created_at < this.") var createdBefore: String?
-    @Option(help: "RFC 3339; updated_at >= this.") var updatedAfter: String?
-    @Option(help: "RFC 3339; updated_at < this.") var updatedBefore: String?
-    @Option(help: "RFC 3339; start_at >= this.") var startAfter: String?
-    @Option(help: "RFC 3339; start_at < this.") var startBefore: String?
-    @Option(help: "RFC 3339; end_at >= this.") var endAfter: String?
-    @Option(help: "RFC 3339; end_at < this.") var endBefore: String?
+    @Option(
+        name: .customLong("status"), help: "scheduled, completed, ... (repeat for OR).", transform: FlagValue.status)
+    var statuses: [InterviewStatus] = []
+    @Option(help: "RFC 3339; created_at >= this.", transform: FlagValue.timestamp) var createdAfter: Timestamp?
+    @Option(help: "RFC 3339; created_at < this.", transform: FlagValue.timestamp) var createdBefore: Timestamp?
+    @Option(help: "RFC 3339; updated_at >= this.", transform: FlagValue.timestamp) var updatedAfter: Timestamp?
+    @Option(help: "RFC 3339; updated_at < this.", transform: FlagValue.timestamp) var updatedBefore: Timestamp?
+    @Option(help: "RFC 3339; start_at >= this.", transform: FlagValue.timestamp) var startAfter: Timestamp?
+    @Option(help: "RFC 3339; start_at < this.", transform: FlagValue.timestamp) var startBefore: Timestamp?
+    @Option(help: "RFC 3339; end_at >= this.", transform: FlagValue.timestamp) var endAfter: Timestamp?
+    @Option(help: "RFC 3339; end_at < this.", transform: FlagValue.timestamp) var endBefore: Timestamp?
     @Flag(help: "Include soft-deleted interviews.") var includeDeleted = false
     @Option(help: "created_at (default), start_at or updated_at.") var orderBy: Order = .createdAt
     @Flag(help: "Newest (largest) first.") var desc = false
     @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
 
     /// The request these flags describe.
-    func request(company: String) throws -> ListRequest {
+    func request(company: String) -> ListRequest {
         ListRequest(
             companyID: company, candidateIDs: candidates, ids: ids, remoteIDs: remoteIDs,
             applicationID: application, jobID: job, agentID: agent, jobInterviewStageID: stage,
-            organizerID: organizer, interviewerID: interviewer, statuses: try statuses.map(statusFlag),
-            createdAfter: try timestampFlag("--created-after", createdAfter),
-            createdBefore: try timestampFlag("--created-before", createdBefore),
-            updatedAfter: try timestampFlag("--updated-after", updatedAfter),
-            updatedBefore: try timestampFlag("--updated-before", updatedBefore),
-            startAfter: try timestampFlag("--start-after", startAfter),
-            startBefore: try timestampFlag("--start-before", startBefore),
-            endAfter: try timestampFlag("--end-after", endAfter),
-            endBefore: try timestampFlag("--end-before", endBefore), includeDeleted: includeDeleted,
+            organizerID: organizer, interviewerID: interviewer, statuses: statuses,
+            createdAfter: createdAfter, createdBefore: createdBefore, updatedAfter: updatedAfter,
+            updatedBefore: updatedBefore, startAfter: startAfter, startBefore: startBefore, endAfter: endAfter,
+            endBefore: endBefore, includeDeleted: includeDeleted,
             orderBy: orderBy == .createdAt ? .createdAt : orderBy == .startAt ? .startAt : .updatedAt,
             direction: desc ? .descending : .ascending, includeRemoteData: includeRemoteData)
     }
@@ -89,7 +86,7 @@ struct List: AsyncParsableCommand {
         try await runReportingErrors {
             let connection = try await client.connect()
             defer { Task { await connection.close() } }
-            var request = try filters.request(company: tenant.company)
+            var request = filters.request(company: tenant.company)
             request.page = UInt32(page)
             request.pageSize = UInt32(pageSize)
             request.pageToken = pageToken ?? ""
@@ -137,7 +134,7 @@ struct Stream: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            try await streamMatches(client: client, request: try filters.request(company: tenant.company))
+            try await streamMatches(client: client, request: filters.request(company: tenant.company))
         }
     }
 }
@@ -156,7 +153,7 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            var request = try filters.request(company: tenant.company)
+            var request = filters.request(company: tenant.company)
             request.includeRemoteData = true
             var options = client
             options.output = .jsonl
