@@ -46,10 +46,30 @@ struct ClientOptions: ParsableArguments {
         return Defaults.environment("INTERVIEWS_API_KEY")
     }
 
-    /// Connects to the server.
-    func connect(timeout override: Duration? = nil) async throws -> InterviewsClient {
-        try await InterviewsClient.connect(
-            to: socket, apiKey: try apiKey(), timeout: override ?? .seconds(timeout))
+    /// Connects to the server, runs `body` with the connection and closes it.
+    ///
+    /// - Parameter timeout: each call's deadline instead of `--timeout`.
+    /// - Throws: what `body` throws; `UNAVAILABLE` when no server listens.
+    ///   When no key was given and the server asks for one, the error says
+    ///   how to give one.
+    func withConnection(
+        timeout override: Duration? = nil, _ body: (InterviewsClient) async throws -> Void
+    ) async throws {
+        let key = try apiKey()
+        let connection = try await InterviewsClient.connect(
+            to: socket, apiKey: key, timeout: override ?? .seconds(timeout))
+        do {
+            try await body(connection)
+        } catch let error as any StatusError where error.code == .unauthenticated && key == nil {
+            await connection.close()
+            throw CLIError(
+                .unauthenticated,
+                "no API key given; set INTERVIEWS_API_KEY or use --api-key-file (`interviews keys create` makes one)")
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
     }
 }
 

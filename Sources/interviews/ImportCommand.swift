@@ -45,33 +45,33 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect(timeout: .seconds(300))
-            defer { Task { await connection.close() } }
-            var importer = BatchImporter(
-                connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
-                onError: onError, batchSize: batchSize)
-            let input = try readInput()
-            if envelope {
-                let records: [[UInt8]]
-                do throws(JSONDecodingError) { records = try JSONEnvelope.records(in: input) } catch {
-                    throw CLIError(.invalidArgument, "\(file): \(error.message)")
+            try await client.withConnection(timeout: .seconds(300)) { connection in
+                var importer = BatchImporter(
+                    connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
+                    onError: onError, batchSize: batchSize)
+                let input = try readInput()
+                if envelope {
+                    let records: [[UInt8]]
+                    do throws(JSONDecodingError) { records = try JSONEnvelope.records(in: input) } catch {
+                        throw CLIError(.invalidArgument, "\(file): \(error.message)")
+                    }
+                    for (k, record) in records.enumerated() { try await importer.add(record, line: k + 1) }
+                } else {
+                    var line = 0
+                    for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+                        line += 1
+                        let bytes = Array(slice)
+                        if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                        try await importer.add(bytes, line: line)
+                    }
                 }
-                for (k, record) in records.enumerated() { try await importer.add(record, line: k + 1) }
-            } else {
-                var line = 0
-                for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                    line += 1
-                    let bytes = Array(slice)
-                    if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-                    try await importer.add(bytes, line: line)
+                try await importer.finish()
+                if importer.failed > 0 && onError == .abort {
+                    throw CLIError(.invalidArgument, "import stopped at the first bad line")
                 }
-            }
-            try await importer.finish()
-            if importer.failed > 0 && onError == .abort {
-                throw CLIError(.invalidArgument, "import stopped at the first bad line")
-            }
-            if importer.failed > 0 {
-                writeStandardError("\(importer.failed) line(s) skipped; see the errors above\n")
+                if importer.failed > 0 {
+                    writeStandardError("\(importer.failed) line(s) skipped; see the errors above\n")
+                }
             }
         }
     }
@@ -214,16 +214,16 @@ struct Upsert: AsyncParsableCommand {
             guard interviews.count <= 1_000 else {
                 throw CLIError(.invalidArgument, "\(interviews.count) records; upsert takes at most 1000 (use import)")
             }
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let response = try await connection.upsert(
-                UpsertInterviewsRequest(companyID: tenant.company, interviews: interviews))
-            switch client.format {
-            case .json: emit(response.protoJSON)
-            case .jsonl: for r in response.results { emit(r.protoJSON) }
-            case .table:
-                for r in response.results {
-                    emit("\(r.index)\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(r.errorMessage)")
+            try await client.withConnection { connection in
+                let response = try await connection.upsert(
+                    UpsertInterviewsRequest(companyID: tenant.company, interviews: interviews))
+                switch client.format {
+                case .json: emit(response.protoJSON)
+                case .jsonl: for r in response.results { emit(r.protoJSON) }
+                case .table:
+                    for r in response.results {
+                        emit("\(r.index)\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(r.errorMessage)")
+                    }
                 }
             }
         }

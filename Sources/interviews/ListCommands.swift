@@ -84,37 +84,39 @@ struct List: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            var request = filters.request(company: tenant.company)
-            request.page = UInt32(page)
-            request.pageSize = UInt32(pageSize)
-            request.pageToken = pageToken ?? ""
-            var pages: [Page] = []
-            while true {
-                let result = try await connection.list(request)
-                pages.append(result)
-                if client.format == .jsonl { for i in result.interviews { emit(i.protoJSON) } }
-                guard all, !result.nextPageToken.isEmpty else { break }
-                request.pageToken = result.nextPageToken
-            }
-            switch client.format {
-            case .jsonl: break
-            case .json:
-                if pages.count == 1 {
-                    emit(pages[0].protoJSON)
-                } else {
-                    let merged = Page(
-                        interviews: pages.flatMap(\.interviews), totalSize: pages.last?.totalSize ?? 0,
-                        pageSize: UInt32(pageSize))
-                    emit(merged.protoJSON)
+            try await client.withConnection { connection in
+                var request = filters.request(company: tenant.company)
+                request.page = UInt32(page)
+                request.pageSize = UInt32(pageSize)
+                request.pageToken = pageToken ?? ""
+                var pages: [Page] = []
+                while true {
+                    let result = try await connection.list(request)
+                    pages.append(result)
+                    if client.format == .jsonl { for i in result.interviews { emit(i.protoJSON) } }
+                    guard all, !result.nextPageToken.isEmpty else { break }
+                    request.pageToken = result.nextPageToken
                 }
-            case .table:
-                let last = pages.last ?? Page()
-                emit(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth()))
-                var footer = "\(last.totalSize) matching"
-                if !all && !last.nextPageToken.isEmpty { footer += "; next page: --page-token \(last.nextPageToken)" }
-                emit(footer)
+                switch client.format {
+                case .jsonl: break
+                case .json:
+                    if pages.count == 1 {
+                        emit(pages[0].protoJSON)
+                    } else {
+                        let merged = Page(
+                            interviews: pages.flatMap(\.interviews), totalSize: pages.last?.totalSize ?? 0,
+                            pageSize: UInt32(pageSize))
+                        emit(merged.protoJSON)
+                    }
+                case .table:
+                    let last = pages.last ?? Page()
+                    emit(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth()))
+                    var footer = "\(last.totalSize) matching"
+                    if !all && !last.nextPageToken.isEmpty {
+                        footer += "; next page: --page-token \(last.nextPageToken)"
+                    }
+                    emit(footer)
+                }
             }
         }
     }
@@ -164,36 +166,36 @@ struct Export: AsyncParsableCommand {
 
 /// Streams `request`'s matches to standard output in the client's format.
 func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool = false) async throws {
-    let connection = try await client.connect(timeout: .seconds(24 * 3600))
-    defer { Task { await connection.close() } }
-    let format = client.format
-    let start = ContinuousClock.now
-    var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
-    let count = try await connection.stream(request) { stream in
-        var count = 0
-        var batch: [Interview] = []
-        var all: [Interview] = []
-        for try await interview in stream {
-            count += 1
-            switch format {
-            case .jsonl: emit(interview.protoJSON)
-            case .json: all.append(interview)
-            case .table:
-                batch.append(interview)
-                if batch.count == 50 {
-                    emit(InterviewTable.render(batch, width: terminalWidth()))
-                    batch.removeAll()
+    try await client.withConnection(timeout: .seconds(24 * 3600)) { connection in
+        let format = client.format
+        let start = ContinuousClock.now
+        var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
+        let count = try await connection.stream(request) { stream in
+            var count = 0
+            var batch: [Interview] = []
+            var all: [Interview] = []
+            for try await interview in stream {
+                count += 1
+                switch format {
+                case .jsonl: emit(interview.protoJSON)
+                case .json: all.append(interview)
+                case .table:
+                    batch.append(interview)
+                    if batch.count == 50 {
+                        emit(InterviewTable.render(batch, width: terminalWidth()))
+                        batch.removeAll()
+                    }
+                }
+                if progress, let line = reporter.update(records: count, elapsed: ContinuousClock.now - start) {
+                    writeStandardError(line)
                 }
             }
-            if progress, let line = reporter.update(records: count, elapsed: ContinuousClock.now - start) {
-                writeStandardError(line)
-            }
+            if format == .table && !batch.isEmpty { emit(InterviewTable.render(batch, width: terminalWidth())) }
+            if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
+            return count
         }
-        if format == .table && !batch.isEmpty { emit(InterviewTable.render(batch, width: terminalWidth())) }
-        if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
-        return count
+        if progress { writeStandardError(reporter.finish(records: count, elapsed: ContinuousClock.now - start)) }
     }
-    if progress { writeStandardError(reporter.finish(records: count, elapsed: ContinuousClock.now - start)) }
 }
 
 #if canImport(Glibc)

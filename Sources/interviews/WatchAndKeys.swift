@@ -16,19 +16,19 @@ struct Watch: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let format = client.format
-            try await connection.watch(
-                WatchRequest(
-                    companyID: tenant.company, afterSequence: afterSequence, includeRemoteData: includeRemoteData)
-            ) { events in
-                for try await event in events {
-                    switch format {
-                    case .json, .jsonl: emit(event.protoJSON)
-                    case .table:
-                        let i = event.interview ?? Interview()
-                        emit("\(event.sequence)\t\(event.kind)\t\(i.id)\t\(i.title)")
+            try await client.withConnection { connection in
+                let format = client.format
+                try await connection.watch(
+                    WatchRequest(
+                        companyID: tenant.company, afterSequence: afterSequence, includeRemoteData: includeRemoteData)
+                ) { events in
+                    for try await event in events {
+                        switch format {
+                        case .json, .jsonl: emit(event.protoJSON)
+                        case .table:
+                            let i = event.interview ?? Interview()
+                            emit("\(event.sequence)\t\(event.kind)\t\(i.id)\t\(i.title)")
+                        }
                     }
                 }
             }
@@ -61,16 +61,16 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let connection = try await client.connect()
-                defer { Task { await connection.close() } }
-                let created = try await connection.createKey(
-                    CreateKeyRequest(label: label, kind: partner ? .partner : .company, companyIDs: companies))
-                emit(created, format: client.format) {
-                    let key = created.key ?? APIKey()
-                    return
-                        "id      \(key.id)\nkind    \(partner ? "partner" : "company")\ncompany \(key.companyIDs.joined(separator: ", "))\nsecret  \(created.secret)"
+                try await client.withConnection { connection in
+                    let created = try await connection.createKey(
+                        CreateKeyRequest(label: label, kind: partner ? .partner : .company, companyIDs: companies))
+                    emit(created, format: client.format) {
+                        let key = created.key ?? APIKey()
+                        return
+                            "id      \(key.id)\nkind    \(partner ? "partner" : "company")\ncompany \(key.companyIDs.joined(separator: ", "))\nsecret  \(created.secret)"
+                    }
+                    writeStandardError("keep the secret now: it is not stored and cannot be shown again\n")
                 }
-                writeStandardError("keep the secret now: it is not stored and cannot be shown again\n")
             }
         }
     }
@@ -86,15 +86,16 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let connection = try await client.connect()
-                defer { Task { await connection.close() } }
-                let response = try await connection.listKeys(ListKeysRequest(includeRevoked: includeRevoked))
-                emit(response, format: client.format) {
-                    response.keys.map { key in
-                        let kind = key.kind == .partner ? "partner" : "company"
-                        let state = key.revokedAt == nil ? "active" : "revoked"
-                        return "\(key.id)  \(kind)  \(state)  \(key.label)  \(key.companyIDs.joined(separator: ","))"
-                    }.joined(separator: "\n")
+                try await client.withConnection { connection in
+                    let response = try await connection.listKeys(ListKeysRequest(includeRevoked: includeRevoked))
+                    emit(response, format: client.format) {
+                        response.keys.map { key in
+                            let kind = key.kind == .partner ? "partner" : "company"
+                            let state = key.revokedAt == nil ? "active" : "revoked"
+                            return
+                                "\(key.id)  \(kind)  \(state)  \(key.label)  \(key.companyIDs.joined(separator: ","))"
+                        }.joined(separator: "\n")
+                    }
                 }
             }
         }
@@ -111,10 +112,10 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let connection = try await client.connect()
-                defer { Task { await connection.close() } }
-                let key = try await connection.revokeKey(RevokeKeyRequest(id: id))
-                emit(key, format: client.format) { "revoked \(key.id)" }
+                try await client.withConnection { connection in
+                    let key = try await connection.revokeKey(RevokeKeyRequest(id: id))
+                    emit(key, format: client.format) { "revoked \(key.id)" }
+                }
             }
         }
     }

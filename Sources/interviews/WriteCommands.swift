@@ -80,11 +80,11 @@ struct Create: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let (interview, _) = try fields.interview()
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let created = try await connection.create(
-                CreateInterviewRequest(companyID: tenant.company, interview: interview, requestID: requestId))
-            emit(created, format: client.format) { InterviewTable.render([created], width: terminalWidth()) }
+            try await client.withConnection { connection in
+                let created = try await connection.create(
+                    CreateInterviewRequest(companyID: tenant.company, interview: interview, requestID: requestId))
+                emit(created, format: client.format) { InterviewTable.render([created], width: terminalWidth()) }
+            }
         }
     }
 }
@@ -114,12 +114,13 @@ struct Update: AsyncParsableCommand {
                 throw CLIError(.invalidArgument, "nothing to update: give field flags (e.g. --title) or --json")
             }
             interview.id = id
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let updated = try await connection.update(
-                UpdateInterviewRequest(
-                    companyID: tenant.company, interview: interview, updateMask: mask, expectedRevision: ifRevision))
-            emit(updated, format: client.format) { InterviewTable.render([updated], width: terminalWidth()) }
+            try await client.withConnection { connection in
+                let updated = try await connection.update(
+                    UpdateInterviewRequest(
+                        companyID: tenant.company, interview: interview, updateMask: mask, expectedRevision: ifRevision)
+                )
+                emit(updated, format: client.format) { InterviewTable.render([updated], width: terminalWidth()) }
+            }
         }
     }
 }
