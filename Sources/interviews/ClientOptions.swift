@@ -136,6 +136,12 @@ func emit(_ text: String) {
     writeAll(STDOUT_FILENO, text + "\n")
 }
 
+/// Prints text made of whole lines, such as a table, whose last newline may
+/// already be there: it is never doubled into an empty line.
+func emitLines(_ text: String) {
+    writeAll(STDOUT_FILENO, text.hasSuffix("\n") ? text : text + "\n")
+}
+
 /// Writes all of `text` to `fd`, retrying short writes; a closed pipe ends the process quietly.
 func writeAll(_ fd: Int32, _ text: String) {
     var text = text
@@ -153,10 +159,10 @@ func writeAll(_ fd: Int32, _ text: String) {
     }
 }
 
-/// Prints one message in the chosen format (table falls back to indented JSON-like lines).
+/// Prints one message in the chosen format; `table` renders it for people.
 func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, table: () -> String) {
     switch format {
-    case .table: emit(table())
+    case .table: emitLines(table())
     case .json, .jsonl: emit(message.protoJSON)
     }
 }

@@ -110,7 +110,7 @@ struct List: AsyncParsableCommand {
                     }
                 case .table:
                     let last = pages.last ?? Page()
-                    emit(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth()))
+                    emitLines(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth()))
                     var footer = "\(last.totalSize) matching"
                     if !all && !last.nextPageToken.isEmpty {
                         footer += "; next page: --page-token \(last.nextPageToken)"
@@ -182,7 +182,7 @@ func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool =
                 case .table:
                     batch.append(interview)
                     if batch.count == 50 {
-                        emit(InterviewTable.render(batch, width: terminalWidth()))
+                        emitLines(InterviewTable.render(batch, width: terminalWidth()))
                         batch.removeAll()
                     }
                 }
@@ -190,7 +190,7 @@ func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool =
                     writeStandardError(line)
                 }
             }
-            if format == .table && !batch.isEmpty { emit(InterviewTable.render(batch, width: terminalWidth())) }
+            if format == .table && !batch.isEmpty { emitLines(InterviewTable.render(batch, width: terminalWidth())) }
             if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
             return count
         }
