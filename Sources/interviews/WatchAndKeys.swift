@@ -40,6 +40,15 @@ struct Watch: AsyncParsableCommand {
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and revoke API keys (as the server's user).",
+        discussion: """
+            Keys are stored hashed; a key's secret is shown once, when it is created. These commands \
+            need no key: the server accepts them from processes of its own user.
+
+            Examples:
+              interviews keys create --label sidecar --company acme
+              interviews keys list --include-revoked
+              interviews keys revoke 3f2a9c1d0b7e4a55
+            """,
         subcommands: [CreateKey.self, ListKeys.self, RevokeKey.self])
 
     /// `interviews keys create`.
