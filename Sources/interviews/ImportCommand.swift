@@ -66,9 +66,6 @@ struct Import: AsyncParsableCommand {
                     }
                 }
                 try await importer.finish()
-                if importer.failed > 0 && onError == .abort {
-                    throw CLIError(.invalidArgument, "import stopped at the first bad line")
-                }
                 if importer.failed > 0 {
                     writeStandardError("\(importer.failed) line(s) skipped; see the errors above\n")
                 }
@@ -86,6 +83,13 @@ struct Import: AsyncParsableCommand {
 }
 
 /// Sends imported records in batches and reports progress and failures by line number.
+///
+/// A line is bad when it is not JSON, does not map to an Interview, or breaks
+/// a limit (``InterviewValidation``, the checks the server makes); all of
+/// that is found here, in line order. With `--on-error abort` the lines
+/// before a bad one are sent and nothing after it. Only a refusal the server
+/// alone can make (say, a storage error) is found after its batch was sent;
+/// the report then says how many lines after it were imported.
 struct BatchImporter {
     let connection: InterviewsClient
     let company: String
@@ -113,8 +117,12 @@ struct BatchImporter {
             interview = try InterviewImporter.importRecord(
                 record, format: format, importedAt: importedAt, ignoringUnknownFields: true
             ).interview
-        } catch {
-            try fail(line: line, "\(error.message)")
+            try InterviewValidation.validate(interview)
+        } catch let error as JSONDecodingError {
+            try await fail(line: line, error.message)
+            return
+        } catch let error as InterviewsError {
+            try await fail(line: line, error.message)
             return
         }
         if interview.remoteID.isEmpty {
@@ -125,7 +133,7 @@ struct BatchImporter {
                         companyID: company, interview: interview,
                         requestID: interview.id.isEmpty ? "" : "import-\(interview.id)"))
                 imported += 1
-            } catch { try fail(line: line, "\(error.code): \(error.message)") }
+            } catch { try await fail(line: line, "\(error.code): \(error.message)") }
             return
         }
         pending.append((line, interview))
@@ -144,24 +152,44 @@ struct BatchImporter {
         pending.removeAll(keepingCapacity: true)
         let response = try await connection.upsert(
             UpsertInterviewsRequest(companyID: company, interviews: batch.map(\.interview)))
+        var refusal: (line: Int, message: String)?
+        var importedAfterRefusal = 0
         for result in response.results {
-            if result.outcome == .error {
-                let line = Int(result.index) < batch.count ? batch[Int(result.index)].line : 0
-                try fail(line: line, "\(StatusCode(rawValue: result.errorCode)): \(result.errorMessage)")
-            } else {
+            if result.outcome != .error {
                 imported += 1
+                if refusal != nil { importedAfterRefusal += 1 }
+                continue
             }
+            let line = Int(result.index) < batch.count ? batch[Int(result.index)].line : 0
+            let message = "\(StatusCode(rawValue: result.errorCode)): \(result.errorMessage)"
+            if onError == .abort {
+                if refusal == nil { refusal = (line, message) }
+            } else {
+                try await fail(line: line, message)
+            }
+        }
+        if let refusal {
+            try stop(at: refusal.line, refusal.message, importedAfter: importedAfterRefusal)
         }
         report()
     }
 
-    private mutating func fail(line: Int, _ message: String) throws {
+    /// Reports bad line `line`; with `--on-error abort`, sends the lines
+    /// before it and stops.
+    private mutating func fail(line: Int, _ message: String) async throws {
         failed += 1
-        writeStandardError("line \(line): \(message)\n")
         if onError == .abort {
-            writeStandardError("imported \(imported) record(s) before line \(line)\n")
-            throw CLIError(.invalidArgument, "line \(line): \(message)")
+            try await flush()
+            try stop(at: line, message, importedAfter: 0)
         }
+        writeStandardError("line \(line): \(message)\n")
+    }
+
+    private mutating func stop(at line: Int, _ message: String, importedAfter: Int) throws -> Never {
+        var summary = "imported \(imported - importedAfter) record(s) before line \(line)"
+        if importedAfter > 0 { summary += " and \(importedAfter) after it, sent in the same batch" }
+        writeStandardError(summary + "\n")
+        throw CLIError(.invalidArgument, "line \(line): \(message)")
     }
 
     private mutating func report() {
