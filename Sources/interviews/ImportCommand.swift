@@ -50,27 +50,35 @@ struct Import: AsyncParsableCommand {
                     connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
                     onError: onError, batchSize: batchSize)
                 let input = try readInput()
-                if envelope {
-                    let records: [[UInt8]]
-                    do throws(JSONDecodingError) { records = try JSONEnvelope.records(in: input) } catch {
-                        throw CLIError(.invalidArgument, "\(file): \(error.message)")
+                do {
+                    for record in try records(in: input) {
+                        try await importer.add(Array(record.bytes), line: record.line)
                     }
-                    for (k, record) in records.enumerated() { try await importer.add(record, line: k + 1) }
-                } else {
-                    var line = 0
-                    for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                        line += 1
-                        let bytes = Array(slice)
-                        if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-                        try await importer.add(bytes, line: line)
-                    }
+                    try await importer.finish()
+                } catch {
+                    importer.interrupt()
+                    throw error
                 }
-                try await importer.finish()
                 if importer.failed > 0 {
                     writeStandardError("\(importer.failed) line(s) skipped; see the errors above\n")
                 }
             }
         }
+    }
+
+    /// The records of `input` and their line numbers (with --envelope, their
+    /// positions in the list); blank lines are skipped.
+    private func records(in input: [UInt8]) throws -> [(line: Int, bytes: ArraySlice<UInt8>)] {
+        if envelope {
+            do throws(JSONDecodingError) {
+                return try JSONEnvelope.records(in: input).enumerated().map { ($0.offset + 1, $0.element[...]) }
+            } catch {
+                throw CLIError(.invalidArgument, "\(file): \(error.message)")
+            }
+        }
+        return input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
+            .map { ($0.offset + 1, $0.element) }
+            .filter { !$0.bytes.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
     }
 
     private func readInput() throws -> [UInt8] {
@@ -182,14 +190,19 @@ struct BatchImporter {
             try await flush()
             try stop(at: line, message, importedAfter: 0)
         }
-        writeStandardError("line \(line): \(message)\n")
+        writeStandardError(reporter.interruption() + "line \(line): \(message)\n")
     }
 
     private mutating func stop(at line: Int, _ message: String, importedAfter: Int) throws -> Never {
         var summary = "imported \(imported - importedAfter) record(s) before line \(line)"
         if importedAfter > 0 { summary += " and \(importedAfter) after it, sent in the same batch" }
-        writeStandardError(summary + "\n")
+        writeStandardError(reporter.interruption() + summary + "\n")
         throw CLIError(.invalidArgument, "line \(line): \(message)")
+    }
+
+    /// Clears the progress line before an error is reported.
+    mutating func interrupt() {
+        writeStandardError(reporter.interruption())
     }
 
     private mutating func report() {

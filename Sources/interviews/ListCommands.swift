@@ -170,29 +170,37 @@ func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool =
         let format = client.format
         let start = ContinuousClock.now
         var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
-        let count = try await connection.stream(request) { stream in
-            var count = 0
-            var batch: [Interview] = []
-            var all: [Interview] = []
-            for try await interview in stream {
-                count += 1
-                switch format {
-                case .jsonl: emit(interview.protoJSON)
-                case .json: all.append(interview)
-                case .table:
-                    batch.append(interview)
-                    if batch.count == 50 {
-                        emitLines(InterviewTable.render(batch, width: terminalWidth()))
-                        batch.removeAll()
+        let count: Int
+        do {
+            count = try await connection.stream(request) { stream in
+                var count = 0
+                var batch: [Interview] = []
+                var all: [Interview] = []
+                for try await interview in stream {
+                    count += 1
+                    switch format {
+                    case .jsonl: emit(interview.protoJSON)
+                    case .json: all.append(interview)
+                    case .table:
+                        batch.append(interview)
+                        if batch.count == 50 {
+                            emitLines(InterviewTable.render(batch, width: terminalWidth()))
+                            batch.removeAll()
+                        }
+                    }
+                    if progress, let line = reporter.update(records: count, elapsed: ContinuousClock.now - start) {
+                        writeStandardError(line)
                     }
                 }
-                if progress, let line = reporter.update(records: count, elapsed: ContinuousClock.now - start) {
-                    writeStandardError(line)
+                if format == .table && !batch.isEmpty {
+                    emitLines(InterviewTable.render(batch, width: terminalWidth()))
                 }
+                if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
+                return count
             }
-            if format == .table && !batch.isEmpty { emitLines(InterviewTable.render(batch, width: terminalWidth())) }
-            if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
-            return count
+        } catch {
+            if progress { writeStandardError(reporter.interruption()) }
+            throw error
         }
         if progress { writeStandardError(reporter.finish(records: count, elapsed: ContinuousClock.now - start)) }
     }
