@@ -169,7 +169,10 @@ func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool =
     try await client.withConnection(timeout: .seconds(24 * 3600)) { connection in
         let format = client.format
         let start = ContinuousClock.now
-        var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
+        // A line redrawn in place needs a terminal of its own: on the one the
+        // records go to, it would end up inside them.
+        var reporter = ProgressReporter(
+            style: isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) == 0 ? .terminal : .plain)
         let count: Int
         do {
             count = try await connection.stream(request) { stream in

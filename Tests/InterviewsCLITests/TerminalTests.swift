@@ -138,6 +138,19 @@ struct TerminalTests {
         #expect(exported.split(separator: "\n").count == 200)
     }
 
+    @Test("export to the terminal itself shows whole record lines, never a progress line inside them")
+    func exportToTerminal() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let records = (0..<200).map { #"{"remoteId":"t-\#($0)","title":"T\#($0)"}"# }
+        _ = try await acme.succeed("import", input: records.joined(separator: "\n"))
+        let shown = try await Terminal.run(["export"], environment: environment(acme))
+        #expect(shown.status == 0, "\(shown)")
+        #expect(!shown.stdout.contains("\r"), "\(shown.stdout.prefix(500).debugDescription)")
+        let lines = shown.lines
+        #expect(lines.last?.hasPrefix("200 records in ") == true, "the summary comes last: \(lines.last ?? "")")
+        #expect(try lines.dropLast().map { try JSONObjects.object($0) }.count == 200)
+    }
+
     @Test("an error on a terminal is one line on standard error")
     func errorOnTerminal() async throws {
         let acme = try await ServerProcess.current().newTenant()
