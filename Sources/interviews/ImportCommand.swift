@@ -48,7 +48,7 @@ struct Import: AsyncParsableCommand {
             try await client.withConnection(timeout: .seconds(300)) { connection in
                 var importer = BatchImporter(
                     connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
-                    onError: onError, batchSize: batchSize)
+                    onError: onError, batchSize: batchSize, position: envelope ? "record" : "line")
                 let input = try readInput()
                 do {
                     for record in try records(in: input) {
@@ -60,14 +60,14 @@ struct Import: AsyncParsableCommand {
                     throw error
                 }
                 if importer.failed > 0 {
-                    writeStandardError("\(importer.failed) line(s) skipped; see the errors above\n")
+                    writeStandardError("\(importer.failed) \(importer.position)(s) skipped; see the errors above\n")
                 }
             }
         }
     }
 
-    /// The records of `input` and their line numbers (with --envelope, their
-    /// positions in the list); blank lines are skipped.
+    /// The records of `input` and their numbers: line numbers, or with
+    /// --envelope positions in the list; blank lines are skipped.
     private func records(in input: [UInt8]) throws -> [(line: Int, bytes: ArraySlice<UInt8>)] {
         if envelope {
             do throws(JSONDecodingError) {
@@ -104,6 +104,9 @@ struct BatchImporter {
     let format: ImportFormat
     let onError: Import.OnError
     let batchSize: Int
+    /// What a record's number counts: "line" in JSON lines, "record" in a
+    /// list document (--envelope), where records span many lines.
+    let position: String
     private(set) var imported = 0
     private(set) var failed = 0
     private var pending: [(line: Int, interview: Interview)] = []
@@ -111,12 +114,16 @@ struct BatchImporter {
     private let start = ContinuousClock.now
     private let importedAt = Timestamp.now()
 
-    init(connection: InterviewsClient, company: String, format: ImportFormat, onError: Import.OnError, batchSize: Int) {
+    init(
+        connection: InterviewsClient, company: String, format: ImportFormat, onError: Import.OnError, batchSize: Int,
+        position: String
+    ) {
         self.connection = connection
         self.company = company
         self.format = format
         self.onError = onError
         self.batchSize = batchSize
+        self.position = position
     }
 
     mutating func add(_ record: [UInt8], line: Int) async throws {
@@ -190,14 +197,14 @@ struct BatchImporter {
             try await flush()
             try stop(at: line, message, importedAfter: 0)
         }
-        writeStandardError(reporter.interruption() + "line \(line): \(message)\n")
+        writeStandardError(reporter.interruption() + "\(position) \(line): \(message)\n")
     }
 
     private mutating func stop(at line: Int, _ message: String, importedAfter: Int) throws -> Never {
-        var summary = "imported \(imported - importedAfter) record(s) before line \(line)"
+        var summary = "imported \(imported - importedAfter) record(s) before \(position) \(line)"
         if importedAfter > 0 { summary += " and \(importedAfter) after it, sent in the same batch" }
         writeStandardError(reporter.interruption() + summary + "\n")
-        throw CLIError(.invalidArgument, "line \(line): \(message)")
+        throw CLIError(.invalidArgument, "\(position) \(line): \(message)")
     }
 
     /// Clears the progress line before an error is reported.

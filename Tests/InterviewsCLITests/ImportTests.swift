@@ -198,6 +198,23 @@ struct ImportTests {
         #expect(titles(listed) == ["one"], "nothing after the bad line")
     }
 
+    @Test("with --envelope a bad record is reported by its position in the list, not a line number")
+    func badRecordInEnvelope() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let document = """
+            {"results": [
+              {"remoteId": "e1", "title": "one"},
+              {"foo": 1},
+              {"remoteId": "e3", "title": "three"}
+            ]}
+            """
+        let result = try await acme.run("import", "--envelope", input: document)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("record 2: "), "\(result)")
+        #expect(result.stderr.contains("1 record(s) skipped"), "\(result)")
+        #expect(Set(titles(try await acme.succeed("list", "--output", "json").json())) == ["one", "three"])
+    }
+
     @Test("a record too sparse to tell its format asks for --format")
     func undetectableFormat() async throws {
         let acme = try await ServerProcess.current().newTenant()
