@@ -27,7 +27,9 @@ struct Watch: AsyncParsableCommand {
                         case .json, .jsonl: emit(event.protoJSON)
                         case .table:
                             let i = event.interview ?? Interview()
-                            emit("\(event.sequence)\t\(event.kind)\t\(i.id)\t\(i.title)")
+                            emit(
+                                "\(event.sequence)\t\(event.kind)\t\(InterviewTable.cell(i.id))\t\(InterviewTable.cell(i.title))"
+                            )
                         }
                     }
                 }

@@ -27,6 +27,22 @@ struct WatchTests {
         #expect(!watcher.stderr.contains("Fatal error"), "\(watcher.stderr)")
     }
 
+    @Test("watch's table keeps an event on one line and never passes a title's control characters to the terminal")
+    func tableIsOneLinePerEvent() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let watcher = try watch(acme, "--output", "table")
+        _ = try await acme.create("--json", #"{"title":"two\nlines \u001b]0;pwned\u0007 done"}"#)
+        let line = try #require(try await watcher.firstLine(), "no event; stderr: \(watcher.stderr)")
+        _ = await watcher.stop()
+        let fields = line.split(separator: "\t")
+        #expect(fields.count == 4, "\(line.debugDescription)")
+        #expect(fields.last == "two lines  ]0;pwned  done", "\(line.debugDescription)")
+        #expect(
+            !watcher.stdout.unicodeScalars.contains {
+                $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t"
+            })
+    }
+
     @Test("watch shows only the caller's company")
     func tenantScoped() async throws {
         let server = try ServerProcess.current()
