@@ -228,7 +228,8 @@ struct Upsert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create or update interviews by remote_id from JSON lines in our format.",
         discussion: """
-            Like `interviews import --format ours`, and prints each result.
+            Like `interviews import --format ours`, and prints each result. When a record fails, the \
+            others still apply and the exit status is that of the first failure's class (e.g. 65).
 
             Examples:
               echo '{"remoteId":"gh-1","title":"Onsite"}' | interviews upsert
@@ -251,12 +252,14 @@ struct Upsert: AsyncParsableCommand {
                 input = [UInt8](data)
             }
             var interviews: [Interview] = []
+            var lines: [Int] = []
             var line = 0
             for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
                 line += 1
                 if slice.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
                 do throws(JSONDecodingError) {
                     interviews.append(try ProtoJSON.decodeInterview(Array(slice)).interview)
+                    lines.append(line)
                 } catch { throw CLIError(.invalidArgument, "line \(line): \(error.message)") }
             }
             guard interviews.count <= 1_000 else {
@@ -272,6 +275,14 @@ struct Upsert: AsyncParsableCommand {
                     for r in response.results {
                         emit("\(r.index)\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(r.errorMessage)")
                     }
+                }
+                let failures = response.results.filter { $0.outcome == .error }
+                if let first = failures.first {
+                    let index = Int(first.index)
+                    throw CLIError(
+                        StatusCode(rawValue: first.errorCode),
+                        "\(failures.count) of \(response.results.count) record(s) failed, the first on line "
+                            + "\(index < lines.count ? lines[index] : 0): \(first.errorMessage)")
                 }
             }
         }

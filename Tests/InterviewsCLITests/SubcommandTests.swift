@@ -179,6 +179,26 @@ struct SubcommandTests {
         #expect(titles(listed) == ["Final"])
     }
 
+    @Test("upsert applies the good records, prints every result and fails when a record failed")
+    func upsertWithAFailure() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let batch = """
+            {"remoteId":"ok-1","title":"Good"}
+
+            {"title":"No remote id"}
+            """
+        let result = try await acme.run("upsert", "--output", "jsonl", input: batch)
+        #expect(result.status == 65, "\(result)")
+        #expect(
+            try result.jsonLines().map { $0["outcome"] as? String } == [
+                "UPSERT_OUTCOME_CREATED", "UPSERT_OUTCOME_ERROR",
+            ])
+        #expect(
+            result.stderr.hasPrefix("error: INVALID_ARGUMENT: 1 of 2 record(s) failed, the first on line 3: remote_id"),
+            "\(result)")
+        #expect(titles(try await acme.succeed("list", "--output", "json").json()) == ["Good"])
+    }
+
     @Test("stream writes every match, past any page size")
     func stream() async throws {
         let acme = try await ServerProcess.current().newTenant()
