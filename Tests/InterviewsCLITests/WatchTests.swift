@@ -57,6 +57,26 @@ struct WatchTests {
         _ = await watcher.stop(with: SIGINT)
     }
 
+    @Test("watch ends with UNAVAILABLE (exit 69) when its server stops")
+    func serverStops() async throws {
+        // A live watch is a call in flight: the server waits the grace period for it.
+        let server = try await ServerProcess.start(
+            backend: ServerProcess.current().backend, options: ["--shutdown-grace", "1"])
+        let outcome = await Result(awaiting: {
+            let acme = try await server.newTenant()
+            let watcher = try watch(acme, "--output", "jsonl")
+            _ = try await acme.create("--title", "Before the stop")
+            _ = try #require(try await watcher.firstLine(), "no event; stderr: \(watcher.stderr)")
+            #expect(await server.stop() == 0)
+            let end = await watcher.stop(with: 0)
+            #expect(end.status == 69 && !end.signaled, "\(end): \(watcher.stderr)")
+            #expect(watcher.stderr.hasPrefix("error: UNAVAILABLE: "), "\(watcher.stderr)")
+            #expect(watcher.stderr.split(separator: "\n").count == 1, "\(watcher.stderr)")
+        })
+        if server.isRunning { await server.stop() }
+        try outcome.get()
+    }
+
     @Test("watch --after-sequence replays later changes first")
     func replay() async throws {
         let acme = try await ServerProcess.current().newTenant()

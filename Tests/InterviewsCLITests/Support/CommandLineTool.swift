@@ -236,10 +236,10 @@ final class BackgroundCommand: Sendable {
         return stdout.firstIndex(of: "\n").map { String(stdout[..<$0]) }
     }
 
-    /// Sends `signal` and waits for the exit (SIGKILL after 20 s); returns
-    /// how the process ended.
+    /// Sends `signal` (0: none, to wait for an exit that is due) and waits
+    /// for the exit (SIGKILL after 20 s); returns how the process ended.
     func stop(with signal: Int32 = SIGTERM) async -> (status: Int32, signaled: Bool) {
-        kill(pid, signal)
+        if process.withLock({ $0.isRunning }) { kill(pid, signal) }
         if await !exit.wait(killing: pid, after: .seconds(20)) {
             Issue.record("the command ignored signal \(signal) for 20 s and was killed")
         }

@@ -38,21 +38,23 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts `interviews serve --socket <tmp>/s.sock --data-dir <tmp>/data
-    /// --backend <backend>` and returns once `interviews health` answers.
+    /// --backend <backend> <options...>` and returns once `interviews health`
+    /// answers.
     ///
     /// - Throws: when the server exits or does not answer within 20 s; the
     ///   message holds its log.
-    static func start(backend: Backend = .default, sourceLocation: SourceLocation = #_sourceLocation) async throws
-        -> ServerProcess
-    {
+    static func start(
+        backend: Backend = .default, options: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> ServerProcess {
         let executable = try CommandLineTool.path(sourceLocation: sourceLocation)
         let directory = try ScratchDirectory(prefix: "interviews-cli-server")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "serve", "--socket", directory.file("s.sock"), "--data-dir", directory.file("data"),
-            "--backend", backend.rawValue,
-        ]
+        process.arguments =
+            [
+                "serve", "--socket", directory.file("s.sock"), "--data-dir", directory.file("data"),
+                "--backend", backend.rawValue,
+            ] + options
         process.environment = CommandLineTool.environment([:])
         process.standardInput = FileHandle.nullDevice
         let logHandle = try directory.newFile("server.log")
@@ -95,7 +97,7 @@ final class ServerProcess: Sendable {
     /// and returns its exit status.
     @discardableResult
     func stop() async -> Int32 {
-        kill(pid, SIGTERM)
+        if isRunning { kill(pid, SIGTERM) }
         if await !exit.wait(killing: pid, after: .seconds(20)) {
             Issue.record("the server ignored SIGTERM for 20 s and was killed:\n\(log)")
         }
