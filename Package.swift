@@ -178,6 +178,11 @@ let package = Package(
             dependencies: ["InterviewsJSON", "InterviewsModel"],
             resources: [.copy("Fixtures")]
         ),
+        // Runs the built `interviews` executable as a user would, against real servers.
+        .testTarget(
+            name: "InterviewsCLITests",
+            dependencies: ["interviews"]
+        ),
         .testTarget(
             name: "InterviewsServiceTests",
             dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]

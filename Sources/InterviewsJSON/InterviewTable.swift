@@ -56,7 +56,11 @@ public enum InterviewTable {
         return String(full.prefix(16)) + "Z"
     }
 
-    private static func cell(_ text: String) -> String {
+    /// `text` as a table cell: "-" when empty, and every control character
+    /// (a line break, a tab, the ESC that starts a terminal escape sequence)
+    /// shown as a space, so that a row stays one line and a stored value
+    /// cannot drive the terminal.
+    public static func cell(_ text: String) -> String {
         if text.isEmpty { return "-" }
         return String(
             text.map { c in c.unicodeScalars.contains { $0.properties.generalCategory == .control } ? " " : c })

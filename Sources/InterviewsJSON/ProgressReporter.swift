@@ -58,6 +58,16 @@ public struct ProgressReporter: Sendable {
         }
     }
 
+    /// The text to write before any other message, so that the message
+    /// starts a line of its own: on a terminal where a progress line is
+    /// drawn, a carriage return, spaces over that line and another carriage
+    /// return (the next update draws it again); otherwise nothing.
+    public mutating func interruption() -> String {
+        guard style == .terminal, drawnWidth > 0 else { return "" }
+        defer { drawnWidth = 0 }
+        return "\r" + String(repeating: " ", count: drawnWidth) + "\r"
+    }
+
     /// `"\r"` and `text`, padded with spaces over what the last redraw left.
     private mutating func redraw(_ text: String) -> String {
         let width = DisplayWidth.of(text)

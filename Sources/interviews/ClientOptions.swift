@@ -46,10 +46,30 @@ struct ClientOptions: ParsableArguments {
         return Defaults.environment("INTERVIEWS_API_KEY")
     }
 
-    /// Connects to the server.
-    func connect(timeout override: Duration? = nil) async throws -> InterviewsClient {
-        try await InterviewsClient.connect(
-            to: socket, apiKey: try apiKey(), timeout: override ?? .seconds(timeout))
+    /// Connects to the server, runs `body` with the connection and closes it.
+    ///
+    /// - Parameter timeout: each call's deadline instead of `--timeout`.
+    /// - Throws: what `body` throws; `UNAVAILABLE` when no server listens.
+    ///   When no key was given and the server asks for one, the error says
+    ///   how to give one.
+    func withConnection(
+        timeout override: Duration? = nil, _ body: (InterviewsClient) async throws -> Void
+    ) async throws {
+        let key = try apiKey()
+        let connection = try await InterviewsClient.connect(
+            to: socket, apiKey: key, timeout: override ?? .seconds(timeout))
+        do {
+            try await body(connection)
+        } catch let error as any StatusError where error.code == .unauthenticated && key == nil {
+            await connection.close()
+            throw CLIError(
+                .unauthenticated,
+                "no API key given; set INTERVIEWS_API_KEY or use --api-key-file (`interviews keys create` makes one)")
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
     }
 }
 
@@ -116,6 +136,12 @@ func emit(_ text: String) {
     writeAll(STDOUT_FILENO, text + "\n")
 }
 
+/// Prints text made of whole lines, such as a table, whose last newline may
+/// already be there: it is never doubled into an empty line.
+func emitLines(_ text: String) {
+    writeAll(STDOUT_FILENO, text.hasSuffix("\n") ? text : text + "\n")
+}
+
 /// Writes all of `text` to `fd`, retrying short writes; a closed pipe ends the process quietly.
 func writeAll(_ fd: Int32, _ text: String) {
     var text = text
@@ -133,35 +159,53 @@ func writeAll(_ fd: Int32, _ text: String) {
     }
 }
 
-/// Prints one message in the chosen format (table falls back to indented JSON-like lines).
+/// Prints one message in the chosen format; `table` renders it for people.
 func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, table: () -> String) {
     switch format {
-    case .table: emit(table())
+    case .table: emitLines(table())
     case .json, .jsonl: emit(message.protoJSON)
     }
 }
 
-/// Parses an RFC 3339 timestamp flag.
-func timestampFlag(_ name: String, _ value: String?) throws -> Timestamp? {
-    guard let value else { return nil }
-    guard let t = RFC3339.parse(value) else {
-        throw CLIError(
-            .invalidArgument, "\(name): \"\(value)\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)")
+/// Parsers for flag values that ArgumentParser cannot read by itself. Each
+/// runs while the command line is parsed, so a bad value is a usage error
+/// (exit status 64) before any connection is made, reported as
+/// `The value 'x' is invalid for '--flag <flag>': <what is allowed>`.
+enum FlagValue {
+    /// An RFC 3339 timestamp, e.g. `2026-01-31T09:00:00Z`.
+    static func timestamp(_ value: String) throws -> Timestamp {
+        guard let t = RFC3339.parse(value) else {
+            throw ValidationError("\"\(value)\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)")
+        }
+        return t
     }
-    return t
+
+    /// A status: `scheduled`, `SCHEDULED`, `in-progress`, `INTERVIEW_STATUS_SCHEDULED` or a number.
+    static func status(_ value: String) throws -> InterviewStatus {
+        let upper = value.uppercased().replacingOccurrences(of: "-", with: "_")
+        if let n = Int32(value), let s = InterviewStatus(rawValue: n) { return s }
+        if let s = InterviewStatus.allCases.first(where: {
+            $0.protoName == upper || $0.protoName == "INTERVIEW_STATUS_" + upper
+        }) {
+            return s
+        }
+        let names = InterviewStatus.allCases.map {
+            $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased()
+        }
+        throw ValidationError("\"\(value)\" is not one of \(names.joined(separator: ", "))")
+    }
+
+    /// A custom field, `key=value` (the value may be empty, the key may not).
+    static func customField(_ pair: String) throws -> CustomField {
+        guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+            throw ValidationError("\"\(pair)\" is not key=value")
+        }
+        return CustomField(key: String(pair[..<eq]), value: String(pair[pair.index(after: eq)...]))
+    }
 }
 
-/// Parses a status flag: `scheduled`, `SCHEDULED`, `INTERVIEW_STATUS_SCHEDULED` or a number.
-func statusFlag(_ value: String) throws -> InterviewStatus {
-    let upper = value.uppercased().replacingOccurrences(of: "-", with: "_")
-    if let n = Int32(value), let s = InterviewStatus(rawValue: n) { return s }
-    if let s = InterviewStatus.allCases.first(where: {
-        $0.protoName == upper || $0.protoName == "INTERVIEW_STATUS_" + upper
-    }) {
-        return s
-    }
-    let names = InterviewStatus.allCases.map {
-        $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased()
-    }
-    throw CLIError(.invalidArgument, "--status: \"\(value)\" is not one of \(names.joined(separator: ", "))")
+/// One `--custom key=value`.
+struct CustomField {
+    var key: String
+    var value: String
 }

@@ -45,35 +45,40 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect(timeout: .seconds(300))
-            defer { Task { await connection.close() } }
-            var importer = BatchImporter(
-                connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
-                onError: onError, batchSize: batchSize)
-            let input = try readInput()
-            if envelope {
-                let records: [[UInt8]]
-                do throws(JSONDecodingError) { records = try JSONEnvelope.records(in: input) } catch {
-                    throw CLIError(.invalidArgument, "\(file): \(error.message)")
+            try await client.withConnection(timeout: .seconds(300)) { connection in
+                var importer = BatchImporter(
+                    connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
+                    onError: onError, batchSize: batchSize, position: envelope ? "record" : "line")
+                let input = try readInput()
+                do {
+                    for record in try records(in: input) {
+                        try await importer.add(Array(record.bytes), line: record.line)
+                    }
+                    try await importer.finish()
+                } catch {
+                    importer.interrupt()
+                    throw error
                 }
-                for (k, record) in records.enumerated() { try await importer.add(record, line: k + 1) }
-            } else {
-                var line = 0
-                for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                    line += 1
-                    let bytes = Array(slice)
-                    if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-                    try await importer.add(bytes, line: line)
+                if importer.failed > 0 {
+                    writeStandardError("\(importer.failed) \(importer.position)(s) skipped; see the errors above\n")
                 }
-            }
-            try await importer.finish()
-            if importer.failed > 0 && onError == .abort {
-                throw CLIError(.invalidArgument, "import stopped at the first bad line")
-            }
-            if importer.failed > 0 {
-                writeStandardError("\(importer.failed) line(s) skipped; see the errors above\n")
             }
         }
+    }
+
+    /// The records of `input` and their numbers: line numbers, or with
+    /// --envelope positions in the list; blank lines are skipped.
+    private func records(in input: [UInt8]) throws -> [(line: Int, bytes: ArraySlice<UInt8>)] {
+        if envelope {
+            do throws(JSONDecodingError) {
+                return try JSONEnvelope.records(in: input).enumerated().map { ($0.offset + 1, $0.element[...]) }
+            } catch {
+                throw CLIError(.invalidArgument, "\(file): \(error.message)")
+            }
+        }
+        return input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
+            .map { ($0.offset + 1, $0.element) }
+            .filter { !$0.bytes.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
     }
 
     private func readInput() throws -> [UInt8] {
@@ -86,12 +91,22 @@ struct Import: AsyncParsableCommand {
 }
 
 /// Sends imported records in batches and reports progress and failures by line number.
+///
+/// A line is bad when it is not JSON, does not map to an Interview, or breaks
+/// a limit (``InterviewValidation``, the checks the server makes); all of
+/// that is found here, in line order. With `--on-error abort` the lines
+/// before a bad one are sent and nothing after it. Only a refusal the server
+/// alone can make (say, a storage error) is found after its batch was sent;
+/// the report then says how many lines after it were imported.
 struct BatchImporter {
     let connection: InterviewsClient
     let company: String
     let format: ImportFormat
     let onError: Import.OnError
     let batchSize: Int
+    /// What a record's number counts: "line" in JSON lines, "record" in a
+    /// list document (--envelope), where records span many lines.
+    let position: String
     private(set) var imported = 0
     private(set) var failed = 0
     private var pending: [(line: Int, interview: Interview)] = []
@@ -99,12 +114,16 @@ struct BatchImporter {
     private let start = ContinuousClock.now
     private let importedAt = Timestamp.now()
 
-    init(connection: InterviewsClient, company: String, format: ImportFormat, onError: Import.OnError, batchSize: Int) {
+    init(
+        connection: InterviewsClient, company: String, format: ImportFormat, onError: Import.OnError, batchSize: Int,
+        position: String
+    ) {
         self.connection = connection
         self.company = company
         self.format = format
         self.onError = onError
         self.batchSize = batchSize
+        self.position = position
     }
 
     mutating func add(_ record: [UInt8], line: Int) async throws {
@@ -113,8 +132,12 @@ struct BatchImporter {
             interview = try InterviewImporter.importRecord(
                 record, format: format, importedAt: importedAt, ignoringUnknownFields: true
             ).interview
-        } catch {
-            try fail(line: line, "\(error.message)")
+            try InterviewValidation.validate(interview)
+        } catch let error as JSONDecodingError {
+            try await fail(line: line, error.message)
+            return
+        } catch let error as InterviewsError {
+            try await fail(line: line, error.message)
             return
         }
         if interview.remoteID.isEmpty {
@@ -125,7 +148,7 @@ struct BatchImporter {
                         companyID: company, interview: interview,
                         requestID: interview.id.isEmpty ? "" : "import-\(interview.id)"))
                 imported += 1
-            } catch { try fail(line: line, "\(error.code): \(error.message)") }
+            } catch { try await fail(line: line, "\(error.code): \(error.message)") }
             return
         }
         pending.append((line, interview))
@@ -144,24 +167,49 @@ struct BatchImporter {
         pending.removeAll(keepingCapacity: true)
         let response = try await connection.upsert(
             UpsertInterviewsRequest(companyID: company, interviews: batch.map(\.interview)))
+        var refusal: (line: Int, message: String)?
+        var importedAfterRefusal = 0
         for result in response.results {
-            if result.outcome == .error {
-                let line = Int(result.index) < batch.count ? batch[Int(result.index)].line : 0
-                try fail(line: line, "\(StatusCode(rawValue: result.errorCode)): \(result.errorMessage)")
-            } else {
+            if result.outcome != .error {
                 imported += 1
+                if refusal != nil { importedAfterRefusal += 1 }
+                continue
             }
+            let line = Int(result.index) < batch.count ? batch[Int(result.index)].line : 0
+            let message = "\(StatusCode(rawValue: result.errorCode)): \(result.errorMessage)"
+            if onError == .abort {
+                if refusal == nil { refusal = (line, message) }
+            } else {
+                try await fail(line: line, message)
+            }
+        }
+        if let refusal {
+            try stop(at: refusal.line, refusal.message, importedAfter: importedAfterRefusal)
         }
         report()
     }
 
-    private mutating func fail(line: Int, _ message: String) throws {
+    /// Reports bad line `line`; with `--on-error abort`, sends the lines
+    /// before it and stops.
+    private mutating func fail(line: Int, _ message: String) async throws {
         failed += 1
-        writeStandardError("line \(line): \(message)\n")
         if onError == .abort {
-            writeStandardError("imported \(imported) record(s) before line \(line)\n")
-            throw CLIError(.invalidArgument, "line \(line): \(message)")
+            try await flush()
+            try stop(at: line, message, importedAfter: 0)
         }
+        writeStandardError(reporter.interruption() + "\(position) \(line): \(message)\n")
+    }
+
+    private mutating func stop(at line: Int, _ message: String, importedAfter: Int) throws -> Never {
+        var summary = "imported \(imported - importedAfter) record(s) before \(position) \(line)"
+        if importedAfter > 0 { summary += " and \(importedAfter) after it, sent in the same batch" }
+        writeStandardError(reporter.interruption() + summary + "\n")
+        throw CLIError(.invalidArgument, "\(position) \(line): \(message)")
+    }
+
+    /// Clears the progress line before an error is reported.
+    mutating func interrupt() {
+        writeStandardError(reporter.interruption())
     }
 
     private mutating func report() {
@@ -180,7 +228,8 @@ struct Upsert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create or update interviews by remote_id from JSON lines in our format.",
         discussion: """
-            Like `interviews import --format ours`, and prints each result.
+            Like `interviews import --format ours`, and prints each result. When a record fails, the \
+            others still apply and the exit status is that of the first failure's class (e.g. 65).
 
             Examples:
               echo '{"remoteId":"gh-1","title":"Onsite"}' | interviews upsert
@@ -203,27 +252,37 @@ struct Upsert: AsyncParsableCommand {
                 input = [UInt8](data)
             }
             var interviews: [Interview] = []
+            var lines: [Int] = []
             var line = 0
             for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
                 line += 1
                 if slice.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
                 do throws(JSONDecodingError) {
                     interviews.append(try ProtoJSON.decodeInterview(Array(slice)).interview)
+                    lines.append(line)
                 } catch { throw CLIError(.invalidArgument, "line \(line): \(error.message)") }
             }
             guard interviews.count <= 1_000 else {
                 throw CLIError(.invalidArgument, "\(interviews.count) records; upsert takes at most 1000 (use import)")
             }
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let response = try await connection.upsert(
-                UpsertInterviewsRequest(companyID: tenant.company, interviews: interviews))
-            switch client.format {
-            case .json: emit(response.protoJSON)
-            case .jsonl: for r in response.results { emit(r.protoJSON) }
-            case .table:
-                for r in response.results {
-                    emit("\(r.index)\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(r.errorMessage)")
+            try await client.withConnection { connection in
+                let response = try await connection.upsert(
+                    UpsertInterviewsRequest(companyID: tenant.company, interviews: interviews))
+                switch client.format {
+                case .json: emit(response.protoJSON)
+                case .jsonl: for r in response.results { emit(r.protoJSON) }
+                case .table:
+                    for r in response.results {
+                        emit("\(r.index)\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(r.errorMessage)")
+                    }
+                }
+                let failures = response.results.filter { $0.outcome == .error }
+                if let first = failures.first {
+                    let index = Int(first.index)
+                    throw CLIError(
+                        StatusCode(rawValue: first.errorCode),
+                        "\(failures.count) of \(response.results.count) record(s) failed, the first on line "
+                            + "\(index < lines.count ? lines[index] : 0): \(first.errorMessage)")
                 }
             }
         }

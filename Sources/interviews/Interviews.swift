@@ -7,11 +7,18 @@ struct InterviewsCommand: AsyncParsableCommand {
         commandName: "interviews",
         abstract: "Interview records over a local gRPC-style RPC service.",
         discussion: """
-            Start a server with `interviews serve`, create a key with `interviews keys create`, \
-            then call it: `interviews list`, `interviews get <id>`, `interviews import < records.jsonl`.
+            Start a server, create a key for a company, then make calls with it.
 
             Connection settings come from flags or the environment: INTERVIEWS_SOCKET (the socket \
             path), INTERVIEWS_API_KEY (the key; never needed on the command line).
+
+            Examples:
+              interviews serve &
+              interviews keys create --label me --company acme    # prints the secret once
+              export INTERVIEWS_API_KEY=<the secret>
+              interviews list --status scheduled
+              interviews get <id>
+              interviews import --file records.jsonl
             """,
         version: InterviewsVersion.current,
         subcommands: [

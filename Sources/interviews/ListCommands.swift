@@ -21,34 +21,31 @@ struct FilterOptions: ParsableArguments {
     @Option(name: .customLong("stage"), help: "Job interview stage id.") var stage = ""
     @Option(name: .customLong("organizer"), help: "Organizer's participant id.") var organizer = ""
     @Option(name: .customLong("interviewer"), help: "An interviewer's participant id.") var interviewer = ""
-    @Option(name: .customLong("status"), help: "scheduled, completed, ... (repeat for OR).") var statuses: [String] = []
-    @Option(help: "RFC 3339; created_at >= this.") var createdAfter: String?
-    @Option(help: "RFC 3339; created_at < this.") var createdBefore: String?
-    @Option(help: "RFC 3339; updated_at >= this.") var updatedAfter: String?
-    @Option(help: "RFC 3339; updated_at < this.") var updatedBefore: String?
-    @Option(help: "RFC 3339; start_at >= this.") var startAfter: String?
-    @Option(help: "RFC 3339; start_at < this.") var startBefore: String?
-    @Option(help: "RFC 3339; end_at >= this.") var endAfter: String?
-    @Option(help: "RFC 3339; end_at < this.") var endBefore: String?
+    @Option(
+        name: .customLong("status"), help: "scheduled, completed, ... (repeat for OR).", transform: FlagValue.status)
+    var statuses: [InterviewStatus] = []
+    @Option(help: "RFC 3339; created_at >= this.", transform: FlagValue.timestamp) var createdAfter: Timestamp?
+    @Option(help: "RFC 3339; created_at < this.", transform: FlagValue.timestamp) var createdBefore: Timestamp?
+    @Option(help: "RFC 3339; updated_at >= this.", transform: FlagValue.timestamp) var updatedAfter: Timestamp?
+    @Option(help: "RFC 3339; updated_at < this.", transform: FlagValue.timestamp) var updatedBefore: Timestamp?
+    @Option(help: "RFC 3339; start_at >= this.", transform: FlagValue.timestamp) var startAfter: Timestamp?
+    @Option(help: "RFC 3339; start_at < this.", transform: FlagValue.timestamp) var startBefore: Timestamp?
+    @Option(help: "RFC 3339; end_at >= this.", transform: FlagValue.timestamp) var endAfter: Timestamp?
+    @Option(help: "RFC 3339; end_at < this.", transform: FlagValue.timestamp) var endBefore: Timestamp?
     @Flag(help: "Include soft-deleted interviews.") var includeDeleted = false
     @Option(help: "created_at (default), start_at or updated_at.") var orderBy: Order = .createdAt
     @Flag(help: "Newest (largest) first.") var desc = false
     @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
 
     /// The request these flags describe.
-    func request(company: String) throws -> ListRequest {
+    func request(company: String) -> ListRequest {
         ListRequest(
             companyID: company, candidateIDs: candidates, ids: ids, remoteIDs: remoteIDs,
             applicationID: application, jobID: job, agentID: agent, jobInterviewStageID: stage,
-            organizerID: organizer, interviewerID: interviewer, statuses: try statuses.map(statusFlag),
-            createdAfter: try timestampFlag("--created-after", createdAfter),
-            createdBefore: try timestampFlag("--created-before", createdBefore),
-            updatedAfter: try timestampFlag("--updated-after", updatedAfter),
-            updatedBefore: try timestampFlag("--updated-before", updatedBefore),
-            startAfter: try timestampFlag("--start-after", startAfter),
-            startBefore: try timestampFlag("--start-before", startBefore),
-            endAfter: try timestampFlag("--end-after", endAfter),
-            endBefore: try timestampFlag("--end-before", endBefore), includeDeleted: includeDeleted,
+            organizerID: organizer, interviewerID: interviewer, statuses: statuses,
+            createdAfter: createdAfter, createdBefore: createdBefore, updatedAfter: updatedAfter,
+            updatedBefore: updatedBefore, startAfter: startAfter, startBefore: startBefore, endAfter: endAfter,
+            endBefore: endBefore, includeDeleted: includeDeleted,
             orderBy: orderBy == .createdAt ? .createdAt : orderBy == .startAt ? .startAt : .updatedAt,
             direction: desc ? .descending : .ascending, includeRemoteData: includeRemoteData)
     }
@@ -87,37 +84,39 @@ struct List: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            var request = try filters.request(company: tenant.company)
-            request.page = UInt32(page)
-            request.pageSize = UInt32(pageSize)
-            request.pageToken = pageToken ?? ""
-            var pages: [Page] = []
-            while true {
-                let result = try await connection.list(request)
-                pages.append(result)
-                if client.format == .jsonl { for i in result.interviews { emit(i.protoJSON) } }
-                guard all, !result.nextPageToken.isEmpty else { break }
-                request.pageToken = result.nextPageToken
-            }
-            switch client.format {
-            case .jsonl: break
-            case .json:
-                if pages.count == 1 {
-                    emit(pages[0].protoJSON)
-                } else {
-                    let merged = Page(
-                        interviews: pages.flatMap(\.interviews), totalSize: pages.last?.totalSize ?? 0,
-                        pageSize: UInt32(pageSize))
-                    emit(merged.protoJSON)
+            try await client.withConnection { connection in
+                var request = filters.request(company: tenant.company)
+                request.page = UInt32(page)
+                request.pageSize = UInt32(pageSize)
+                request.pageToken = pageToken ?? ""
+                var pages: [Page] = []
+                while true {
+                    let result = try await connection.list(request)
+                    pages.append(result)
+                    if client.format == .jsonl { for i in result.interviews { emit(i.protoJSON) } }
+                    guard all, !result.nextPageToken.isEmpty else { break }
+                    request.pageToken = result.nextPageToken
                 }
-            case .table:
-                let last = pages.last ?? Page()
-                emit(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth()))
-                var footer = "\(last.totalSize) matching"
-                if !all && !last.nextPageToken.isEmpty { footer += "; next page: --page-token \(last.nextPageToken)" }
-                emit(footer)
+                switch client.format {
+                case .jsonl: break
+                case .json:
+                    if pages.count == 1 {
+                        emit(pages[0].protoJSON)
+                    } else {
+                        let merged = Page(
+                            interviews: pages.flatMap(\.interviews), totalSize: pages.last?.totalSize ?? 0,
+                            pageSize: UInt32(pageSize))
+                        emit(merged.protoJSON)
+                    }
+                case .table:
+                    let last = pages.last ?? Page()
+                    emitLines(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth()))
+                    var footer = "\(last.totalSize) matching"
+                    if !all && !last.nextPageToken.isEmpty {
+                        footer += "; next page: --page-token \(last.nextPageToken)"
+                    }
+                    emit(footer)
+                }
             }
         }
     }
@@ -137,7 +136,7 @@ struct Stream: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            try await streamMatches(client: client, request: try filters.request(company: tenant.company))
+            try await streamMatches(client: client, request: filters.request(company: tenant.company))
         }
     }
 }
@@ -156,7 +155,7 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            var request = try filters.request(company: tenant.company)
+            var request = filters.request(company: tenant.company)
             request.includeRemoteData = true
             var options = client
             options.output = .jsonl
@@ -167,36 +166,47 @@ struct Export: AsyncParsableCommand {
 
 /// Streams `request`'s matches to standard output in the client's format.
 func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool = false) async throws {
-    let connection = try await client.connect(timeout: .seconds(24 * 3600))
-    defer { Task { await connection.close() } }
-    let format = client.format
-    let start = ContinuousClock.now
-    var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
-    let count = try await connection.stream(request) { stream in
-        var count = 0
-        var batch: [Interview] = []
-        var all: [Interview] = []
-        for try await interview in stream {
-            count += 1
-            switch format {
-            case .jsonl: emit(interview.protoJSON)
-            case .json: all.append(interview)
-            case .table:
-                batch.append(interview)
-                if batch.count == 50 {
-                    emit(InterviewTable.render(batch, width: terminalWidth()))
-                    batch.removeAll()
+    try await client.withConnection(timeout: .seconds(24 * 3600)) { connection in
+        let format = client.format
+        let start = ContinuousClock.now
+        // A line redrawn in place needs a terminal of its own: on the one the
+        // records go to, it would end up inside them.
+        var reporter = ProgressReporter(
+            style: isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) == 0 ? .terminal : .plain)
+        let count: Int
+        do {
+            count = try await connection.stream(request) { stream in
+                var count = 0
+                var batch: [Interview] = []
+                var all: [Interview] = []
+                for try await interview in stream {
+                    count += 1
+                    switch format {
+                    case .jsonl: emit(interview.protoJSON)
+                    case .json: all.append(interview)
+                    case .table:
+                        batch.append(interview)
+                        if batch.count == 50 {
+                            emitLines(InterviewTable.render(batch, width: terminalWidth()))
+                            batch.removeAll()
+                        }
+                    }
+                    if progress, let line = reporter.update(records: count, elapsed: ContinuousClock.now - start) {
+                        writeStandardError(line)
+                    }
                 }
+                if format == .table && !batch.isEmpty {
+                    emitLines(InterviewTable.render(batch, width: terminalWidth()))
+                }
+                if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
+                return count
             }
-            if progress, let line = reporter.update(records: count, elapsed: ContinuousClock.now - start) {
-                writeStandardError(line)
-            }
+        } catch {
+            if progress { writeStandardError(reporter.interruption()) }
+            throw error
         }
-        if format == .table && !batch.isEmpty { emit(InterviewTable.render(batch, width: terminalWidth())) }
-        if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
-        return count
+        if progress { writeStandardError(reporter.finish(records: count, elapsed: ContinuousClock.now - start)) }
     }
-    if progress { writeStandardError(reporter.finish(records: count, elapsed: ContinuousClock.now - start)) }
 }
 
 #if canImport(Glibc)

@@ -12,11 +12,11 @@ struct Health: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let health = try await connection.health()
-            emit(health, format: client.format) {
-                health.status == .serving ? "SERVING" : "NOT_SERVING"
+            try await client.withConnection { connection in
+                let health = try await connection.health()
+                emit(health, format: client.format) {
+                    health.status == .serving ? "SERVING" : "NOT_SERVING"
+                }
             }
         }
     }
@@ -34,18 +34,18 @@ struct Info: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let info = try await connection.serverInfo(ServerInfoRequest(companyID: tenant.company))
-            emit(info, format: client.format) {
-                """
-                version     \(info.version)
-                backend     \(info.backend)\(info.writable ? "" : " (read-only: writes refused)")
-                uptime      \(info.uptimeSeconds)s
-                interviews  \(info.interviewCount) (\(info.deletedCount) deleted)
-                sequence    \(info.lastSequence)
-                protocol    \(info.protocolVersion)
-                """
+            try await client.withConnection { connection in
+                let info = try await connection.serverInfo(ServerInfoRequest(companyID: tenant.company))
+                emit(info, format: client.format) {
+                    """
+                    version     \(info.version)
+                    backend     \(info.backend)\(info.writable ? "" : " (read-only: writes refused)")
+                    uptime      \(info.uptimeSeconds)s
+                    interviews  \(info.interviewCount) (\(info.deletedCount) deleted)
+                    sequence    \(info.lastSequence)
+                    protocol    \(info.protocolVersion)
+                    """
+                }
             }
         }
     }
@@ -67,13 +67,13 @@ struct Get: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let interview = try await connection.get(
-                GetInterviewRequest(
-                    companyID: tenant.company, id: id, includeRemoteData: includeRemoteData,
-                    includeDeleted: includeDeleted))
-            emit(interview, format: client.format) { InterviewTable.render([interview], width: terminalWidth()) }
+            try await client.withConnection { connection in
+                let interview = try await connection.get(
+                    GetInterviewRequest(
+                        companyID: tenant.company, id: id, includeRemoteData: includeRemoteData,
+                        includeDeleted: includeDeleted))
+                emit(interview, format: client.format) { InterviewTable.render([interview], width: terminalWidth()) }
+            }
         }
     }
 }
@@ -91,11 +91,11 @@ struct Delete: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let interview = try await connection.delete(
-                DeleteInterviewRequest(companyID: tenant.company, id: id, expectedRevision: ifRevision))
-            emit(interview, format: client.format) { InterviewTable.render([interview], width: terminalWidth()) }
+            try await client.withConnection { connection in
+                let interview = try await connection.delete(
+                    DeleteInterviewRequest(companyID: tenant.company, id: id, expectedRevision: ifRevision))
+                emit(interview, format: client.format) { InterviewTable.render([interview], width: terminalWidth()) }
+            }
         }
     }
 }

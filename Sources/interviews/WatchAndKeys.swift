@@ -16,19 +16,21 @@ struct Watch: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let format = client.format
-            try await connection.watch(
-                WatchRequest(
-                    companyID: tenant.company, afterSequence: afterSequence, includeRemoteData: includeRemoteData)
-            ) { events in
-                for try await event in events {
-                    switch format {
-                    case .json, .jsonl: emit(event.protoJSON)
-                    case .table:
-                        let i = event.interview ?? Interview()
-                        emit("\(event.sequence)\t\(event.kind)\t\(i.id)\t\(i.title)")
+            try await client.withConnection { connection in
+                let format = client.format
+                try await connection.watch(
+                    WatchRequest(
+                        companyID: tenant.company, afterSequence: afterSequence, includeRemoteData: includeRemoteData)
+                ) { events in
+                    for try await event in events {
+                        switch format {
+                        case .json, .jsonl: emit(event.protoJSON)
+                        case .table:
+                            let i = event.interview ?? Interview()
+                            emit(
+                                "\(event.sequence)\t\(event.kind)\t\(InterviewTable.cell(i.id))\t\(InterviewTable.cell(i.title))"
+                            )
+                        }
                     }
                 }
             }
@@ -40,6 +42,15 @@ struct Watch: AsyncParsableCommand {
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and revoke API keys (as the server's user).",
+        discussion: """
+            Keys are stored hashed; a key's secret is shown once, when it is created. These commands \
+            need no key: the server accepts them from processes of its own user.
+
+            Examples:
+              interviews keys create --label sidecar --company acme
+              interviews keys list --include-revoked
+              interviews keys revoke 3f2a9c1d0b7e4a55
+            """,
         subcommands: [CreateKey.self, ListKeys.self, RevokeKey.self])
 
     /// `interviews keys create`.
@@ -61,16 +72,16 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let connection = try await client.connect()
-                defer { Task { await connection.close() } }
-                let created = try await connection.createKey(
-                    CreateKeyRequest(label: label, kind: partner ? .partner : .company, companyIDs: companies))
-                emit(created, format: client.format) {
-                    let key = created.key ?? APIKey()
-                    return
-                        "id      \(key.id)\nkind    \(partner ? "partner" : "company")\ncompany \(key.companyIDs.joined(separator: ", "))\nsecret  \(created.secret)"
+                try await client.withConnection { connection in
+                    let created = try await connection.createKey(
+                        CreateKeyRequest(label: label, kind: partner ? .partner : .company, companyIDs: companies))
+                    emit(created, format: client.format) {
+                        let key = created.key ?? APIKey()
+                        return
+                            "id      \(key.id)\nkind    \(partner ? "partner" : "company")\ncompany \(key.companyIDs.joined(separator: ", "))\nsecret  \(created.secret)"
+                    }
+                    writeStandardError("keep the secret now: it is not stored and cannot be shown again\n")
                 }
-                writeStandardError("keep the secret now: it is not stored and cannot be shown again\n")
             }
         }
     }
@@ -86,15 +97,16 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let connection = try await client.connect()
-                defer { Task { await connection.close() } }
-                let response = try await connection.listKeys(ListKeysRequest(includeRevoked: includeRevoked))
-                emit(response, format: client.format) {
-                    response.keys.map { key in
-                        let kind = key.kind == .partner ? "partner" : "company"
-                        let state = key.revokedAt == nil ? "active" : "revoked"
-                        return "\(key.id)  \(kind)  \(state)  \(key.label)  \(key.companyIDs.joined(separator: ","))"
-                    }.joined(separator: "\n")
+                try await client.withConnection { connection in
+                    let response = try await connection.listKeys(ListKeysRequest(includeRevoked: includeRevoked))
+                    emit(response, format: client.format) {
+                        response.keys.map { key in
+                            let kind = key.kind == .partner ? "partner" : "company"
+                            let state = key.revokedAt == nil ? "active" : "revoked"
+                            return
+                                "\(key.id)  \(kind)  \(state)  \(key.label)  \(key.companyIDs.joined(separator: ","))"
+                        }.joined(separator: "\n")
+                    }
                 }
             }
         }
@@ -111,10 +123,10 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let connection = try await client.connect()
-                defer { Task { await connection.close() } }
-                let key = try await connection.revokeKey(RevokeKeyRequest(id: id))
-                emit(key, format: client.format) { "revoked \(key.id)" }
+                try await client.withConnection { connection in
+                    let key = try await connection.revokeKey(RevokeKeyRequest(id: id))
+                    emit(key, format: client.format) { "revoked \(key.id)" }
+                }
             }
         }
     }

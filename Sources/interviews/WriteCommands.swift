@@ -13,13 +13,15 @@ struct FieldOptions: ParsableArguments {
     @Option(name: .customLong("job"), help: "Job id.") var job: String?
     @Option(name: .customLong("agent"), help: "AI interviewer id.") var agent: String?
     @Option(name: .customLong("stage"), help: "Job interview stage id.") var stage: String?
-    @Option(help: "scheduled, in_progress, completed, ...") var status: String?
+    @Option(help: "scheduled, in_progress, completed, ...", transform: FlagValue.status) var status: InterviewStatus?
     @Option(help: "The source's own status string.") var remoteStatus: String?
-    @Option(help: "RFC 3339 start time.") var start: String?
-    @Option(help: "RFC 3339 end time.") var end: String?
+    @Option(help: "RFC 3339 start time.", transform: FlagValue.timestamp) var start: Timestamp?
+    @Option(help: "RFC 3339 end time.", transform: FlagValue.timestamp) var end: Timestamp?
     @Option(help: "Location as one string.") var location: String?
-    @Option(name: .customLong("custom"), help: "A custom field key=value (repeat; replaces all custom fields).")
-    var custom: [String] = []
+    @Option(
+        name: .customLong("custom"), help: "A custom field key=value (repeat; replaces all custom fields).",
+        transform: FlagValue.customField)
+    var custom: [CustomField] = []
     @Option(help: "The whole record as proto3 JSON (field flags override it); '-' reads standard input.")
     var json: String?
 
@@ -36,9 +38,9 @@ struct FieldOptions: ParsableArguments {
                 names = decoded.fieldNames
             } catch { throw CLIError(.invalidArgument, "--json: \(error.message)") }
         }
-        func set(_ name: String, _ value: String?, _ apply: (String) throws -> Void) rethrows {
+        func set<Value>(_ name: String, _ value: Value?, _ apply: (Value) -> Void) {
             guard let value else { return }
-            try apply(value)
+            apply(value)
             if !names.contains(name) { names.append(name) }
         }
         set("title", title) { interview.title = $0 }
@@ -48,21 +50,13 @@ struct FieldOptions: ParsableArguments {
         set("job_id", job) { interview.jobID = $0 }
         set("agent_id", agent) { interview.agentID = $0 }
         set("job_interview_stage_id", stage) { interview.jobInterviewStageID = $0 }
-        try set("status", status) { interview.status = try statusFlag($0) }
+        set("status", status) { interview.status = $0 }
         set("remote_status", remoteStatus) { interview.remoteStatus = $0 }
-        try set("start_at", start) { interview.startAt = try timestampFlag("--start", $0) }
-        try set("end_at", end) { interview.endAt = try timestampFlag("--end", $0) }
+        set("start_at", start) { interview.startAt = $0 }
+        set("end_at", end) { interview.endAt = $0 }
         set("location", location) { interview.location = Location(raw: $0) }
-        if !custom.isEmpty {
-            var fields: [String: String] = [:]
-            for pair in custom {
-                guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-                    throw CLIError(.invalidArgument, "--custom: \"\(pair)\" is not key=value")
-                }
-                fields[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
-            }
-            interview.customFields = fields
-            if !names.contains("custom_fields") { names.append("custom_fields") }
+        set("custom_fields", custom.isEmpty ? nil : custom) { fields in
+            interview.customFields = Dictionary(fields.map { ($0.key, $0.value) }) { $1 }
         }
         return (interview, names)
     }
@@ -86,11 +80,11 @@ struct Create: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let (interview, _) = try fields.interview()
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let created = try await connection.create(
-                CreateInterviewRequest(companyID: tenant.company, interview: interview, requestID: requestId))
-            emit(created, format: client.format) { InterviewTable.render([created], width: terminalWidth()) }
+            try await client.withConnection { connection in
+                let created = try await connection.create(
+                    CreateInterviewRequest(companyID: tenant.company, interview: interview, requestID: requestId))
+                emit(created, format: client.format) { InterviewTable.render([created], width: terminalWidth()) }
+            }
         }
     }
 }
@@ -120,12 +114,13 @@ struct Update: AsyncParsableCommand {
                 throw CLIError(.invalidArgument, "nothing to update: give field flags (e.g. --title) or --json")
             }
             interview.id = id
-            let connection = try await client.connect()
-            defer { Task { await connection.close() } }
-            let updated = try await connection.update(
-                UpdateInterviewRequest(
-                    companyID: tenant.company, interview: interview, updateMask: mask, expectedRevision: ifRevision))
-            emit(updated, format: client.format) { InterviewTable.render([updated], width: terminalWidth()) }
+            try await client.withConnection { connection in
+                let updated = try await connection.update(
+                    UpdateInterviewRequest(
+                        companyID: tenant.company, interview: interview, updateMask: mask, expectedRevision: ifRevision)
+                )
+                emit(updated, format: client.format) { InterviewTable.render([updated], width: terminalWidth()) }
+            }
         }
     }
 }

@@ -108,6 +108,19 @@ struct ProgressReporterTests {
         #expect(reporter.finish(records: 12_600, elapsed: .seconds(3)) == "\r12,600 records in 3.0s  4,200/s\n")
     }
 
+    @Test("an interruption clears a drawn terminal line so that a message starts a line of its own")
+    func interruption() {
+        var terminal = ProgressReporter(style: .terminal)
+        #expect(terminal.interruption() == "", "nothing drawn yet")
+        _ = terminal.update(records: 12_345, elapsed: .milliseconds(2703))
+        #expect(terminal.interruption() == "\r" + String(repeating: " ", count: 23) + "\r")
+        #expect(terminal.interruption() == "", "already cleared")
+        #expect(terminal.finish(records: 7, elapsed: .seconds(1)) == "\r7 records in 1.0s  7/s\n")
+        var plain = ProgressReporter(style: .plain)
+        _ = plain.update(records: 50_000, elapsed: .seconds(10))
+        #expect(plain.interruption() == "", "plain lines end in a newline already")
+    }
+
     @Test("a plain line is written every interval, never redrawn")
     func plain() {
         var reporter = ProgressReporter(style: .plain)

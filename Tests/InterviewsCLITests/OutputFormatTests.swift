@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@Suite("Output formats: proto3 JSON, JSON lines and tables", .runningServer())
+struct OutputFormatTests {
+    /// Every Interview field's proto3 JSON name.
+    static let interviewFields: Set<String> = [
+        "id", "remoteId", "companyId", "candidateId", "applicationId", "jobId", "agentId", "jobInterviewStageId",
+        "title", "organizer", "interviewers", "location", "startAt", "endAt", "status", "remoteStatus", "createdAt",
+        "updatedAt", "remoteCreatedAt", "remoteUpdatedAt", "deletedAt", "remoteDeletedAt", "customFields",
+        "remoteData", "analysis", "revision",
+    ]
+
+    static let fullRecord = """
+        {"remoteId":"gh-7","candidateId":"cand-7","applicationId":"app-7","jobId":"job-7","agentId":"agent-7",\
+        "jobInterviewStageId":"stage-7","title":"Entretien — 東京 🚀","organizer":{"id":"u1","firstName":"Zoë"},\
+        "interviewers":[{"id":"u2","email":"li@example.com"}],"location":{"raw":"Berlin","city":"Berlin"},\
+        "startAt":"2026-02-01T09:00:00.500Z","endAt":"2026-02-01T10:00:00Z","status":"INTERVIEW_STATUS_AWAITING_FEEDBACK",\
+        "remoteStatus":"Feedback pending","remoteCreatedAt":"2025-12-01T00:00:00Z","customFields":{"a":"1"},\
+        "remoteData":"eyJyYXciOnRydWV9","analysis":{"summary":"Strong","overallScore":87.5,\
+        "scores":[{"name":"communication","value":4.5,"maxValue":5}],\
+        "transcript":[{"speaker":"candidate","text":"こんにちは","startOffsetMs":"0","endOffsetMs":"1200"}]}}
+        """
+
+    @Test("--output json is one document with proto3 JSON names")
+    func json() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let created = try await acme.succeed("create", "--json", Self.fullRecord, "--output", "json")
+        let record = try created.json()
+        #expect(Set(record.keys).isSubset(of: Self.interviewFields), "\(record.keys.sorted())")
+        #expect(record["remoteId"] as? String == "gh-7")
+        #expect(record["startAt"] as? String == "2026-02-01T09:00:00.500Z")
+        #expect(record["status"] as? String == "INTERVIEW_STATUS_AWAITING_FEEDBACK")
+        #expect((record["organizer"] as? [String: Any])?["firstName"] as? String == "Zoë")
+        let id = try #require(record["id"] as? String)
+        let got = try await acme.succeed("get", id, "--include-remote-data", "--output", "json").json()
+        #expect(got["remoteData"] as? String == "eyJyYXciOnRydWV9")
+        #expect(got["title"] as? String == "Entretien — 東京 🚀")
+        let page = try await acme.succeed("list", "--output", "json").json()
+        #expect(
+            Set(page.keys).isSubset(of: [
+                "interviews", "nextPageToken", "previousPageToken", "totalSize", "page", "pageSize",
+            ]))
+        #expect((page["interviews"] as? [[String: Any]])?.count == 1)
+    }
+
+    @Test("--output jsonl is one object a line", arguments: ["list", "stream", "export"])
+    func jsonl(_ command: String) async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        for n in 0..<3 { _ = try await acme.create("--title", "T\(n)\nsecond line", "--remote-id", "r\(n)") }
+        let result = try await acme.succeed(command, "--output", "jsonl")
+        let records = try result.jsonLines()
+        #expect(records.count == 3)
+        #expect(records.map { $0["title"] as? String } == ["T0\nsecond line", "T1\nsecond line", "T2\nsecond line"])
+    }
+
+    @Test("without --output, a pipe gets JSON lines")
+    func defaultIsJSONLines() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        for n in 0..<2 { _ = try await acme.create("--title", "T\(n)") }
+        let records = try await acme.succeed("list").jsonLines()
+        #expect(records.map { $0["title"] as? String } == ["T0", "T1"])
+    }
+
+    @Test("--output json of list --all and stream is one Page document")
+    func jsonPages() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        for n in 0..<5 { _ = try await acme.create("--title", "T\(n)") }
+        let all = try await acme.succeed("list", "--all", "--page-size", "2", "--output", "json").json()
+        #expect(titles(all) == ["T0", "T1", "T2", "T3", "T4"])
+        #expect(all["totalSize"] as? String == "5")
+        let streamed = try await acme.succeed("stream", "--output", "json").json()
+        #expect(titles(streamed) == ["T0", "T1", "T2", "T3", "T4"])
+    }
+
+    @Test("the table has a header, one row per record and a footer, with aligned columns")
+    func table() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        _ = try await acme.create(
+            "--title", "Onsite", "--candidate", "cand-1", "--status", "scheduled", "--start", "2026-02-01T09:00:00Z")
+        _ = try await acme.create("--title", "東京 interview")
+        let table = try await acme.succeed("list", "--output", "table")
+        let lines = table.lines
+        try #require(lines.count == 4, "\(table)")
+        #expect(lines[0].split(separator: " ") == ["ID", "STATUS", "TITLE", "CANDIDATE", "START", "REVISION"])
+        #expect(
+            lines[1].split(separator: " ").dropFirst().map(String.init) == [
+                "SCHEDULED", "Onsite", "cand-1", "2026-02-01T09:00Z", "1",
+            ])
+        #expect(
+            lines[2].split(separator: " ").dropFirst().map(String.init) == [
+                "UNSPECIFIED", "東京", "interview", "-", "-", "1",
+            ])
+        #expect(lines[3] == "2 matching")
+        let statusColumn = try #require(lines[0].range(of: "STATUS")).lowerBound.utf16Offset(in: lines[0])
+        #expect(lines[1].dropFirst(statusColumn).hasPrefix("SCHEDULED"))
+        #expect(lines.allSatisfy { !$0.hasSuffix(" ") })
+    }
+}
