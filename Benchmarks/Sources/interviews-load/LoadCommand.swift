@@ -1,0 +1,137 @@
+import ArgumentParser
+import BenchmarkSupport
+import CUnixPingPong
+import Foundation
+import InterviewsClient
+import InterviewsModel
+import InterviewsWire
+import RPCUnixSocket
+
+/// `interviews-load`: unary calls from N concurrent callers against a
+/// running server (or one it starts), latencies in HdrHistogram, and in the
+/// same run the floor: a raw AF_UNIX ping-pong of the same sizes.
+@main
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interviews-load",
+        abstract: "Load a running interviews server with unary calls and compare with a raw Unix-socket ping-pong.",
+        discussion: """
+            Run under `taskset -c 0` to pin the load generator, the server it starts and the ping-pong \
+            echo server to one CPU; both the floor and the calls run in the same process, pinned alike.
+
+            Examples:
+              interviews-load --server .build/release/interviews --concurrency 1 --mix get=1
+              interviews-load --server .build/release/interviews --concurrency 64 --connections 4 --mix get=8,list=1,create=1
+              interviews-load --server .build/release/interviews --preload 1000000 --mix list=1
+            """
+    )
+
+    @Option(help: "The `interviews` binary to start with `serve --backend memory` (a temporary socket and data dir).")
+    var server: String?
+
+    @Option(help: "The socket of a server that is already running (it must run as this user, for the admin key).")
+    var socket: String?
+
+    @Option(help: "Connections to open; calls are spread over them.")
+    var connections: Int = 1
+
+    @Option(help: "Calls in flight at once, in total (one task each).")
+    var concurrency: Int = 1
+
+    @Option(help: "Seconds to measure, after the warm-up.")
+    var duration: Double = 5
+
+    @Option(help: "Seconds of calls before measuring.")
+    var warmup: Double = 1
+
+    @Option(help: "Weights of the calls, e.g. get=8,list=1,create=1.")
+    var mix: String = "get=1"
+
+    @Option(help: "Records to load before measuring, with UpsertInterviews batches of 1000, over 100 companies.")
+    var preload: Int = 10_000
+
+    @Option(help: "Exchanges of the raw ping-pong floor (0 skips it).")
+    var pingPongIterations: Int = 20_000
+
+    mutating func validate() throws {
+        guard (server == nil) != (socket == nil) else {
+            throw ValidationError("give exactly one of --server (start one) or --socket (use a running one)")
+        }
+        guard connections >= 1, concurrency >= connections else {
+            throw ValidationError("--connections must be >= 1 and --concurrency >= --connections")
+        }
+        guard preload >= 1_000 else {
+            throw ValidationError("--preload must be at least 1000 (GetInterview and ListInterviews read those records)")
+        }
+        _ = try CallMix(mix)
+    }
+
+    func run() async throws {
+        let mix = try CallMix(mix)
+        print(
+            "interviews-load: cpus allowed \(ProcessStats.allowedCPUs()); load average "
+                + String(format: "%.2f", ProcessStats.loadAverage() ?? -1))
+        let started = try server.map { try ServerProcess.start(binary: $0) }
+        defer { started?.stop() }
+        let socketPath = started?.socketPath ?? socket!
+
+        let admin = try await InterviewsClient.connect(to: socketPath, apiKey: nil)
+        let key = try await admin.createKey(
+            CreateKeyRequest(
+                label: "interviews-load", kind: .partner,
+                companyIDs: (0..<Dataset.companies).map(Dataset.companyID)))
+        await admin.close()
+
+        var clients: [InterviewsClient] = []
+        for _ in 0..<connections {
+            clients.append(try await InterviewsClient.connect(to: socketPath, apiKey: key.secret))
+        }
+        defer { for client in clients { Task { await client.close() } } }
+
+        let loadStart = ProcessStats.nanoseconds()
+        let ids = try await Preloader.load(preload, clients: clients)
+        let loadSeconds = Double(ProcessStats.nanoseconds() - loadStart) / 1e9
+        print(
+            "preloaded \(preload) records in "
+                + String(format: "%.1f s (%.0f records/s)", loadSeconds, Double(preload) / max(loadSeconds, 1e-9)))
+
+        let sizes = try callSizes(ids: ids, key: key.secret)
+        var floor: LatencyRecorder? = nil
+        if pingPongIterations > 0 {
+            let measured = try PingPong.measure(
+                request: sizes.request, response: sizes.response, iterations: pingPongIterations)
+            print(
+                "ping-pong floor (\(sizes.request) B -> \(sizes.response) B, blocking AF_UNIX, \(pingPongIterations) exchanges): "
+                    + measured.summary)
+            floor = measured
+        }
+
+        let result = try await LoadRun(
+            clients: clients, concurrency: concurrency, mix: mix, ids: ids, nextRecord: preload
+        ).run(warmup: warmup, duration: duration)
+        result.print(concurrency: concurrency, connections: connections, floor: floor)
+    }
+
+    /// The bytes a GetInterview call puts on the socket each way: HEADERS and
+    /// MESSAGE frames out, MESSAGE and TRAILERS frames back.
+    func callSizes(ids: [(company: Int, id: String)], key: String) throws -> (
+        request: Int, response: Int
+    ) {
+        let (company, id) = ids[0]
+        let request = GetInterviewRequest(companyID: Dataset.companyID(company), id: id)
+        let headers = RPCCallHeaders(
+            method: "/interviews.v1.Interviews/GetInterview",
+            metadata: [RPCMetadataEntry(key: "authorization", value: "Bearer \(key)")])
+        var record = Dataset.record(0)
+        record.id = id
+        record.companyID = Dataset.companyID(company)
+        record.createdAt = .now()
+        record.updatedAt = .now()
+        record.revision = 1
+        let frame = 12
+        return (
+            frame + (try headers.encodedBytes().count) + frame + (try request.encodedBytes().count),
+            frame + (try record.encodedBytes().count) + frame
+        )
+    }
+}
