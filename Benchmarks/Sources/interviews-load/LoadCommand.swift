@@ -75,7 +75,7 @@ struct LoadCommand: AsyncParsableCommand {
         defer { started?.stop() }
         let socketPath = started?.socketPath ?? socket!
 
-        let admin = try await InterviewsClient.connect(to: socketPath, apiKey: nil)
+        let admin = try await Self.connectWhenReady(socketPath)
         let key = try await admin.createKey(
             CreateKeyRequest(
                 label: "interviews-load", kind: .partner,
@@ -110,6 +110,21 @@ struct LoadCommand: AsyncParsableCommand {
             clients: clients, concurrency: concurrency, mix: mix, ids: ids, nextRecord: preload
         ).run(warmup: warmup, duration: duration)
         result.print(concurrency: concurrency, connections: connections, floor: floor)
+    }
+
+    /// Connects once the server answers Health: a server may refuse
+    /// connections accepted between its bind and its listening state.
+    static func connectWhenReady(_ socketPath: String) async throws -> InterviewsClient {
+        for _ in 0..<500 {
+            if let client = try? await InterviewsClient.connect(to: socketPath, apiKey: nil) {
+                if (try? await client.health()) != nil { return client }
+                await client.close()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let client = try await InterviewsClient.connect(to: socketPath, apiKey: nil)
+        _ = try await client.health()
+        return client
     }
 
     /// The bytes a GetInterview call puts on the socket each way: HEADERS and

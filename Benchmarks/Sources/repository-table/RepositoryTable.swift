@@ -18,12 +18,14 @@ struct RepositoryTable {
         var sizes = [10_000, 100_000, 1_000_000]
         var seconds = 0.4
         var child = false
+        /// Only rows whose name contains this (for profiling one shape).
+        var only: String? = nil
     }
 
     static func main() async throws {
         let options = try parse(Array(CommandLine.arguments.dropFirst()))
         if options.child, let size = options.sizes.first {
-            try await runSize(size, seconds: options.seconds)
+            try await runSize(size, seconds: options.seconds, only: options.only)
             return
         }
         print("repository-table: InMemoryInterviewRepository, \(Dataset.companies) companies, page_size 20")
@@ -34,7 +36,7 @@ struct RepositoryTable {
         var order: [String] = []
         var facts: [Int: String] = [:]
         for size in options.sizes {
-            let output = try runChild(size: size, seconds: options.seconds)
+            let output = try runChild(size: size, seconds: options.seconds, only: options.only)
             for line in output.split(separator: "\n") {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 if fields.first == "ROW", fields.count == 6, let row = Row(fields) {
@@ -62,6 +64,9 @@ struct RepositoryTable {
             case "--seconds":
                 guard let value = rest.popFirst().flatMap(Double.init) else { throw usage("--seconds needs a number") }
                 options.seconds = value
+            case "--only":
+                guard let value = rest.popFirst() else { throw usage("--only needs a value") }
+                options.only = value
             case "--child":
                 options.child = true
             default:
@@ -73,8 +78,9 @@ struct RepositoryTable {
 
     static func usage(_ message: String) -> UsageError {
         print(
-            "usage: repository-table [--sizes 10000,100000,1000000] [--seconds 0.4]\n"
-                + "  --seconds: time spent measuring each row at each size")
+            "usage: repository-table [--sizes 10000,100000,1000000] [--seconds 0.4] [--only TEXT]\n"
+                + "  --seconds: time spent measuring each row at each size\n"
+                + "  --only: run only the rows whose name contains TEXT (e.g. to profile one shape)")
         return UsageError(message)
     }
 
@@ -83,10 +89,11 @@ struct RepositoryTable {
         init(_ description: String) { self.description = description }
     }
 
-    static func runChild(size: Int, seconds: Double) throws -> String {
+    static func runChild(size: Int, seconds: Double, only: String?) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         process.arguments = ["--child", "--sizes", String(size), "--seconds", String(seconds)]
+        if let only { process.arguments! += ["--only", only] }
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -127,7 +134,8 @@ struct RepositoryTable {
         fflush(nil)
     }
 
-    static func runSize(_ size: Int, seconds: Double) async throws {
+    static func runSize(_ size: Int, seconds: Double, only: String?) async throws {
+        func wanted(_ name: String) -> Bool { only.map(name.contains) ?? true }
         let repository = InMemoryInterviewRepository()
         let before = ProcessStats.residentBytes()
         let buildStart = ProcessStats.nanoseconds()
@@ -157,14 +165,16 @@ struct RepositoryTable {
         let perCompany = Dataset.recordsPerCompany(size)
         let candidates = Dataset.candidatesPerCompany(size)
 
-        emit(
-            "get",
-            try await measure(seconds: seconds, batch: 32) { _ in
+        if wanted("get") {
+            let recorder = try await measure(seconds: seconds, batch: 32) { _ in
                 let (company, id) = ids[Int(random.next() % UInt64(ids.count))]
                 _ = try await repository.get(id: id, includeDeleted: false, tenant: Dataset.tenant(company))
-            })
+            }
+            emit("get", recorder)
+        }
 
         func list(_ name: String, _ make: @escaping (Int, inout SplitMix64) -> ListRequest) async throws {
+            guard wanted(name) else { return }
             let recorder = try await measure(seconds: seconds) { ordinal in
                 let company = ordinal % Dataset.companies
                 let request = make(company, &random)
@@ -206,12 +216,13 @@ struct RepositoryTable {
         }
 
         // A cursor walk per company: page 1 (untimed), then up to 50 pages by next_page_token (timed).
+        let walkName = "list company, created desc, next_page_token"
         var tokens = [String](repeating: "", count: Dataset.companies)
         var depth = [Int](repeating: 0, count: Dataset.companies)
-        let walkLength = min(50, perCompany / 20 - 1)
+        let walkLength = min(50, perCompany / 20)
         let first = ListRequest(pageSize: 20, orderBy: .createdAt, direction: .descending)
         let walk = try await measure(
-            seconds: seconds, warmup: 0,
+            seconds: wanted(walkName) ? seconds : 0, warmup: 0,
             prepare: { ordinal in
                 let company = ordinal % Dataset.companies
                 if depth[company] == 0 || depth[company] >= walkLength {
@@ -225,20 +236,21 @@ struct RepositoryTable {
             var request = first
             request.pageToken = tokens[company]
             let page = try await repository.list(request, tenant: Dataset.tenant(company))
-            precondition(page.interviews.count == 20 && !page.nextPageToken.isEmpty, "the walk ended early")
+            precondition(page.interviews.count == 20, "the walk ended early")
             tokens[company] = page.nextPageToken
-            depth[company] += 1
+            depth[company] = page.nextPageToken.isEmpty ? walkLength : depth[company] + 1
         }
-        emit("list company, created desc, next_page_token", walk)
+        if wanted(walkName) { emit(walkName, walk) }
 
         var created = size
-        emit(
-            "create",
-            try await measure(seconds: seconds, maxCalls: 20_000) { _ in
+        if wanted("create") {
+            let recorder = try await measure(seconds: seconds, maxCalls: 20_000) { _ in
                 _ = try await repository.create(
                     Dataset.record(created), requestID: "", tenant: Dataset.tenant(created % Dataset.companies))
                 created += 1
-            })
+            }
+            emit("create", recorder)
+        }
     }
 
     // MARK: The table
