@@ -95,7 +95,7 @@ struct LoadCommand: AsyncParsableCommand {
             "preloaded \(preload) records in "
                 + String(format: "%.1f s (%.0f records/s)", loadSeconds, Double(preload) / max(loadSeconds, 1e-9)))
 
-        let sizes = try callSizes(ids: ids, key: key.secret)
+        let sizes = try callSizes(ids: ids, key: key.secret, mix: mix)
         var floor: LatencyRecorder? = nil
         if pingPongIterations > 0 {
             let measured = try PingPong.measure(
@@ -127,26 +127,41 @@ struct LoadCommand: AsyncParsableCommand {
         return client
     }
 
-    /// The bytes a GetInterview call puts on the socket each way: HEADERS and
-    /// MESSAGE frames out, MESSAGE and TRAILERS frames back.
-    func callSizes(ids: [(company: Int, id: String)], key: String) throws -> (
+    /// The bytes one call puts on the socket each way (HEADERS and MESSAGE
+    /// frames out, MESSAGE and TRAILERS frames back): a GetInterview, or a
+    /// ListInterviews page of 20 when the mix makes lists only.
+    func callSizes(ids: [(company: Int, id: String)], key: String, mix: CallMix) throws -> (
         request: Int, response: Int
     ) {
         let (company, id) = ids[0]
-        let request = GetInterviewRequest(companyID: Dataset.companyID(company), id: id)
+        let listsOnly = mix.kinds == [.list]
+        let method = "/interviews.v1.Interviews/" + (listsOnly ? "ListInterviews" : "GetInterview")
         let headers = RPCCallHeaders(
-            method: "/interviews.v1.Interviews/GetInterview",
-            metadata: [RPCMetadataEntry(key: "authorization", value: "Bearer \(key)")])
-        var record = Dataset.record(0)
-        record.id = id
-        record.companyID = Dataset.companyID(company)
-        record.createdAt = .now()
-        record.updatedAt = .now()
-        record.revision = 1
+            method: method, metadata: [RPCMetadataEntry(key: "authorization", value: "Bearer \(key)")])
+        func stored(_ n: Int) -> Interview {
+            var record = Dataset.record(n)
+            record.id = id
+            record.companyID = Dataset.companyID(company)
+            record.createdAt = .now()
+            record.updatedAt = .now()
+            record.revision = 1
+            return record
+        }
+        let request: Int
+        let response: Int
+        if listsOnly {
+            let list = ListRequest(
+                companyID: Dataset.companyID(company), pageSize: 20, orderBy: .createdAt, direction: .descending)
+            request = try list.encodedBytes().count
+            let page = Page(
+                interviews: (0..<20).map { stored($0 * Dataset.companies + company) },
+                nextPageToken: String(repeating: "A", count: 83), totalSize: 10_000, page: 1, pageSize: 20)
+            response = try page.encodedBytes().count
+        } else {
+            request = try GetInterviewRequest(companyID: Dataset.companyID(company), id: id).encodedBytes().count
+            response = try stored(0).encodedBytes().count
+        }
         let frame = 12
-        return (
-            frame + (try headers.encodedBytes().count) + frame + (try request.encodedBytes().count),
-            frame + (try record.encodedBytes().count) + frame
-        )
+        return (frame + (try headers.encodedBytes().count) + frame + request, frame + response + frame)
     }
 }
