@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
 // Benchmarks live in their own package so that the core test build stays lean.
-// Run: cd Benchmarks && swift package --allow-writing-to-package-directory benchmark --target WireBenchmarks
+// Run everything: Benchmarks/run-all (see docs/BENCHMARKS.md).
+// One ordo-one target: cd Benchmarks && swift package --allow-writing-to-package-directory benchmark --target WireBenchmarks
 import PackageDescription
 
 let package = Package(
@@ -10,6 +11,8 @@ let package = Package(
         .package(name: "interviews", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .executableTarget(
@@ -21,7 +24,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/WireBenchmarks",
-            swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // Instruction counts under callgrind: see run-wire-cost.
@@ -32,7 +34,62 @@ let package = Package(
                 .product(name: "InterviewsProtoC", package: "interviews"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+
+        // In-process repository calls, as ordo-one benchmarks (10k and 100k records).
+        .executableTarget(
+            name: "RepositoryBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "InterviewsModel", package: "interviews"),
+                .product(name: "InterviewsRepository", package: "interviews"),
+            ],
+            path: "Benchmarks/RepositoryBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+
+        // The data set, latency recording and process facts the benchmarks share.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [
+                .product(name: "InterviewsModel", package: "interviews"),
+                .product(name: "InterviewsRepository", package: "interviews"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+
+        // In-process repository calls at 10k, 100k and 1M records, one table.
+        .executableTarget(
+            name: "repository-table",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "InterviewsModel", package: "interviews"),
+                .product(name: "InterviewsRepository", package: "interviews"),
+            ]
+        ),
+
+        // The floor for a unary call: blocking write/read over AF_UNIX, in C.
+        .target(name: "CUnixPingPong"),
+
+        // A load generator for a running server, with the ping-pong floor beside it.
+        .executableTarget(
+            name: "interviews-load",
+            dependencies: [
+                "BenchmarkSupport",
+                "CUnixPingPong",
+                .product(name: "InterviewsModel", package: "interviews"),
+                .product(name: "InterviewsWire", package: "interviews"),
+                .product(name: "InterviewsClient", package: "interviews"),
+                .product(name: "RPCUnixSocket", package: "interviews"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
     ]
 )
+
+// Swift 6 language mode for every Swift target.
+for target in package.targets where target.name != "CUnixPingPong" {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.swiftLanguageMode(.v6)]
+}

@@ -387,7 +387,7 @@ package struct InterviewStore: Sendable {
             hasNext = !keys.isEmpty && offset + keys.count < total
             hasPrevious = !keys.isEmpty && offset > 0
         }
-        page.interviews = keys.compactMap { records[$0.id].map(query.select) }
+        page.interviews = selected(keys, query)
         let reference = keys.isEmpty ? cursor?.key : nil
         if hasNext, let key = keys.last ?? reference {
             page.nextPageToken = ListCursor(key: key, backward: false).token(binding: binding, secret: secret)
@@ -417,7 +417,20 @@ package struct InterviewStore: Sendable {
             key.map { plan.ranges.positions(beyond: $0, ascending: ascending) }
             ?? plan.ranges.start(ascending: ascending)
         let keys = collect(plan, query, from: start, ascending: ascending, limit: limit)
-        return (keys.compactMap { records[$0.id].map(query.select) }, keys.last)
+        return (selected(keys, query), keys.last)
+    }
+
+    /// The records of `keys` as `query` asks to see them. Each record is
+    /// copied out of the store once and handed on (``ListQuery/select(_:)``
+    /// consumes it): copying an Interview retains every one of its strings,
+    /// which is most of a page's cost.
+    private func selected(_ keys: [IndexKey], _ query: ListQuery) -> [Interview] {
+        var result: [Interview] = []
+        result.reserveCapacity(keys.count)
+        for key in keys {
+            if let record = records[key.id] { result.append(query.select(record)) }
+        }
+        return result
     }
 
     /// The slices a query reads and whether every key in them matches.

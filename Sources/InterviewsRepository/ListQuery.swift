@@ -144,7 +144,7 @@ package struct ListQuery: Sendable {
     /// `record` as the request asks to see it: a non-empty read mask keeps
     /// only its fields (plus id); otherwise remote_data only when
     /// include_remote_data, custom_fields and analysis unless excluded.
-    package func select(_ record: Interview) -> Interview {
+    package func select(_ record: consuming Interview) -> Interview {
         if let readMask { return record.keeping(readMask) }
         var result = record
         if !request.includeRemoteData { result.remoteData = [] }

@@ -175,9 +175,19 @@ public final class KeyStore: Sendable {
         try AtomicFile.write(data, to: path, mode: 0o600)
     }
 
+    /// The SHA-256 of `secret` as 64 lowercase hex digits. Runs on every
+    /// call, so it writes the digits itself rather than through `String(format:)`.
     static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(secret.utf8)) {
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8)

@@ -1,0 +1,106 @@
+import BenchmarkSupport
+import Foundation
+import InterviewsClient
+import InterviewsModel
+
+/// `concurrency` tasks, each making one call at a time for the warm-up and
+/// the measured duration; calls started in the measured window count.
+struct LoadRun: Sendable {
+    let clients: [InterviewsClient]
+    let concurrency: Int
+    let mix: CallMix
+    let ids: [(company: Int, id: String)]
+    /// The first record number no preload used: creates take numbers from here.
+    let nextRecord: Int
+
+    struct Result {
+        var latencies: [CallKind: LatencyRecorder] = [:]
+        var errors = 0
+        var firstError: String? = nil
+        var seconds = 0.0
+
+        mutating func merge(_ other: Result) {
+            for (kind, recorder) in other.latencies { latencies[kind, default: LatencyRecorder()].add(recorder) }
+            errors += other.errors
+            firstError = firstError ?? other.firstError
+        }
+
+        var calls: UInt64 { latencies.values.reduce(0) { $0 + $1.count } }
+    }
+
+    func run(warmup: Double, duration: Double) async throws -> Result {
+        let start = ProcessStats.nanoseconds()
+        let measureFrom = start + UInt64(warmup * 1e9)
+        let end = measureFrom + UInt64(duration * 1e9)
+        var total = try await withThrowingTaskGroup(of: Result.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask { try await self.worker(worker, measureFrom: measureFrom, end: end) }
+            }
+            var total = Result()
+            while let result = try await group.next() { total.merge(result) }
+            return total
+        }
+        total.seconds = duration
+        return total
+    }
+
+    private func worker(_ index: Int, measureFrom: UInt64, end: UInt64) async throws -> Result {
+        let client = clients[index % clients.count]
+        var random = SplitMix64(seed: UInt64(index) &+ 1)
+        var created = 0
+        var result = Result()
+        for kind in mix.kinds { result.latencies[kind] = LatencyRecorder() }
+        while true {
+            let before = ProcessStats.nanoseconds()
+            if before >= end { break }
+            let kind = mix.pick(random.next())
+            do {
+                switch kind {
+                case .get:
+                    let (company, id) = ids[Int(random.next() % UInt64(ids.count))]
+                    _ = try await client.get(GetInterviewRequest(companyID: Dataset.companyID(company), id: id))
+                case .list:
+                    let company = Int(random.next() % UInt64(Dataset.companies))
+                    let page = try await client.list(
+                        ListRequest(
+                            companyID: Dataset.companyID(company), pageSize: 20, orderBy: .createdAt,
+                            direction: .descending))
+                    precondition(page.interviews.count == min(20, ids.isEmpty ? 0 : 20), "short page")
+                case .create:
+                    let n = nextRecord + index + created * concurrency
+                    created += 1
+                    _ = try await client.create(
+                        CreateInterviewRequest(
+                            companyID: Dataset.companyID(n % Dataset.companies), interview: Dataset.record(n)))
+                }
+            } catch {
+                result.errors += 1
+                if result.firstError == nil { result.firstError = "\(kind.rawValue): \(error)" }
+                continue
+            }
+            if before >= measureFrom {
+                result.latencies[kind]!.record(nanoseconds: ProcessStats.nanoseconds() - before)
+            }
+        }
+        return result
+    }
+}
+
+extension LoadRun.Result {
+    func print(concurrency: Int, connections: Int, floor: LatencyRecorder?) {
+        let throughput = Double(calls) / seconds
+        Swift.print(
+            "calls: \(calls) in " + String(format: "%.1f s = %.0f calls/s", seconds, throughput)
+                + " (\(concurrency) in flight over \(connections) connection(s)); errors: \(errors)")
+        if let firstError { Swift.print("first error: \(firstError)") }
+        for kind in CallKind.allCases {
+            guard let recorder = latencies[kind], recorder.count > 0 else { continue }
+            var line = "  \(kind.rawValue): \(recorder.count) calls, " + recorder.summary
+            if let floor {
+                let ratio = recorder.microseconds(atPercentile: 50) / floor.microseconds(atPercentile: 50)
+                line += String(format: "; p50 = %.1fx the ping-pong floor", ratio)
+            }
+            Swift.print(line)
+        }
+    }
+}
