@@ -41,7 +41,7 @@ final class ServerProcess: Sendable {
     /// --backend <backend> <options...>` and returns once `interviews health`
     /// answers.
     ///
-    /// - Throws: when the server exits or does not answer within 20 s; the
+    /// - Throws: when the server exits or does not answer within 120 s; the
     ///   message holds its log.
     static func start(
         backend: Backend = .default, options: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
@@ -73,7 +73,8 @@ final class ServerProcess: Sendable {
     }
 
     private func waitUntilServing(sourceLocation: SourceLocation) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Generous: on a 2-core machine every suite starts its servers at once.
+        let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             if !isRunning {
                 throw ServerFailure("the server exited while starting:\n\(log)")
@@ -84,7 +85,7 @@ final class ServerProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw ServerFailure("the server did not answer `interviews health` within 20 s:\n\(log)")
+        throw ServerFailure("the server did not answer `interviews health` within 120 s:\n\(log)")
     }
 
     /// Whether the process is still running.
