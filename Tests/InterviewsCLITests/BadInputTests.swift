@@ -47,8 +47,8 @@ struct BadInputTests {
 
     @Test("a bad flag value is a usage error that names the flag and its limit", arguments: badFlags)
     func badFlagValue(_ flag: BadFlag) async throws {
-        let acme = try await ServerProcess.current().newTenant()
-        let result = try await acme.run(flag.arguments)
+        let result = try await CommandLineTool.run(
+            flag.arguments, environment: ["INTERVIEWS_SOCKET": try ServerProcess.current().socket])
         #expect(result.status == flag.status, "\(result)")
         #expect(result.stderr.contains(flag.message), "\(result)")
         #expect(result.stdout.isEmpty)
