@@ -41,7 +41,9 @@ struct ClientOptions: ParsableArguments {
             guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
                 throw CLIError(.invalidArgument, "--api-key-file: cannot read \(apiKeyFile)")
             }
-            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !key.isEmpty else { throw CLIError(.invalidArgument, "--api-key-file: \(apiKeyFile) is empty") }
+            return key
         }
         return Defaults.environment("INTERVIEWS_API_KEY")
     }

@@ -90,6 +90,16 @@ struct BadInputTests {
                 == "error: INVALID_ARGUMENT: --api-key-file: cannot read \(server.directory.file("missing"))\n")
     }
 
+    @Test("an empty --api-key-file is named in the error")
+    func emptyKeyFile() async throws {
+        let server = try ServerProcess.current()
+        let file = server.directory.file("empty-key")
+        try Data("\n".utf8).write(to: URL(fileURLWithPath: file))
+        let result = try await server.run("list", "--api-key-file", file)
+        #expect(result.status == 65, "\(result)")
+        #expect(result.stderr == "error: INVALID_ARGUMENT: --api-key-file: \(file) is empty\n")
+    }
+
     @Test(
         "with no server at the socket, every client command says so (exit 69) without a stack trace",
         arguments: [
