@@ -20,14 +20,14 @@ struct ClientOptions: ParsableArguments {
         help: "A file holding the API key (default: $INTERVIEWS_API_KEY). The key is never taken as an argument.")
     var apiKeyFile: String?
 
-    @Option(help: "Seconds each call may take (1...3600).")
-    var timeout: Int = 30
+    @Option(help: "Seconds each call may take (1...3600; default 30, for import 300, for stream and export 86400).")
+    var timeout: Int?
 
     @Option(help: "table (default on a terminal), json (one document) or jsonl (one record a line; default otherwise).")
     var output: Output?
 
     func validate() throws {
-        guard (1...3_600).contains(timeout) else {
+        if let timeout, !(1...3_600).contains(timeout) {
             throw ValidationError("--timeout: \(timeout) is out of range; must be 1...3600")
         }
     }
@@ -41,23 +41,25 @@ struct ClientOptions: ParsableArguments {
             guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
                 throw CLIError(.invalidArgument, "--api-key-file: cannot read \(apiKeyFile)")
             }
-            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !key.isEmpty else { throw CLIError(.invalidArgument, "--api-key-file: \(apiKeyFile) is empty") }
+            return key
         }
         return Defaults.environment("INTERVIEWS_API_KEY")
     }
 
     /// Connects to the server, runs `body` with the connection and closes it.
     ///
-    /// - Parameter timeout: each call's deadline instead of `--timeout`.
+    /// - Parameter defaultTimeout: each call's deadline unless `--timeout` is given.
     /// - Throws: what `body` throws; `UNAVAILABLE` when no server listens.
     ///   When no key was given and the server asks for one, the error says
     ///   how to give one.
     func withConnection(
-        timeout override: Duration? = nil, _ body: (InterviewsClient) async throws -> Void
+        defaultTimeout: Duration = .seconds(30), _ body: (InterviewsClient) async throws -> Void
     ) async throws {
         let key = try apiKey()
         let connection = try await InterviewsClient.connect(
-            to: socket, apiKey: key, timeout: override ?? .seconds(timeout))
+            to: socket, apiKey: key, timeout: timeout.map { .seconds($0) } ?? defaultTimeout)
         do {
             try await body(connection)
         } catch let error as any StatusError where error.code == .unauthenticated && key == nil {

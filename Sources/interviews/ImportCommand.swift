@@ -45,7 +45,7 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            try await client.withConnection(timeout: .seconds(300)) { connection in
+            try await client.withConnection(defaultTimeout: .seconds(300)) { connection in
                 var importer = BatchImporter(
                     connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
                     onError: onError, batchSize: batchSize, position: envelope ? "record" : "line")

@@ -166,7 +166,7 @@ struct Export: AsyncParsableCommand {
 
 /// Streams `request`'s matches to standard output in the client's format.
 func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool = false) async throws {
-    try await client.withConnection(timeout: .seconds(24 * 3600)) { connection in
+    try await client.withConnection(defaultTimeout: .seconds(24 * 3600)) { connection in
         let format = client.format
         let start = ContinuousClock.now
         // A line redrawn in place needs a terminal of its own: on the one the

@@ -47,8 +47,8 @@ struct BadInputTests {
 
     @Test("a bad flag value is a usage error that names the flag and its limit", arguments: badFlags)
     func badFlagValue(_ flag: BadFlag) async throws {
-        let acme = try await ServerProcess.current().newTenant()
-        let result = try await acme.run(flag.arguments)
+        let result = try await CommandLineTool.run(
+            flag.arguments, environment: ["INTERVIEWS_SOCKET": try ServerProcess.current().socket])
         #expect(result.status == flag.status, "\(result)")
         #expect(result.stderr.contains(flag.message), "\(result)")
         #expect(result.stdout.isEmpty)
@@ -88,6 +88,16 @@ struct BadInputTests {
         #expect(
             result.stderr
                 == "error: INVALID_ARGUMENT: --api-key-file: cannot read \(server.directory.file("missing"))\n")
+    }
+
+    @Test("an empty --api-key-file is named in the error")
+    func emptyKeyFile() async throws {
+        let server = try ServerProcess.current()
+        let file = server.directory.file("empty-key")
+        try Data("\n".utf8).write(to: URL(fileURLWithPath: file))
+        let result = try await server.run("list", "--api-key-file", file)
+        #expect(result.status == 65, "\(result)")
+        #expect(result.stderr == "error: INVALID_ARGUMENT: --api-key-file: \(file) is empty\n")
     }
 
     @Test(

@@ -176,4 +176,23 @@ struct PipelineTests {
         #expect(result.status == 0, "\(result)")
         #expect(result.lines.count == 1)
     }
+
+    @Test("export --timeout bounds the export: a reader that stalls past it ends it with DEADLINE_EXCEEDED (exit 75)")
+    func exportTimeout() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let records = (0..<3_000).map { #"{"remoteId":"d-\#($0)","title":"T\#($0)"}"# }
+        _ = try await acme.succeed("import", input: records.joined(separator: "\n"))
+        let executable = try CommandLineTool.path()
+        // 3,000 records overfill the pipe, so export waits for the reader,
+        // which sleeps well past the 1 s deadline.
+        let result = try await CommandLineTool.run(
+            executable: "/bin/bash",
+            [
+                "-o", "pipefail", "-c",
+                "\(Terminal.quoted(executable)) export --timeout 1 | { sleep 3; cat > /dev/null; }",
+            ],
+            environment: ["INTERVIEWS_SOCKET": acme.server.socket, "INTERVIEWS_API_KEY": acme.key])
+        #expect(result.status == 75, "\(result)")
+        #expect(result.stderr.contains("error: DEADLINE_EXCEEDED: "), "\(result)")
+    }
 }
