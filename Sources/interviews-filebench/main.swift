@@ -5,10 +5,14 @@
 //       A raw pwrite+fdatasync loop on the same disk, then durable creates/s
 //       through FileInterviewRepository with each number of concurrent writers.
 //
-//   interviews-filebench open <dir> [--records 100000,1000000]
+//   interviews-filebench open <dir> [--records 100000,1000000] [--keep]
 //       Fills a data directory with that many records (upserts of 1000),
 //       then times opening it from the log alone and again from a snapshot,
-//       and reports bytes on disk per record and resident memory.
+//       and reports bytes on disk per record and resident memory. --keep
+//       leaves the directories (<dir>/open-<count>) in place.
+//
+//   interviews-filebench reopen <data dir>
+//       Times opening an existing data directory.
 import Glibc
 import InterviewsFileRepository
 import InterviewsFileStore
@@ -204,8 +208,21 @@ func openTimes(directory: String) async throws {
               open from the snapshot: \(fixed(snapshotOpen, 2)) s (\(fixed(Double(count) / snapshotOpen, 0)) records/s)
               on disk: log \(logBytes) B = \(fixed(Double(logBytes) / Double(count), 1)) B/record; snapshot \(snapshotBytes) B = \(fixed(Double(snapshotBytes) / Double(count), 1)) B/record
             """)
-        removeTree(path)
+        if !CommandLine.arguments.contains("--keep") { removeTree(path) }
     }
+}
+
+func reopen(directory: String) async throws {
+    let baseline = residentMiB()
+    let start = now()
+    let repository = try FileInterviewRepository.open(directory: directory)
+    let elapsed = now() - start
+    let recovery = repository.recovery
+    let records = recovery.snapshotRecords + recovery.logRecords
+    print(
+        "opened \(records) records (\(recovery.snapshotRecords) from the snapshot) in \(fixed(elapsed, 2)) s, +\(fixed(residentMiB() - baseline, 0)) MiB resident"
+    )
+    await repository.close()
 }
 
 extension Interview {
@@ -222,13 +239,14 @@ extension Interview {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 3 else { fail("usage: interviews-filebench creates|open <dir> [options]") }
+guard arguments.count >= 3 else { fail("usage: interviews-filebench creates|open|reopen <dir> [options]") }
 print("record: \(try record(1).encodedSizeForBench()) bytes of protobuf")
 do {
     switch arguments[1] {
     case "creates": try await creates(directory: arguments[2])
     case "open": try await openTimes(directory: arguments[2])
-    default: fail("unknown mode \(arguments[1]); use creates or open")
+    case "reopen": try await reopen(directory: arguments[2])
+    default: fail("unknown mode \(arguments[1]); use creates, open or reopen")
     }
 } catch {
     fail("\(error)")

@@ -1,0 +1,142 @@
+import Foundation
+import InterviewsFileRepository
+import InterviewsFileStore
+import InterviewsModel
+import InterviewsRepository
+import Synchronization
+import Testing
+
+/// A ``FileIO`` whose `fdatasync` can be held: while the gate is closed, a
+/// sync blocks (on the log's writer thread) until it opens.
+final class GatedFileIO: FileIO {
+    private struct Gate {
+        var closed = false
+        var waiting = 0
+    }
+
+    private let base = PosixFileIO()
+    private let gate = Mutex(Gate())
+    private let condition = NSCondition()
+
+    /// Makes the next syncs wait.
+    func close() { gate.withLock { $0.closed = true } }
+
+    /// Lets every held and later sync through.
+    func open() {
+        condition.lock()
+        gate.withLock { $0.closed = false }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The number of syncs being held.
+    var held: Int { gate.withLock { $0.waiting } }
+
+    func syncData(_ fd: FileDescriptor) throws(FileIOError) {
+        condition.lock()
+        while gate.withLock({ $0.closed }) {
+            gate.withLock { $0.waiting += 1 }
+            condition.wait()
+            gate.withLock { $0.waiting -= 1 }
+        }
+        condition.unlock()
+        try base.syncData(fd)
+    }
+
+    func open(_ path: String, _ mode: OpenMode) throws(FileIOError) -> FileDescriptor { try base.open(path, mode) }
+    func close(_ fd: FileDescriptor) { base.close(fd) }
+    func write(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(FileIOError) -> Int {
+        try base.write(fd, bytes, at: offset)
+    }
+    func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(FileIOError)
+        -> Int
+    {
+        try base.read(fd, into: buffer, at: offset)
+    }
+    func sync(_ fd: FileDescriptor) throws(FileIOError) { try base.sync(fd) }
+    func truncate(_ fd: FileDescriptor, to length: Int64) throws(FileIOError) { try base.truncate(fd, to: length) }
+    func size(_ fd: FileDescriptor) throws(FileIOError) -> Int64 { try base.size(fd) }
+    func rename(_ from: String, to: String) throws(FileIOError) { try base.rename(from, to: to) }
+    func unlink(_ path: String) throws(FileIOError) { try base.unlink(path) }
+    func syncDirectory(_ path: String) throws(FileIOError) { try base.syncDirectory(path) }
+    func lockExclusive(_ fd: FileDescriptor) throws(FileIOError) { try base.lockExclusive(fd) }
+    func listDirectory(_ path: String) throws(FileIOError) -> [String] { try base.listDirectory(path) }
+    func makeDirectory(_ path: String) throws(FileIOError) { try base.makeDirectory(path) }
+}
+
+@Suite("Visibility: readers see durable changes only")
+struct VisibilityTests {
+    /// Waits until the log's writer is held in `fdatasync`.
+    static func waitUntilHeld(_ io: GatedFileIO) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while io.held == 0 {
+            try #require(ContinuousClock.now < deadline, "no sync was held")
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    @Test("a change is invisible to every read while its sync is pending, and visible when its write returns")
+    func invisibleUntilDurable() async throws {
+        let directory = try TemporaryDirectory()
+        let io = GatedFileIO()
+        let repository = try FileInterviewRepository.open(directory: directory.path, io: io)
+        let first = try await repository.create(sample(1), requestID: "req-1", tenant: acme)
+
+        io.close()
+        async let pending = repository.update(
+            Interview(id: first.id, title: "changed"), mask: ["title"], expectedRevision: 1, tenant: acme)
+        async let second = repository.create(sample(2), requestID: "", tenant: acme)
+        try await Self.waitUntilHeld(io)
+        // A retry of the first create answers only once everything before it
+        // is durable: it must still be waiting when the sync is let go.
+        let answered = ReportCounter()
+        let retry = Task {
+            let record = try await repository.create(sample(1), requestID: "req-1", tenant: acme)
+            answered.add()
+            return record
+        }
+        try await Task.sleep(for: .milliseconds(50))
+
+        #expect(try await repository.get(id: first.id, includeDeleted: false, tenant: acme) == first)
+        #expect(try await everything(repository, acme) == [first])
+        let stats = try await repository.stats(tenant: acme)
+        #expect(stats.lastSequence == 1)
+        #expect(stats.liveCount == 1)
+        #expect(try await repository.changes(after: 1, limit: 10, tenant: acme).changes.isEmpty)
+        #expect(answered.count == 0)
+
+        io.open()
+        let updated = try await pending
+        let created = try await second
+        #expect(try await retry.value.title == "changed")
+        #expect(try await repository.get(id: first.id, includeDeleted: false, tenant: acme) == updated)
+        #expect(try await repository.get(id: created.id, includeDeleted: false, tenant: acme) == created)
+        #expect(try await repository.stats(tenant: acme).lastSequence == 3)
+        #expect(try await repository.changes(after: 1, limit: 10, tenant: acme).changes.count == 2)
+        await repository.close()
+    }
+
+    @Test("a watcher is woken only once the change is durable")
+    func watcherWakesAfterDurability() async throws {
+        let directory = try TemporaryDirectory()
+        let io = GatedFileIO()
+        let repository = try FileInterviewRepository.open(directory: directory.path, io: io)
+        io.close()
+        async let created = repository.create(sample(1), requestID: "", tenant: acme)
+        try await Self.waitUntilHeld(io)
+        let woken = ReportCounter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                _ = try await repository.waitForChanges(after: 0)
+                woken.add()
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(woken.count == 0)
+            io.open()
+            try await group.waitForAll()
+        }
+        _ = try await created
+        #expect(woken.count == 1)
+        await repository.close()
+    }
+}
