@@ -112,7 +112,8 @@ let benchmarks: @Sendable () -> Void = {
                 let first = ListRequest(pageSize: 20, orderBy: .createdAt, direction: .descending)
                 var starts: [String] = []
                 for company in 0..<Dataset.companies {
-                    starts.append(try! await built.repository.list(first, tenant: Dataset.tenant(company)).nextPageToken)
+                    starts.append(
+                        try! await built.repository.list(first, tenant: Dataset.tenant(company)).nextPageToken)
                 }
                 var tokens = starts
                 benchmark.startMeasurement()

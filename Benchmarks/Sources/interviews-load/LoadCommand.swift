@@ -61,7 +61,8 @@ struct LoadCommand: AsyncParsableCommand {
             throw ValidationError("--connections must be >= 1 and --concurrency >= --connections")
         }
         guard preload >= 1_000 else {
-            throw ValidationError("--preload must be at least 1000 (GetInterview and ListInterviews read those records)")
+            throw ValidationError(
+                "--preload must be at least 1000 (GetInterview and ListInterviews read those records)")
         }
         _ = try CallMix(mix)
     }

@@ -230,16 +230,16 @@ struct RepositoryTable {
                     tokens[company] = page.nextPageToken
                     depth[company] = 0
                 }
-            }
-        ) { ordinal in
-            let company = ordinal % Dataset.companies
-            var request = first
-            request.pageToken = tokens[company]
-            let page = try await repository.list(request, tenant: Dataset.tenant(company))
-            precondition(page.interviews.count == 20, "the walk ended early")
-            tokens[company] = page.nextPageToken
-            depth[company] = page.nextPageToken.isEmpty ? walkLength : depth[company] + 1
-        }
+            },
+            { ordinal in
+                let company = ordinal % Dataset.companies
+                var request = first
+                request.pageToken = tokens[company]
+                let page = try await repository.list(request, tenant: Dataset.tenant(company))
+                precondition(page.interviews.count == 20, "the walk ended early")
+                tokens[company] = page.nextPageToken
+                depth[company] = page.nextPageToken.isEmpty ? walkLength : depth[company] + 1
+            })
         if wanted(walkName) { emit(walkName, walk) }
 
         var created = size
