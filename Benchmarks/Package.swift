@@ -18,6 +18,7 @@ let package = Package(
         .executableTarget(
             name: "WireBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "InterviewsWire", package: "interviews"),
                 .product(name: "InterviewsProtoC", package: "interviews"),
@@ -30,6 +31,7 @@ let package = Package(
         .executableTarget(
             name: "wire-cost",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "InterviewsWire", package: "interviews"),
                 .product(name: "InterviewsProtoC", package: "interviews"),
                 .product(name: "NIOCore", package: "swift-nio"),
