@@ -56,12 +56,12 @@ struct LimitsTests {
 
     @Test("a call in flight keeps a connection from going idle")
     func busyIsNotIdle() async throws {
-        try await withTestServer(setting: \.idleTimeout, to: .milliseconds(200)) { server in
+        try await withTestServer(setting: \.idleTimeout, to: .seconds(1)) { server in
             try await withRawConnection(to: server.path) { raw in
                 // Handshake and call in one write, so the call opens before the idle timer can fire.
                 try await raw.sendWithHandshake([
                     try Frame(type: .headers, callID: 1, message: RPCCallHeaders(method: TestMethods.sleep)),
-                    try Frame(type: .message, flags: .endStream, callID: 1, message: ListRequest(pageSize: 600)),
+                    try Frame(type: .message, flags: .endStream, callID: 1, message: ListRequest(pageSize: 2500)),
                 ])
                 let status = try #require(try await raw.readStatus(of: 1))
                 #expect(status.code == 0)
