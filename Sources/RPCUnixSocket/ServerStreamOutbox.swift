@@ -143,13 +143,26 @@ final class ServerStreamOutbox: Sendable {
     // MARK: The event loop's side
 
     /// Takes the messages to write now.
+    ///
+    /// Taking them frees the pending bound, so writers waiting only for that
+    /// are admitted here, and another write is scheduled for their messages.
+    /// Nothing else would wake them when the socket never crosses its
+    /// high-water mark and no credit comes back.
     func takePending() -> CircularBuffer<ByteBuffer> {
-        state.withLock { state in
-            state.writeScheduled = false
+        let (batch, admitted, scheduleWrite) = state.withLock { state in
+            let batch = state.pending
+            state.pending = CircularBuffer(initialCapacity: batch.count)
             state.pendingBytes = 0
-            defer { state.pending.removeAll(keepingCapacity: true) }
-            return state.pending
+            state.writeScheduled = false
+            let admitted = state.admitWaiters(maxPendingBytes: maxPendingBytes)
+            let scheduleWrite = !state.pending.isEmpty && state.markWriteScheduled()
+            return (batch, admitted, scheduleWrite)
         }
+        for waiter in admitted {
+            waiter.resume()
+        }
+        if scheduleWrite { eventLoop.execute(writeOut) }
+        return batch
     }
 
     /// The client granted `credit` more messages. Returns whether messages

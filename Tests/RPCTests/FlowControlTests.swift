@@ -85,6 +85,36 @@ struct FlowControlTests {
         }
     }
 
+    @Test(
+        "messages of more than half the pending bound never stall a stream the client keeps reading",
+        .timeLimit(.minutes(1)))
+    func largeMessagesKeepFlowing() async throws {
+        // Regression: with 600 KB messages and a 1 MiB pending bound the second
+        // write waits; the loop's write of the first must admit it even though
+        // the socket never crosses its high-water mark (no writability change)
+        // and no credit comes back yet (window 64).
+        try await withTestServer { server in
+            let client = try await server.connect()
+            let padding = String(repeating: "x", count: 600_000)
+            for round in 0..<20 {
+                let read = try await client.serverStream(
+                    method: TestMethods.infinite, request: ListRequest(jobID: padding), timeout: .seconds(20),
+                    responseType: Interview.self
+                ) { stream in
+                    var read = 0
+                    for try await message in stream {
+                        #expect(message.title.utf8.count == padding.utf8.count)
+                        read += 1
+                        if read == 6 { break }
+                    }
+                    return read
+                }
+                #expect(read == 6, "round \(round)")
+            }
+            await client.close()
+        }
+    }
+
     @Test("a client gone mid-stream makes the handler's next write throw")
     func clientGone() async throws {
         try await withTestServer { server in
