@@ -35,7 +35,7 @@ import Synchronization
 ///
 /// Reference type: it owns the open log (the directory lock, the writer
 /// thread). Call ``close()`` when done.
-public final class FileInterviewRepository: InterviewRepository {
+public final class FileInterviewRepository: InterviewRepository, NonblockingInterviewReads {
     private struct State: Sendable {
         /// Every submitted change, durable or not.
         var writer: InterviewStore
@@ -183,6 +183,14 @@ public final class FileInterviewRepository: InterviewRepository {
 
     /// The record with `id`; see ``InterviewRepository/get(id:includeDeleted:tenant:)``.
     public func get(id: String, includeDeleted: Bool, tenant: Tenant) async throws -> Interview {
+        try getNonblocking(id: id, includeDeleted: includeDeleted, tenant: tenant)
+    }
+
+    /// The record with `id` from the durable read index, under its lock;
+    /// see ``NonblockingInterviewReads``.
+    public func getNonblocking(id: String, includeDeleted: Bool, tenant: Tenant) throws(InterviewsError)
+        -> Interview
+    {
         try state.withLock { state throws(InterviewsError) in
             try state.reader.get(id: id, includeDeleted: includeDeleted, tenant: tenant)
         }
@@ -191,6 +199,12 @@ public final class FileInterviewRepository: InterviewRepository {
     /// One page; see ``InterviewRepository/list(_:tenant:)``. Page tokens are
     /// signed with the directory's secret and stay valid across restarts.
     public func list(_ request: ListRequest, tenant: Tenant) async throws -> Page {
+        try listNonblocking(request, tenant: tenant)
+    }
+
+    /// One page from the durable read index, under its lock; see
+    /// ``NonblockingInterviewReads``.
+    public func listNonblocking(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> Page {
         try state.withLock { state throws(InterviewsError) in try state.reader.list(request, tenant: tenant) }
     }
 

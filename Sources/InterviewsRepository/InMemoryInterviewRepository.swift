@@ -9,7 +9,7 @@ import Synchronization
 /// Nothing survives the process. Bounds (documented defaults): 100 000
 /// changes of history for the watch feed; 100 000 request ids per store,
 /// each honoured for 24 hours, for idempotent creates.
-public final class InMemoryInterviewRepository: InterviewRepository {
+public final class InMemoryInterviewRepository: InterviewRepository, NonblockingInterviewReads {
     private let store: Mutex<InterviewStore>
     private let notifier = ChangeNotifier()
 
@@ -37,6 +37,13 @@ public final class InMemoryInterviewRepository: InterviewRepository {
 
     /// The record with `id`; see ``InterviewRepository/get(id:includeDeleted:tenant:)``.
     public func get(id: String, includeDeleted: Bool, tenant: Tenant) async throws -> Interview {
+        try getNonblocking(id: id, includeDeleted: includeDeleted, tenant: tenant)
+    }
+
+    /// The record with `id`, read under the lock; see ``NonblockingInterviewReads``.
+    public func getNonblocking(id: String, includeDeleted: Bool, tenant: Tenant) throws(InterviewsError)
+        -> Interview
+    {
         try store.withLock { store throws(InterviewsError) in
             try store.get(id: id, includeDeleted: includeDeleted, tenant: tenant)
         }
@@ -74,6 +81,11 @@ public final class InMemoryInterviewRepository: InterviewRepository {
     /// One page; see ``InterviewRepository/list(_:tenant:)`` and
     /// ``InterviewStore/list(_:tenant:)`` for the cost of each filter shape.
     public func list(_ request: ListRequest, tenant: Tenant) async throws -> Page {
+        try listNonblocking(request, tenant: tenant)
+    }
+
+    /// One page, read under the lock; see ``NonblockingInterviewReads``.
+    public func listNonblocking(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> Page {
         try store.withLock { store throws(InterviewsError) in try store.list(request, tenant: tenant) }
     }
 

@@ -134,3 +134,19 @@ public protocol InterviewRepository: Sendable {
     /// Counts for `tenant` and store-wide facts.
     func stats(tenant: Tenant) async throws -> RepositoryStats
 }
+
+/// A repository that answers point reads and pages from memory without
+/// suspending: no I/O, no waiting on another task, only a lock held for the
+/// read itself. The server runs these on its event loops, without a task per
+/// call (``InterviewsService`` serves GetInterview and ListInterviews
+/// through them when the backend offers them). Both built-in backends do.
+///
+/// Each method behaves exactly as its async counterpart in
+/// ``InterviewRepository``; the conformance suite checks they agree.
+public protocol NonblockingInterviewReads: InterviewRepository {
+    /// ``InterviewRepository/get(id:includeDeleted:tenant:)``, without suspending.
+    func getNonblocking(id: String, includeDeleted: Bool, tenant: Tenant) throws(InterviewsError) -> Interview
+
+    /// ``InterviewRepository/list(_:tenant:)``, without suspending.
+    func listNonblocking(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> Page
+}

@@ -204,6 +204,14 @@ private struct RandomModel {
         #expect(page.totalSize == UInt64(expected.count), "\(request)")
         #expect(page.interviews == slice, "\(request)")
         #expect(page.nextPageToken.isEmpty == (slice.isEmpty || offset + slice.count >= expected.count))
+        if let reads = repo as? any NonblockingInterviewReads {
+            // The event-loop path answers exactly as the async one.
+            #expect(try reads.listNonblocking(request, tenant: tenant) == page, "\(request)")
+            if let first = page.interviews.first {
+                let viaAsync = try await repo.get(id: first.id, includeDeleted: true, tenant: tenant)
+                #expect(try reads.getNonblocking(id: first.id, includeDeleted: true, tenant: tenant) == viaAsync)
+            }
+        }
         if chance(20) {
             var fromStart = request
             fromStart.page = 0

@@ -84,11 +84,46 @@ public struct InterviewsService: Sendable {
         return try resolver.tenant(for: key, companyID: companyID)
     }
 
-    private var methods: [RPCMethod] {
-        [
-            .unary(MethodNames.listInterviews) { (request: ListRequest, context) -> Page in
-                try await repository.list(request, tenant: tenant(context, request.companyID))
+    /// GetInterview and ListInterviews: on the event loop when the backend
+    /// reads without suspending (both built-in backends), else in a task.
+    private var readMethods: [RPCMethod] {
+        guard let reads = repository as? any NonblockingInterviewReads else {
+            return [
+                .unary(MethodNames.listInterviews) { (request: ListRequest, context) -> Page in
+                    try await repository.list(request, tenant: tenant(context, request.companyID))
+                },
+                .unary(MethodNames.getInterview) { (request: GetInterviewRequest, context) -> Interview in
+                    Self.strip(
+                        try await repository.get(
+                            id: request.id, includeDeleted: request.includeDeleted,
+                            tenant: tenant(context, request.companyID)),
+                        request)
+                },
+            ]
+        }
+        return [
+            .nonblockingUnary(MethodNames.listInterviews) { (request: ListRequest, context) -> Page in
+                try reads.listNonblocking(request, tenant: tenant(context, request.companyID))
             },
+            .nonblockingUnary(MethodNames.getInterview) { (request: GetInterviewRequest, context) -> Interview in
+                Self.strip(
+                    try reads.getNonblocking(
+                        id: request.id, includeDeleted: request.includeDeleted,
+                        tenant: tenant(context, request.companyID)),
+                    request)
+            },
+        ]
+    }
+
+    /// The record as GetInterview returns it: remote_data only when asked for.
+    private static func strip(_ interview: Interview, _ request: GetInterviewRequest) -> Interview {
+        var interview = interview
+        if !request.includeRemoteData { interview.remoteData = [] }
+        return interview
+    }
+
+    private var methods: [RPCMethod] {
+        readMethods + [
             .serverStreaming(MethodNames.streamInterviews) {
                 (request: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
                 let tenant = try tenant(context, request.companyID)
@@ -96,13 +131,6 @@ public struct InterviewsService: Sendable {
                     for interview in batch { try await writer.write(interview) }
                     return true
                 }
-            },
-            .unary(MethodNames.getInterview) { (request: GetInterviewRequest, context) -> Interview in
-                var interview = try await repository.get(
-                    id: request.id, includeDeleted: request.includeDeleted,
-                    tenant: tenant(context, request.companyID))
-                if !request.includeRemoteData { interview.remoteData = [] }
-                return interview
             },
             .unary(MethodNames.createInterview) { (request: CreateInterviewRequest, context) -> Interview in
                 let tenant = try tenant(context, request.companyID)
@@ -140,7 +168,7 @@ public struct InterviewsService: Sendable {
                 try await watch(
                     request, tenant: tenant(context, request.companyID), shutdown: context.shutdown, writer: writer)
             },
-            .unary(MethodNames.health) { (_: HealthRequest, _) -> HealthResponse in
+            .nonblockingUnary(MethodNames.health) { (_: HealthRequest, _) -> HealthResponse in
                 HealthResponse(status: .serving)
             },
             .unary(MethodNames.serverInfo) { (request: ServerInfoRequest, context) -> ServerInfoResponse in

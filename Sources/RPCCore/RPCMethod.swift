@@ -25,14 +25,20 @@ public struct RPCMethod: Sendable {
     /// encoded response (with frame header room); a streaming one sends
     /// through the sink and returns nil.
     package let invoke: @Sendable (ByteBuffer, ServerContext, any ServerCallSink) async throws -> ByteBuffer?
+    /// For a ``nonblockingUnary(_:_:)`` method: decodes the request, runs the
+    /// handler and encodes the response on the calling thread (the
+    /// connection's event loop), without a task. Nil for every other method.
+    package let invokeNonblocking: (@Sendable (ByteBuffer, ServerContext, ByteBufferAllocator) throws -> ByteBuffer)?
 
     private init(
         name: String, kind: Kind,
-        invoke: @escaping @Sendable (ByteBuffer, ServerContext, any ServerCallSink) async throws -> ByteBuffer?
+        invoke: @escaping @Sendable (ByteBuffer, ServerContext, any ServerCallSink) async throws -> ByteBuffer?,
+        invokeNonblocking: (@Sendable (ByteBuffer, ServerContext, ByteBufferAllocator) throws -> ByteBuffer)? = nil
     ) {
         self.name = name
         self.kind = kind
         self.invoke = invoke
+        self.invokeNonblocking = invokeNonblocking
     }
 
     /// A method that answers one request with one response.
@@ -54,6 +60,42 @@ public struct RPCMethod: Sendable {
             let response = try await handler(request, context)
             return try ResponseEncodingError.encode(response, allocator: sink.allocator)
         }
+    }
+
+    /// A method that answers one request with one response and never waits:
+    /// its handler runs on the connection's event loop as soon as the request
+    /// has arrived, without a task or a thread hop.
+    ///
+    /// Use it only for handlers that finish in microseconds without blocking:
+    /// no I/O, no sleeping, no lock held by anything slow (a read from an
+    /// in-memory index under a short lock qualifies). While it runs, no other
+    /// call of the connections on that event loop makes progress. Anything
+    /// else belongs in ``unary(_:_:)``.
+    ///
+    /// Outcomes are those of ``unary(_:_:)``. A call whose deadline has
+    /// already passed when its request arrives ends with `DEADLINE_EXCEEDED`
+    /// without running the handler.
+    ///
+    /// - Parameters:
+    ///   - name: The full method name.
+    ///   - handler: Returns the response, or throws: a ``StatusError`` ends the
+    ///     call with its code and message, any other error with `INTERNAL`.
+    public static func nonblockingUnary<Request: WireCodable, Response: WireCodable>(
+        _ name: String,
+        _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
+    ) -> RPCMethod {
+        RPCMethod(
+            name: name, kind: .unary,
+            invoke: { bytes, context, sink in
+                let request = try Request.decode(bytes, maxSize: .max)
+                let response = try handler(request, context)
+                return try ResponseEncodingError.encode(response, allocator: sink.allocator)
+            },
+            invokeNonblocking: { bytes, context, allocator in
+                let request = try Request.decode(bytes, maxSize: .max)
+                let response = try handler(request, context)
+                return try ResponseEncodingError.encode(response, allocator: allocator)
+            })
     }
 
     /// A method that answers one request with a stream of responses.

@@ -18,7 +18,11 @@ public struct RPCRouter: Sendable {
     /// The hook run before every handler: it may reject the call by throwing
     /// a ``StatusError`` (e.g. `UNAUTHENTICATED`) or attach values for the
     /// handler to `context.values`.
-    public typealias Authorize = @Sendable (inout ServerContext) async throws -> Void
+    ///
+    /// It is synchronous because it may run on a connection's event loop
+    /// (before a ``RPCMethod/nonblockingUnary(_:_:)`` handler): it must not
+    /// block, only look things up in memory.
+    public typealias Authorize = @Sendable (inout ServerContext) throws -> Void
 
     private let methods: [String: RPCMethod]
     private let authorize: Authorize?
@@ -62,20 +66,47 @@ public struct RPCRouter: Sendable {
     ) async -> (response: ByteBuffer?, status: RPCStatus) {
         var context = context
         do {
-            if let authorize {
-                try await authorize(&context)
-            }
+            try authorize?(&context)
             let response = try await method.invoke(request, context, sink)
             return (response, .ok)
-        } catch let error as any StatusError {
-            let metadata = (error as? RPCError)?.metadata ?? []
-            return (nil, RPCStatus(code: error.code.rawValue, message: error.message, metadata: metadata))
-        } catch is CancellationError {
-            return (nil, RPCError(.cancelled, "the call was cancelled").status)
         } catch {
-            context.logger.error(
-                "handler failed", metadata: ["error": "\(String(reflecting: error))"])
-            return (nil, RPCError(.internalError, "internal error").status)
+            return (nil, Self.status(for: error, context: context))
+        }
+    }
+
+    /// Runs one call of a ``RPCMethod/nonblockingUnary(_:_:)`` method on the
+    /// calling thread: the authorize hook, the request decoding, the handler.
+    ///
+    /// Never throws: every outcome is a status.
+    ///
+    /// - Precondition: `method.invokeNonblocking` is not nil.
+    /// - Returns: The encoded response (nil on failure) and the call's final status.
+    package func handleNonblocking(
+        _ method: RPCMethod, request: ByteBuffer, context: ServerContext, allocator: ByteBufferAllocator
+    ) -> (response: ByteBuffer?, status: RPCStatus) {
+        guard let invoke = method.invokeNonblocking else {
+            preconditionFailure("\(method.name) is not a nonblocking method")
+        }
+        var context = context
+        do {
+            try authorize?(&context)
+            return (try invoke(request, context, allocator), .ok)
+        } catch {
+            return (nil, Self.status(for: error, context: context))
+        }
+    }
+
+    /// The status a call ends with when its hook or handler threw `error`.
+    private static func status(for error: any Error, context: ServerContext) -> RPCStatus {
+        switch error {
+        case let error as any StatusError:
+            let metadata = (error as? RPCError)?.metadata ?? []
+            return RPCStatus(code: error.code.rawValue, message: error.message, metadata: metadata)
+        case is CancellationError:
+            return RPCError(.cancelled, "the call was cancelled").status
+        default:
+            context.logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
+            return RPCError(.internalError, "internal error").status
         }
     }
 }

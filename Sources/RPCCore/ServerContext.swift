@@ -64,7 +64,19 @@ public struct ServerContext: Sendable {
     /// The call's id on its connection (for logs).
     public var callID: UInt32
     /// A logger carrying the method and call id as metadata.
-    public var logger: Logger
+    ///
+    /// The metadata is attached when the logger is read, not when the call
+    /// opens: most calls never log, and metadata is not free to set.
+    public var logger: Logger {
+        get {
+            var logger = baseLogger
+            logger[metadataKey: "rpc.method"] = "\(method)"
+            logger[metadataKey: "rpc.call_id"] = "\(callID)"
+            return logger
+        }
+        set { baseLogger = newValue }
+    }
+    private var baseLogger: Logger
     /// Values attached by the router's `authorize` hook.
     public var values: ServerContextValues
     /// Triggered when the server begins a graceful shutdown; a handler of a
@@ -72,6 +84,9 @@ public struct ServerContext: Sendable {
     public var shutdown: ShutdownSignal
 
     /// Creates a context.
+    ///
+    /// - Parameter logger: The connection's logger; ``logger`` returns it
+    ///   with the method and call id added.
     public init(
         method: String, metadata: [RPCMetadataEntry] = [], deadline: ContinuousClock.Instant? = nil,
         peer: PeerCredentials? = nil, callID: UInt32 = 0,
@@ -83,7 +98,7 @@ public struct ServerContext: Sendable {
         self.deadline = deadline
         self.peer = peer
         self.callID = callID
-        self.logger = logger
+        self.baseLogger = logger
         self.values = values
         self.shutdown = shutdown
     }

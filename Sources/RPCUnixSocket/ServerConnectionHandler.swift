@@ -8,7 +8,13 @@ import RPCCore
 /// deadlines, timeouts and protocol violations.
 ///
 /// Every property is confined to the channel's event loop. Frames are decoded
-/// and routed here, without a task; a task runs only the handler of a call.
+/// and routed here, without a task; a task runs only the handler of a call,
+/// and not even that for a nonblocking method, whose handler runs right here.
+///
+/// Per-call costs are kept off the common path: a request that arrives in
+/// the same read as its HEADERS needs no request timer, a nonblocking call
+/// no deadline timer, and responses written while reading are flushed once,
+/// when the read is complete.
 final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = Frame
     typealias OutboundIn = Frame
@@ -57,8 +63,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// The largest frame payload the client accepts (its SETTINGS).
     private var peerMaxFrameSize = RPCProtocol.defaultMaxFrameSize
     private var peer: PeerCredentials?
-    /// The handshake timer while handshaking; the idle timer while open with no calls.
+    /// The handshake timer while handshaking; the idle timer while open.
     private var timer: Scheduled<Void>?
+    /// Since when the connection has had no call (nil while it has one).
+    private var idleSince: NIODeadline?
+    /// Calls opened during this read whose request has not arrived yet:
+    /// their timers are armed when the read completes.
+    private var awaitingTimers: [ServerCall] = []
+    /// Frames were written during this read without a flush.
+    private var flushPending = false
     /// A read was asked for while the outbound buffer was full.
     private var readHeld = false
     private var context: ChannelHandlerContext?
@@ -110,6 +123,21 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         } catch {
             goAway(error)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !awaitingTimers.isEmpty {
+            let opened = awaitingTimers
+            awaitingTimers.removeAll(keepingCapacity: true)
+            for call in opened where call.endReason == nil && !call.started {
+                armTimers(call, context: context)
+            }
+        }
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -212,7 +240,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         state = .open
         timer?.cancel()
         timer = nil
-        armIdleTimer()
+        becameIdle()
     }
 
     private func receiveHeaders(_ frame: Frame, context: ChannelHandlerContext) throws(RPCError) {
@@ -248,12 +276,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return
         }
         let timeout = Self.timeout(micros: headers.timeoutMicros)
-        var callLogger = logger
-        callLogger[metadataKey: "rpc.method"] = "\(headers.method)"
-        callLogger[metadataKey: "rpc.call_id"] = "\(id)"
         let serverContext = ServerContext(
             method: headers.method, metadata: headers.metadata,
-            deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: callLogger,
+            deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: logger,
             shutdown: shutdown)
         let window = headers.initialWindow == 0 ? limits.initialWindow : Int(headers.initialWindow)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -264,27 +289,39 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         ) {
             handler.value.writeOut(id)
         }
-        let call = ServerCall(id: id, method: method, context: serverContext, outbox: outbox)
+        let call = ServerCall(
+            id: id, method: method, context: serverContext, outbox: outbox,
+            timeout: timeout.map { TimeAmount($0) })
         calls[id] = call
-        timer?.cancel()
-        timer = nil
+        idleSince = nil
+        awaitingTimers.append(call)
+    }
+
+    /// Arms the timers of a call whose request did not come with its
+    /// HEADERS: its deadline, and the limit on waiting for the request.
+    private func armTimers(_ call: ServerCall, context: ChannelHandlerContext) {
         let loop = context.eventLoop.assumeIsolated()
-        if let timeout {
-            call.deadlineTimer = loop.scheduleTask(in: TimeAmount(timeout)) {
-                self.endCall(
-                    call, RPCError(.deadlineExceeded, "deadline of \(Self.describe(TimeAmount(timeout))) exceeded"),
-                    sendTrailers: true)
-            }
-        }
+        armDeadlineTimer(call, loop: loop)
         let requestTimeout = limits.requestTimeout
         call.requestTimer = loop.scheduleTask(in: requestTimeout) {
-            guard call.task == nil else { return }
+            guard !call.started else { return }
             self.endCall(
                 call,
                 RPCError(
                     .deadlineExceeded, "no request MESSAGE for call \(call.id) within \(Self.describe(requestTimeout))"),
                 sendTrailers: true)
         }
+    }
+
+    private func armDeadlineTimer(_ call: ServerCall, loop: NIOIsolatedEventLoop) {
+        guard let deadline = call.deadline, call.deadlineTimer == nil else { return }
+        call.deadlineTimer = loop.scheduleTask(deadline: deadline) {
+            self.endCall(call, Self.deadlineExceeded(call), sendTrailers: true)
+        }
+    }
+
+    static func deadlineExceeded(_ call: ServerCall) -> RPCError {
+        RPCError(.deadlineExceeded, "deadline of \(describe(call.timeout ?? .zero)) exceeded")
     }
 
     private func receiveMessage(_ frame: Frame, context: ChannelHandlerContext) {
@@ -297,7 +334,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             // Otherwise the call has already ended (e.g. UNIMPLEMENTED): the message is dropped.
             return
         }
-        guard call.task == nil else {
+        guard !call.started else {
             endCall(
                 call, RPCError(.invalidArgument, "call \(call.id) sent more than one request MESSAGE"),
                 sendTrailers: true)
@@ -314,7 +351,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
         call.requestTimer?.cancel()
         call.requestTimer = nil
-        start(call, request: frame.payload, context: context)
+        call.started = true
+        if call.method.invokeNonblocking != nil {
+            runNonblocking(call, request: frame.payload, context: context)
+        } else {
+            start(call, request: frame.payload, context: context)
+        }
     }
 
     private func receiveCancel(_ frame: Frame) throws(RPCError) {
@@ -348,8 +390,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Calls
 
+    /// Runs a nonblocking method's handler here and now; the response and
+    /// TRAILERS are flushed when the read completes.
+    private func runNonblocking(_ call: ServerCall, request: ByteBuffer, context: ChannelHandlerContext) {
+        if let deadline = call.deadline, deadline <= .now() {
+            endCall(call, Self.deadlineExceeded(call), sendTrailers: true)
+            return
+        }
+        let (response, status) = router.handleNonblocking(
+            call.method, request: request, context: call.context, allocator: context.channel.allocator)
+        complete(call, response: response, status: status, flush: false)
+    }
+
+    /// Starts the handler of `call` in a task.
     private func start(_ call: ServerCall, request: ByteBuffer, context: ChannelHandlerContext) {
         let loop = context.eventLoop
+        armDeadlineTimer(call, loop: loop.assumeIsolated())
         let handler = NIOLoopBound(self, eventLoop: loop)
         let boundCall = NIOLoopBound(call, eventLoop: loop)
         let sink = ConnectionCallSink(allocator: context.channel.allocator, outbox: call.outbox)
@@ -368,8 +424,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// The handler of `call` returned (or threw).
-    private func complete(_ call: ServerCall, response: ByteBuffer?, status: RPCStatus) {
+    /// The handler of `call` returned (or threw). Without `flush`, the frames
+    /// wait for the flush at the end of the current read.
+    private func complete(_ call: ServerCall, response: ByteBuffer?, status: RPCStatus, flush: Bool = true) {
         guard call.endReason == nil, let context else { return }
         writeOut(call.id)
         if let response {
@@ -382,12 +439,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                     RPCError(
                         .resourceExhausted,
                         "the response of \(response.readableBytes) bytes exceeds the client's max_frame_size \(peerMaxFrameSize)"
-                    ), sendTrailers: true)
+                    ), sendTrailers: true, flush: flush)
                 return
             }
             context.write(wrapOutboundOut(Frame(type: .message, callID: call.id, payload: response)), promise: nil)
         }
-        endCall(call, nil, status: status, sendTrailers: true)
+        endCall(call, nil, status: status, sendTrailers: true, flush: flush)
     }
 
     /// Writes the stream messages `callID`'s handler has queued, with one flush.
@@ -403,7 +460,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     /// Ends `call` once: with `reason` (an error) or `status`, optionally
     /// sending TRAILERS, cancelling its handler task if it still runs.
-    private func endCall(_ call: ServerCall, _ reason: RPCError?, status: RPCStatus? = nil, sendTrailers: Bool) {
+    private func endCall(
+        _ call: ServerCall, _ reason: RPCError?, status: RPCStatus? = nil, sendTrailers: Bool, flush: Bool = true
+    ) {
         guard call.endReason == nil else { return }
         let ended = reason ?? RPCError(.cancelled, "call \(call.id) has ended")
         call.endReason = ended
@@ -417,11 +476,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             call.task?.cancel()
         }
         if sendTrailers {
-            self.sendTrailers(call.id, status ?? ended.status)
+            self.sendTrailers(call.id, status ?? ended.status, flush: flush)
         }
         if calls.isEmpty {
             switch state {
-            case .open: armIdleTimer()
+            case .open: becameIdle()
             case .draining: closeIfDrained()
             case .handshaking, .closed: break
             }
@@ -430,9 +489,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Connection
 
-    private func sendTrailers(_ id: UInt32, _ status: RPCStatus) {
+    private func sendTrailers(_ id: UInt32, _ status: RPCStatus, flush: Bool = true) {
         guard let context else { return }
-        context.writeAndFlush(wrapOutboundOut(Self.trailersFrame(id, status)), promise: nil)
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(Self.trailersFrame(id, status)), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(Self.trailersFrame(id, status)), promise: nil)
+            flushPending = true
+        }
     }
 
     /// The TRAILERS for `status`. An OK status is the empty payload. A status
@@ -453,13 +517,28 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             ?? Frame(type: .trailers, callID: id, payload: ByteBuffer(bytes: [0x08, 0x0d]))
     }
 
-    private func armIdleTimer() {
+    /// The connection has no call now: the idle timeout starts.
+    ///
+    /// One timer serves many idle periods: it is armed only when none is,
+    /// and when it fires early (calls came and went) it re-arms for the end
+    /// of the current idle period, so a busy connection schedules no timer
+    /// per call.
+    private func becameIdle() {
+        idleSince = .now()
+        if timer == nil { armIdleTimer(at: idleSince! + limits.idleTimeout) }
+    }
+
+    private func armIdleTimer(at deadline: NIODeadline) {
         guard let context else { return }
-        timer?.cancel()
         let timeout = limits.idleTimeout
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            guard case .open = self.state, self.calls.isEmpty else { return }
-            self.goAway(RPCError(.ok, "idle for \(Self.describe(timeout)) with no calls; closing"))
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timer = nil
+            guard case .open = self.state, self.calls.isEmpty, let since = self.idleSince else { return }
+            if since + timeout <= .now() {
+                self.goAway(RPCError(.ok, "idle for \(Self.describe(timeout)) with no calls; closing"))
+            } else {
+                self.armIdleTimer(at: since + timeout)
+            }
         }
     }
 
@@ -531,19 +610,28 @@ final class ServerCall {
     let context: ServerContext
     /// The response messages on their way from the handler to the loop.
     let outbox: ServerStreamOutbox
-    /// The handler's task, once the request has arrived.
+    /// The deadline's length (from HEADERS), or nil for none.
+    let timeout: TimeAmount?
+    /// When the deadline expires, or nil for none.
+    let deadline: NIODeadline?
+    /// The request has arrived and the handler was started (or has run).
+    var started = false
+    /// The handler's task, for a method that is not nonblocking.
     var task: Task<Void, Never>?
+    /// Armed when the handler starts in a task, or when the request is late.
     var deadlineTimer: Scheduled<Void>?
     /// Ends the call if its request MESSAGE does not follow its HEADERS in time.
     var requestTimer: Scheduled<Void>?
     /// Why the call ended, once it has.
     var endReason: RPCError?
 
-    init(id: UInt32, method: RPCMethod, context: ServerContext, outbox: ServerStreamOutbox) {
+    init(id: UInt32, method: RPCMethod, context: ServerContext, outbox: ServerStreamOutbox, timeout: TimeAmount?) {
         self.id = id
         self.method = method
         self.context = context
         self.outbox = outbox
+        self.timeout = timeout
+        self.deadline = timeout.map { .now() + $0 }
     }
 }
 

@@ -66,6 +66,7 @@ enum TestMethods {
     static let crash = "/test.Test/Crash"
     static let whoAmI = "/test.Test/WhoAmI"
     static let nulError = "/test.Test/NulError"
+    static let onLoop = "/test.Test/OnLoop"
 
     struct Boom: Error {}
 
@@ -115,6 +116,19 @@ enum TestMethods {
                     try await Task.sleep(for: .milliseconds(Int(request.pageSize)))
                     probe.bump("sleep.finished")
                     return HealthResponse(status: .serving)
+                },
+                // Nonblocking: answers with whether it ran on an event loop; id "missing" is NOT_FOUND,
+                // id "boom" a non-status error.
+                .nonblockingUnary(onLoop) { (request: GetInterviewRequest, context) -> Interview in
+                    probe.bump("onLoop.ran")
+                    switch request.id {
+                    case "missing": throw InterviewsError(.notFound, "interview missing not found")
+                    case "boom": throw Boom()
+                    default:
+                        return Interview(
+                            id: request.id, companyID: context.values[CallerKey.self] ?? "",
+                            title: MultiThreadedEventLoopGroup.currentEventLoop == nil ? "task" : "event loop")
+                    }
                 },
                 .unary(notFound) { (request: GetInterviewRequest, _) -> Interview in
                     throw InterviewsError(.notFound, "interview \(request.id) not found")
