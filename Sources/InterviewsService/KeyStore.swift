@@ -34,7 +34,14 @@ public final class KeyStore: Sendable {
     private struct State {
         var entries: [String: Entry]
         var dirty = false
+        /// Secrets already checked against their key's digest, with the key
+        /// id: a call with a known secret costs a lookup, not a SHA-256.
+        /// Emptied when a key is revoked; bounded by ``maxVerifiedSecrets``.
+        var verified: [String: String] = [:]
     }
+
+    /// How many verified secrets the store remembers before it forgets them all.
+    static let maxVerifiedSecrets = 10_000
 
     /// The file the keys live in.
     public let path: String
@@ -105,6 +112,7 @@ public final class KeyStore: Sendable {
             try write(next)
             state.entries = next
             state.dirty = false
+            state.verified = [:]
             return entry.apiKey
         }
     }
@@ -117,16 +125,29 @@ public final class KeyStore: Sendable {
         guard secret.utf8.count <= 128, parts.count == 3, parts[0] == "ik", parts[1].utf8.count == 16 else {
             return nil
         }
+        let now = Self.nowNanos()
+        if let known = state.withLock({ state in Self.use(verified: secret, now: now, &state) }) {
+            return known
+        }
         let presented = Self.digest(secret)
         return state.withLock { state -> APIKey? in
-            guard var entry = state.entries[String(parts[1])],
-                Self.constantTimeEqual(entry.secretSHA256, presented), entry.revokedAt == nil
+            let id = String(parts[1])
+            guard let entry = state.entries[id], Self.constantTimeEqual(entry.secretSHA256, presented),
+                entry.revokedAt == nil
             else { return nil }
-            entry.lastUsedAt = Self.nowNanos()
-            state.entries[entry.id] = entry
-            state.dirty = true
-            return entry.apiKey
+            if state.verified.count >= Self.maxVerifiedSecrets { state.verified = [:] }
+            state.verified[secret] = id
+            return Self.use(verified: secret, now: now, &state)
         }
+    }
+
+    /// The live key of a secret already verified, marked as used at `now`;
+    /// nil when the secret is not known to be valid.
+    private static func use(verified secret: String, now: Int64, _ state: inout State) -> APIKey? {
+        guard let id = state.verified[secret], state.entries[id]?.revokedAt == nil else { return nil }
+        state.entries[id]!.lastUsedAt = now
+        state.dirty = true
+        return state.entries[id]!.apiKey
     }
 
     /// Writes last-used times gathered since the last write, if any.

@@ -52,6 +52,23 @@ struct KeyStoreTests {
         #expect(try KeyStore(directory: dir).authenticate(secret: secret) == nil)
     }
 
+    @Test("a secret verified once is remembered, but only that exact secret, and only until its key is revoked")
+    func verifiedSecrets() throws {
+        let store = try KeyStore(directory: try temporaryDirectory())
+        let created = try store.create(CreateKeyRequest(label: "x", kind: .company, companyIDs: ["acme"]))
+        let id = try #require(created.key?.id)
+        #expect(store.authenticate(secret: created.secret)?.id == id)
+        let first = try #require(store.list(includeRevoked: false).first?.lastUsedAt)
+        var altered = Array(created.secret.utf8)
+        altered[altered.count - 1] = altered.last == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        #expect(store.authenticate(secret: String(decoding: altered, as: UTF8.self)) == nil)
+        #expect(store.authenticate(secret: created.secret)?.id == id)
+        let second = try #require(store.list(includeRevoked: false).first?.lastUsedAt)
+        #expect(second >= first, "each use is recorded, remembered secret or not")
+        _ = try store.revoke(id: id)
+        #expect(store.authenticate(secret: created.secret) == nil)
+    }
+
     @Test(
         "malformed and altered secrets authenticate nothing",
         arguments: ["", "ik_", "ik__x", "nope", String(repeating: "a", count: 500)])

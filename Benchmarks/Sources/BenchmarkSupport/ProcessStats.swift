@@ -23,6 +23,25 @@ public enum ProcessStats {
         return pages * sysconf(Int32(_SC_PAGESIZE))
     }
 
+    /// The CPU time (user + system) process `pid` has used so far, in
+    /// nanoseconds, from fields 14 and 15 of `/proc/<pid>/stat` (clock ticks,
+    /// usually 10 ms); nil when unreadable. `pid` 0 means this process.
+    public static func cpuNanoseconds(pid: Int32 = 0) -> UInt64? {
+        let path = pid == 0 ? "/proc/self/stat" : "/proc/\(pid)/stat"
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 1024)
+        guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+        let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        // The command name (field 2) may hold spaces: count fields after its ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state): utime is field 14, stime field 15.
+        guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }
+        let ticks = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        return (user + system) * 1_000_000_000 / ticks
+    }
+
     /// Monotonic nanoseconds (CLOCK_MONOTONIC), for timing calls cheaply.
     @inline(__always)
     public static func nanoseconds() -> UInt64 {

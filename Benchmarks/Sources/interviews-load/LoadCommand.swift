@@ -108,7 +108,8 @@ struct LoadCommand: AsyncParsableCommand {
         }
 
         let result = try await LoadRun(
-            clients: clients, concurrency: concurrency, mix: mix, ids: ids, nextRecord: preload
+            clients: clients, concurrency: concurrency, mix: mix, ids: ids, nextRecord: preload,
+            serverPID: started?.process.processIdentifier
         ).run(warmup: warmup, duration: duration)
         result.print(concurrency: concurrency, connections: connections, floor: floor)
     }

@@ -12,12 +12,18 @@ struct LoadRun: Sendable {
     let ids: [(company: Int, id: String)]
     /// The first record number no preload used: creates take numbers from here.
     let nextRecord: Int
+    /// The server's process id, when this run started it: its CPU time is reported.
+    let serverPID: Int32?
 
     struct Result {
         var latencies: [CallKind: LatencyRecorder] = [:]
         var errors = 0
         var firstError: String? = nil
         var seconds = 0.0
+        /// CPU time used during the measured window: this process (the
+        /// clients) and the server, when known.
+        var clientCPU: UInt64? = nil
+        var serverCPU: UInt64? = nil
 
         mutating func merge(_ other: Result) {
             for (kind, recorder) in other.latencies { latencies[kind, default: LatencyRecorder()].add(recorder) }
@@ -32,6 +38,8 @@ struct LoadRun: Sendable {
         let start = ProcessStats.nanoseconds()
         let measureFrom = start + UInt64(warmup * 1e9)
         let end = measureFrom + UInt64(duration * 1e9)
+        let serverPID = self.serverPID
+        async let cpu = Self.cpuDuring(from: measureFrom, to: end, serverPID: serverPID)
         var total = try await withThrowingTaskGroup(of: Result.self) { group in
             for worker in 0..<concurrency {
                 group.addTask { try await self.worker(worker, measureFrom: measureFrom, end: end) }
@@ -41,7 +49,29 @@ struct LoadRun: Sendable {
             return total
         }
         total.seconds = duration
+        (total.clientCPU, total.serverCPU) = try await cpu
         return total
+    }
+
+    /// The CPU time this process and the server used between two instants.
+    private static func cpuDuring(from start: UInt64, to end: UInt64, serverPID: Int32?) async throws -> (
+        UInt64?, UInt64?
+    ) {
+        func sleep(until instant: UInt64) async throws {
+            let now = ProcessStats.nanoseconds()
+            if instant > now { try await Task.sleep(nanoseconds: instant - now) }
+        }
+        try await sleep(until: start)
+        let client0 = ProcessStats.cpuNanoseconds()
+        let server0 = serverPID.flatMap { ProcessStats.cpuNanoseconds(pid: $0) }
+        try await sleep(until: end)
+        let client1 = ProcessStats.cpuNanoseconds()
+        let server1 = serverPID.flatMap { ProcessStats.cpuNanoseconds(pid: $0) }
+        func difference(_ a: UInt64?, _ b: UInt64?) -> UInt64? {
+            guard let a, let b, b >= a else { return nil }
+            return b - a
+        }
+        return (difference(client0, client1), difference(server0, server1))
     }
 
     private func worker(_ index: Int, measureFrom: UInt64, end: UInt64) async throws -> Result {
@@ -93,6 +123,14 @@ extension LoadRun.Result {
             "calls: \(calls) in " + String(format: "%.1f s = %.0f calls/s", seconds, throughput)
                 + " (\(concurrency) in flight over \(connections) connection(s)); errors: \(errors)")
         if let firstError { Swift.print("first error: \(firstError)") }
+        if calls > 0 {
+            // CPU per call holds up on a busy machine better than wall-clock latency does.
+            func perCall(_ nanoseconds: UInt64?) -> String {
+                nanoseconds.map { String(format: "%.1f us", Double($0) / 1000 / Double(calls)) } ?? "?"
+            }
+            Swift.print(
+                "  CPU per call (10 ms tick resolution): clients \(perCall(clientCPU)), server \(perCall(serverCPU))")
+        }
         for kind in CallKind.allCases {
             guard let recorder = latencies[kind], recorder.count > 0 else { continue }
             var line = "  \(kind.rawValue): \(recorder.count) calls, " + recorder.summary
