@@ -86,6 +86,7 @@ let package = Package(
                 .product(name: "RPCUnixSocket", package: "interviews"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ]

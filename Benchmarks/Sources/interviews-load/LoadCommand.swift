@@ -10,7 +10,6 @@ import RPCUnixSocket
 /// `interviews-load`: unary calls from N concurrent callers against a
 /// running server (or one it starts), latencies in HdrHistogram, and in the
 /// same run the floor: a raw AF_UNIX ping-pong of the same sizes.
-@main
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interviews-load",
@@ -50,6 +49,13 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Records to load before measuring, with UpsertInterviews batches of 1000, over 100 companies.")
     var preload: Int = 10_000
 
+    @Flag(
+        help: """
+            Run Swift concurrency on the NIO event loops (NIOSingletons' global-executor takeover), so a \
+            call's continuation resumes on the loop that completed it instead of hopping to another thread.
+            """)
+    var nioExecutor = false
+
     @Option(help: "Exchanges of the raw ping-pong floor (0 skips it).")
     var pingPongIterations: Int = 20_000
 
@@ -68,6 +74,11 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await measure()
+    }
+
+    /// Starts (or connects to) the server, preloads, measures the floor and the calls, prints.
+    func measure() async throws {
         let mix = try CallMix(mix)
         print(
             "interviews-load: cpus allowed \(ProcessStats.allowedCPUs()); load average "
