@@ -7,7 +7,8 @@ import InterviewsRepository
 /// records, each applied in sequence order.
 ///
 /// The store is created when the first log record arrives (or at
-/// ``finish()``), from the snapshot's contents when there was one.
+/// ``finish()``), from the snapshot's contents when there was one. Its list
+/// index is built once, in bulk, by ``finish()``.
 struct StoreReplay {
     private let configuration: InterviewStore.Configuration
     private var header: (sequence: UInt64, records: UInt64, entries: UInt64)?
@@ -73,12 +74,26 @@ struct StoreReplay {
     ///
     /// - Throws: DATA_LOSS when a snapshot's contents disagree with its header.
     mutating func finish() throws(InterviewsError) -> InterviewStore {
-        if let store { return store }
-        return try makeStore()
+        var store: InterviewStore
+        if let replayed = self.store {
+            store = replayed
+            self.store = nil
+        } else {
+            store = try makeStore()
+        }
+        store.buildDeferredIndex()
+        return store
     }
 
+    /// The store the snapshot (if any) describes, with its list index
+    /// deferred: log records are applied without index upkeep, and
+    /// ``finish()`` builds the index once, in bulk.
     private mutating func makeStore() throws(InterviewsError) -> InterviewStore {
-        guard let header else { return InterviewStore(configuration: configuration) }
+        guard let header else {
+            var store = InterviewStore(configuration: configuration)
+            store.deferIndex()
+            return store
+        }
         guard header.records == snapshotRecords.count, header.entries == snapshotEntries.count else {
             throw InterviewsError(
                 .dataLoss,
@@ -90,7 +105,7 @@ struct StoreReplay {
         recordCount = snapshotRecords.count
         snapshotRecords = []
         snapshotEntries = []
-        return try InterviewStore(snapshot: snapshot, configuration: configuration)
+        return try InterviewStore(snapshot: snapshot, configuration: configuration, deferringIndex: true)
     }
 
     private func misplaced(_ record: LogRecord, _ what: String) -> InterviewsError {

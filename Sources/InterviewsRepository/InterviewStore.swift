@@ -70,6 +70,10 @@ package struct InterviewStore: Sendable {
     package private(set) var lastSequence: UInt64 = 0
     /// The newest timestamp the store assigned or replayed.
     private var lastTimestamp = Timestamp(seconds: 0)
+    /// While true, `insert` and `remove` leave `companies` alone: a bulk
+    /// load (opening a store) builds it once at the end, with
+    /// ``buildDeferredIndex()``. Lists, scans and stats need it built.
+    private var indexDeferred = false
 
     /// An empty store.
     package init(configuration: Configuration = Configuration()) {
@@ -83,9 +87,16 @@ package struct InterviewStore: Sendable {
     /// after `snapshot.lastSequence` (older changes report `truncated`).
     ///
     /// - Throws: DATA_LOSS when a record is not one a store could have written.
-    package init(snapshot: StoreSnapshot, configuration: Configuration = Configuration()) throws(InterviewsError) {
+    ///
+    /// - Parameter deferringIndex: Leave the list index unbuilt, for a caller
+    ///   that replays more changes first and then calls ``buildDeferredIndex()``.
+    package init(snapshot: StoreSnapshot, configuration: Configuration = Configuration(), deferringIndex: Bool = false)
+        throws(InterviewsError)
+    {
         self.init(configuration: configuration)
         history = ChangeHistory(limit: configuration.changeHistoryLimit, floor: snapshot.lastSequence)
+        indexDeferred = true
+        records.reserveCapacity(snapshot.records.count)
         for record in snapshot.records {
             let id = try Self.storedID(of: record)
             guard records[id] == nil else {
@@ -96,6 +107,34 @@ package struct InterviewStore: Sendable {
         }
         lastSequence = snapshot.lastSequence
         for entry in snapshot.idempotencyEntries { idempotency.insert(entry, now: entry.createdAt) }
+        if !deferringIndex { buildDeferredIndex() }
+    }
+
+    /// Stops maintaining the list index until ``buildDeferredIndex()``: for
+    /// replaying many changes into a store that nobody reads yet, each
+    /// change then costs a dictionary update instead of index inserts.
+    package mutating func deferIndex() {
+        guard !indexDeferred else { return }
+        indexDeferred = true
+        companies = [:]
+    }
+
+    /// Builds the list index of every record in bulk (see
+    /// ``CompanyIndexBuilder``) and maintains it again from here on.
+    package mutating func buildDeferredIndex() {
+        guard indexDeferred else { return }
+        var builders: [String: CompanyIndexBuilder] = [:]
+        for (id, record) in records {
+            builders[record.companyID, default: CompanyIndexBuilder()].add(record, id: id)
+        }
+        var companies: [String: CompanyIndex] = [:]
+        companies.reserveCapacity(builders.count)
+        for company in Array(builders.keys) {
+            companies[company] = builders[company]!.build()
+            builders[company] = nil
+        }
+        self.companies = companies
+        indexDeferred = false
     }
 
     // MARK: Reads
@@ -116,6 +155,7 @@ package struct InterviewStore: Sendable {
 
     /// Counts for `tenant` and the store's last sequence; `writable` is true.
     package func stats(tenant: Tenant) -> RepositoryStats {
+        precondition(!indexDeferred, "stats of a store whose index is deferred")
         let index = companies[tenant.companyID]
         return RepositoryStats(
             liveCount: UInt64(index?.liveCount ?? 0), deletedCount: UInt64(index?.deletedCount ?? 0),
@@ -440,6 +480,7 @@ package struct InterviewStore: Sendable {
     }
 
     private func plan(for query: ListQuery) -> Plan {
+        precondition(!indexDeferred, "a list of a store whose index is deferred")
         guard let index = companies[query.tenant.companyID] else {
             return Plan(ranges: MergedRanges([]), covered: true)
         }
@@ -560,7 +601,7 @@ package struct InterviewStore: Sendable {
 
     private mutating func insert(_ record: Interview, id: UUIDv7) {
         records[id] = record
-        companies[record.companyID, default: CompanyIndex()].insert(record, id: id)
+        if !indexDeferred { companies[record.companyID, default: CompanyIndex()].insert(record, id: id) }
         if !record.remoteID.isEmpty {
             remoteIndex[RemoteKey(companyID: record.companyID, remoteID: record.remoteID), default: []].append(id)
         }
@@ -568,7 +609,7 @@ package struct InterviewStore: Sendable {
 
     private mutating func remove(_ record: Interview, id: UUIDv7) {
         records[id] = nil
-        companies[record.companyID]?.remove(record, id: id)
+        if !indexDeferred { companies[record.companyID]?.remove(record, id: id) }
         if !record.remoteID.isEmpty {
             let key = RemoteKey(companyID: record.companyID, remoteID: record.remoteID)
             remoteIndex[key]?.removeAll { $0 == id }
