@@ -123,8 +123,9 @@ struct InterviewStoreTests {
                 var changes = Interview(id: id, candidateID: "c\(random.next() % 7)")
                 changes.startAt = Timestamp(seconds: Int64(random.next() % 300))
                 changes.status = .cancelled
-                guard let write = try? store.update(
-                    changes, mask: ["candidate_id", "start_at", "status"], expectedRevision: 0, tenant: owner)
+                guard
+                    let write = try? store.update(
+                        changes, mask: ["candidate_id", "start_at", "status"], expectedRevision: 0, tenant: owner)
                 else { continue }
                 try replay(write)
             default:
