@@ -38,9 +38,16 @@ public enum ConformanceBehaviour: String, Sendable, CaseIterable {
 }
 
 /// One behaviour every ``InterviewRepository`` backend must show, runnable
-/// against any backend: a backend's test target passes
-/// `ConformanceCheck.checks(for:)` as parameterized test arguments and calls
-/// ``run(on:)`` with its factory. Failures are recorded with `#expect`.
+/// against any backend. A backend's test target passes ``all`` (or
+/// ``checks(for:)``) as parameterized test arguments and calls ``run(on:)``
+/// with its factory; failures are recorded with `#expect`:
+///
+/// ```swift
+/// @Test("passes the conformance check", arguments: ConformanceCheck.all)
+/// func conforms(_ check: ConformanceCheck) async throws {
+///     try await check.run { InMemoryInterviewRepository() }
+/// }
+/// ```
 public struct ConformanceCheck: Sendable, CustomTestStringConvertible {
     /// The behaviour the check belongs to.
     public let behaviour: ConformanceBehaviour
