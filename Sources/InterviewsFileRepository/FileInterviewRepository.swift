@@ -214,16 +214,13 @@ public final class FileInterviewRepository: InterviewRepository, NonblockingInte
     public func scan(
         _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([Interview]) async throws -> Bool
     ) async throws {
-        let limit = min(max(batchSize, 1), 1000)
-        var last: IndexKey? = nil
-        while true {
-            let batch = try state.withLock { state throws(InterviewsError) in
-                try state.reader.scanBatch(request, tenant: tenant, after: last, limit: limit)
-            }
-            if batch.interviews.isEmpty { return }
-            guard try await body(batch.interviews), batch.interviews.count == limit else { return }
-            last = batch.last
-        }
+        try await InterviewStore.scanInBatches(
+            batchSize: batchSize,
+            read: { after, limit throws(InterviewsError) in
+                try state.withLock { state throws(InterviewsError) in
+                    try state.reader.scanBatch(request, tenant: tenant, after: after, limit: limit)
+                }
+            }, body)
     }
 
     /// Durable changes after `sequence`; see ``InterviewRepository/changes(after:limit:tenant:)``.

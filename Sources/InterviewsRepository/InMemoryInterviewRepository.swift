@@ -96,16 +96,13 @@ public final class InMemoryInterviewRepository: InterviewRepository, Nonblocking
     public func scan(
         _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([Interview]) async throws -> Bool
     ) async throws {
-        let limit = min(max(batchSize, 1), 1000)
-        var last: IndexKey? = nil
-        while true {
-            let batch = try store.withLock { store throws(InterviewsError) in
-                try store.scanBatch(request, tenant: tenant, after: last, limit: limit)
-            }
-            if batch.interviews.isEmpty { return }
-            guard try await body(batch.interviews), batch.interviews.count == limit else { return }
-            last = batch.last
-        }
+        try await InterviewStore.scanInBatches(
+            batchSize: batchSize,
+            read: { after, limit throws(InterviewsError) in
+                try store.withLock { store throws(InterviewsError) in
+                    try store.scanBatch(request, tenant: tenant, after: after, limit: limit)
+                }
+            }, body)
     }
 
     /// Changes after `sequence`; see ``InterviewRepository/changes(after:limit:tenant:)``.

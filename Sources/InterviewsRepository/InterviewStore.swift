@@ -708,3 +708,26 @@ package struct StoreSnapshot: Sendable, Hashable {
         self.idempotencyEntries = idempotencyEntries
     }
 }
+
+extension InterviewStore {
+    /// The scan loop of a backend built on a store behind a lock: each batch
+    /// of at most `batchSize` (clamped to 1...1000) records is read by `read`
+    /// (which takes the lock and calls ``scanBatch(_:tenant:after:limit:)``)
+    /// and handed to `body` outside it. Keyset-based like page tokens:
+    /// concurrent writes never make it skip or repeat a record that exists
+    /// throughout. `body` returning false stops the scan.
+    package static func scanInBatches(
+        batchSize: Int,
+        read: (_ after: IndexKey?, _ limit: Int) throws(InterviewsError) -> (interviews: [Interview], last: IndexKey?),
+        _ body: ([Interview]) async throws -> Bool
+    ) async throws {
+        let limit = min(max(batchSize, 1), 1000)
+        var last: IndexKey? = nil
+        while true {
+            let batch = try read(last, limit)
+            if batch.interviews.isEmpty { return }
+            guard try await body(batch.interviews), batch.interviews.count == limit else { return }
+            last = batch.last
+        }
+    }
+}
