@@ -6,7 +6,8 @@
 /// Fenwick tree over the chunk sizes. With `c` chunks:
 /// - ``insert(_:)``, ``remove(_:)``: O(log c + chunkLoad) (a binary search,
 ///   then a move inside one chunk); a split rebuilds the Fenwick tree in
-///   O(c), once per `chunkLoad` insertions.
+///   O(c), once per `chunkLoad` insertions. An insert past the last element
+///   (ever-growing timestamps) is an append: O(log c) for the tree only.
 /// - ``lowerRank(_:)``, ``upperRank(_:)``, ``subscript(_:)``: O(log c + log chunkLoad).
 ///
 /// A list of one chunk keeps no Fenwick tree, so the many small lists
@@ -48,10 +49,19 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
             count = 1
             return true
         }
-        let chunk = chunkIndex(for: element) ?? chunks.count - 1
-        let position = Self.lowerBound(chunks[chunk], element)
-        if position < chunks[chunk].count && chunks[chunk][position] == element { return false }
-        chunks[chunk].insert(element, at: position)
+        let chunk: Int
+        let last = chunks.count - 1
+        if chunks[last][chunks[last].count - 1] < element {
+            // Past the end, the common case for created_at and updated_at
+            // keys of new records: no search, no move.
+            chunk = last
+            chunks[last].append(element)
+        } else {
+            chunk = chunkIndex(for: element) ?? last
+            let position = Self.lowerBound(chunks[chunk], element)
+            if position < chunks[chunk].count && chunks[chunk][position] == element { return false }
+            chunks[chunk].insert(element, at: position)
+        }
         count += 1
         if chunks[chunk].count > 2 * Self.chunkLoad {
             let upper = Array(chunks[chunk][Self.chunkLoad...])

@@ -37,6 +37,36 @@ struct CountedSortedListTests {
         check(list, reference.sorted(), random: &random)
     }
 
+    @Test(
+        "mostly ascending inserts (appends past the end) keep it equal to a sorted array",
+        arguments: [4, 5] as [UInt64])
+    func ascendingInserts(seed: UInt64) {
+        var random = TestRandom(state: seed)
+        var list = CountedSortedList<Int>()
+        var reference = Set<Int>()
+        var next = 0
+        for step in 0..<10_000 {
+            switch random.next() % 10 {
+            case 0:
+                let value = Int(random.next() % UInt64(next + 1))
+                let removed = list.remove(value)
+                #expect(removed == (reference.remove(value) != nil))
+            case 1:
+                let value = Int(random.next() % UInt64(next + 1))
+                let inserted = list.insert(value)
+                #expect(inserted == reference.insert(value).inserted)
+            default:
+                next += 1 + Int(random.next() % 3)
+                let inserted = list.insert(next)
+                #expect(inserted == reference.insert(next).inserted)
+                let again = list.insert(next)
+                #expect(!again, "a second insert of the last element changes nothing")
+            }
+            if step % 1250 == 0 { check(list, reference.sorted(), random: &random) }
+        }
+        check(list, reference.sorted(), random: &random)
+    }
+
     @Test("a list built from a sorted array reads back the same")
     func fromSorted() {
         var random = TestRandom(state: 9)
