@@ -43,7 +43,8 @@ public struct RPCMethod: Sendable {
 
     /// A method that answers one request with one response.
     ///
-    /// The handler runs in its own task. A request that does not decode ends
+    /// The handler runs in its own task (see ``nonblockingUnary(_:_:)`` for
+    /// handlers that never wait). A request that does not decode ends
     /// the call with the ``WireError``'s code (`INVALID_ARGUMENT`) and message
     /// before the handler runs.
     ///

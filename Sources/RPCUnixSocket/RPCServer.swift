@@ -27,7 +27,10 @@ import Synchronization
 /// task is cancelled when the call ends early (CANCEL, deadline, client gone,
 /// shutdown), and ``run()`` returns only after every handler task has
 /// finished, so what handlers use can be closed once it returns. A handler
-/// should therefore honour cancellation.
+/// should therefore honour cancellation. The exception is a
+/// ``RPCMethod/nonblockingUnary(_:_:)`` method, whose handler runs on the
+/// connection's event loop when its request arrives and has finished before
+/// the next frame is read.
 public final class RPCServer: Service, Sendable {
     private let router: RPCRouter
     private let configuration: RPCServerConfiguration
