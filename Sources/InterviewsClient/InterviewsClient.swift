@@ -17,7 +17,9 @@ public struct InterviewsClient: Sendable {
     /// The connection.
     public let rpc: RPCClient
     /// Sent as `authorization: Bearer <key>` on every call; nil sends none.
-    public var apiKey: String?
+    public var apiKey: String? {
+        didSet { metadata = Self.metadata(apiKey: apiKey) }
+    }
     /// The deadline of each call, relative to its start; nil for none.
     public var timeout: Duration?
 
@@ -26,6 +28,7 @@ public struct InterviewsClient: Sendable {
         self.rpc = rpc
         self.apiKey = apiKey
         self.timeout = timeout
+        self.metadata = Self.metadata(apiKey: apiKey)
     }
 
     /// Connects to the server listening on `socketPath`.
@@ -40,7 +43,10 @@ public struct InterviewsClient: Sendable {
             timeout: timeout)
     }
 
-    private var metadata: [RPCMetadataEntry] {
+    /// The metadata of every call, built once per key rather than per call.
+    private var metadata: [RPCMetadataEntry]
+
+    private static func metadata(apiKey: String?) -> [RPCMetadataEntry] {
         apiKey.map { [RPCMetadataEntry(key: "authorization", value: "Bearer \($0)")] } ?? []
     }
 

@@ -154,6 +154,18 @@ struct AuthWorld: Sendable {
 
 @Suite("API keys and tenants decide every call (issue 7)", .serverProcess(), .timeLimit(.minutes(2)))
 struct AuthTests {
+    @Test("setting a client's apiKey changes the key its next calls send")
+    func switchKey() async throws {
+        let server = try ServerProcess.shared
+        let key = try await server.companyKey(Company.unique("switch"))
+        var client = try await server.client(apiKey: "ik_0000000000000000_" + String(repeating: "A", count: 43))
+        #expect(await statusCode { _ = try await client.list(ListRequest()) } == .unauthenticated)
+        client.apiKey = key.secret
+        #expect(await statusCode { _ = try await client.list(ListRequest()) } == .ok)
+        client.apiKey = nil
+        #expect(await statusCode { _ = try await client.list(ListRequest()) } == .unauthenticated)
+    }
+
     @Test(
         "each credential gets the documented status from each Interviews method",
         arguments: Credential.allCases, InterviewsMethod.allCases)
