@@ -188,7 +188,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         }
         let writable = context.channel.isWritable
-        for call in calls.values where call.outbox.setWritable(writable) {
+        for call in calls.values where call.outbox?.setWritable(writable) == true {
             writeOut(call.id)
         }
         context.fireChannelWritabilityChanged()
@@ -280,14 +280,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             method: headers.method, metadata: headers.metadata,
             deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: logger,
             shutdown: shutdown)
-        let window = headers.initialWindow == 0 ? limits.initialWindow : Int(headers.initialWindow)
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let outbox = ServerStreamOutbox(
-            credit: window, writable: context.channel.isWritable,
-            maxPendingBytes: limits.maxPendingStreamBytes, maxMessageSize: peerMaxFrameSize,
-            eventLoop: context.eventLoop
-        ) {
-            handler.value.writeOut(id)
+        // Only a stream has response messages to queue; a unary call needs no outbox.
+        var outbox: ServerStreamOutbox?
+        if method.kind == .serverStreaming {
+            let window = headers.initialWindow == 0 ? limits.initialWindow : Int(headers.initialWindow)
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            outbox = ServerStreamOutbox(
+                credit: window, writable: context.channel.isWritable,
+                maxPendingBytes: limits.maxPendingStreamBytes, maxMessageSize: peerMaxFrameSize,
+                eventLoop: context.eventLoop
+            ) {
+                handler.value.writeOut(id)
+            }
         }
         let call = ServerCall(
             id: id, method: method, context: serverContext, outbox: outbox,
@@ -369,7 +373,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func receiveWindowUpdate(_ frame: Frame) throws(RPCError) {
         let update = try frame.decodePayload(as: RPCWindowUpdate.self)
         guard let call = calls[frame.callID] else { return }  // already ended: a normal race
-        if call.outbox.grant(Int(update.credit)) {
+        if call.outbox?.grant(Int(update.credit)) == true {
             writeOut(call.id)
         }
     }
@@ -449,8 +453,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     /// Writes the stream messages `callID`'s handler has queued, with one flush.
     private func writeOut(_ callID: UInt32) {
-        guard let context, let call = calls[callID] else { return }
-        let batch = call.outbox.takePending()
+        guard let context, let outbox = calls[callID]?.outbox else { return }
+        let batch = outbox.takePending()
         guard !batch.isEmpty else { return }
         for payload in batch {
             context.write(wrapOutboundOut(Frame(type: .message, callID: callID, payload: payload)), promise: nil)
@@ -471,7 +475,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         call.deadlineTimer = nil
         call.requestTimer?.cancel()
         call.requestTimer = nil
-        call.outbox.end(ended)
+        call.outbox?.end(ended)
         if reason != nil {
             call.task?.cancel()
         }
@@ -608,8 +612,9 @@ final class ServerCall {
     let id: UInt32
     let method: RPCMethod
     let context: ServerContext
-    /// The response messages on their way from the handler to the loop.
-    let outbox: ServerStreamOutbox
+    /// The response messages on their way from the handler to the loop; nil
+    /// for a unary call.
+    let outbox: ServerStreamOutbox?
     /// The deadline's length (from HEADERS), or nil for none.
     let timeout: TimeAmount?
     /// When the deadline expires, or nil for none.
@@ -625,7 +630,7 @@ final class ServerCall {
     /// Why the call ended, once it has.
     var endReason: RPCError?
 
-    init(id: UInt32, method: RPCMethod, context: ServerContext, outbox: ServerStreamOutbox, timeout: TimeAmount?) {
+    init(id: UInt32, method: RPCMethod, context: ServerContext, outbox: ServerStreamOutbox?, timeout: TimeAmount?) {
         self.id = id
         self.method = method
         self.context = context
@@ -638,9 +643,11 @@ final class ServerCall {
 /// A call's response stream as its handler task sees it.
 private struct ConnectionCallSink: ServerCallSink {
     let allocator: ByteBufferAllocator
-    let outbox: ServerStreamOutbox
+    /// Nil for a unary call, which has no stream to send to.
+    let outbox: ServerStreamOutbox?
 
     func sendStreamMessage(_ payload: ByteBuffer) async throws(RPCError) {
+        guard let outbox else { throw RPCError(.internalError, "a unary call has no response stream") }
         try await outbox.write(payload)
     }
 }
