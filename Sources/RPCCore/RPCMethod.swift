@@ -85,18 +85,15 @@ public struct RPCMethod: Sendable {
         _ name: String,
         _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
     ) -> RPCMethod {
-        RPCMethod(
-            name: name, kind: .unary,
-            invoke: { bytes, context, sink in
-                let request = try Request.decode(bytes, maxSize: .max)
-                let response = try handler(request, context)
-                return try ResponseEncodingError.encode(response, allocator: sink.allocator)
-            },
-            invokeNonblocking: { bytes, context, allocator in
-                let request = try Request.decode(bytes, maxSize: .max)
-                let response = try handler(request, context)
-                return try ResponseEncodingError.encode(response, allocator: allocator)
-            })
+        let run: @Sendable (ByteBuffer, ServerContext, ByteBufferAllocator) throws -> ByteBuffer = {
+            bytes, context, allocator in
+            let request = try Request.decode(bytes, maxSize: .max)
+            return try ResponseEncodingError.encode(try handler(request, context), allocator: allocator)
+        }
+        // A transport without an event-loop path still runs it, in the task.
+        return RPCMethod(
+            name: name, kind: .unary, invoke: { bytes, context, sink in try run(bytes, context, sink.allocator) },
+            invokeNonblocking: run)
     }
 
     /// A method that answers one request with a stream of responses.
