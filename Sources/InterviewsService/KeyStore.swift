@@ -120,14 +120,15 @@ public final class KeyStore: Sendable {
     /// The key a secret belongs to, or nil when it is unknown, malformed or revoked.
     /// The digest comparison takes the same time wherever the digests differ.
     public func authenticate(secret: String) -> APIKey? {
+        let now = Self.nowNanos()
+        // A remembered secret passed every check below when it was first seen.
+        if let known = state.withLock({ state in Self.use(verified: secret, now: now, &state) }) {
+            return known
+        }
         // ik_<16 hex>_<43 base64url>
         let parts = secret.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
         guard secret.utf8.count <= 128, parts.count == 3, parts[0] == "ik", parts[1].utf8.count == 16 else {
             return nil
-        }
-        let now = Self.nowNanos()
-        if let known = state.withLock({ state in Self.use(verified: secret, now: now, &state) }) {
-            return known
         }
         let presented = Self.digest(secret)
         return state.withLock { state -> APIKey? in
