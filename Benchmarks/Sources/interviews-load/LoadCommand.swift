@@ -10,7 +10,10 @@ import RPCUnixSocket
 /// `interviews-load`: unary calls from N concurrent callers against a
 /// running server (or one it starts), latencies in HdrHistogram, and in the
 /// same run the floor: a raw AF_UNIX ping-pong of the same sizes.
-struct LoadCommand: AsyncParsableCommand {
+///
+/// Parsed by main.swift, which runs ``measure()`` (after the optional
+/// executor takeover, which must come before any task).
+struct LoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interviews-load",
         abstract: "Load a running interviews server with unary calls and compare with a raw Unix-socket ping-pong.",
@@ -71,10 +74,6 @@ struct LoadCommand: AsyncParsableCommand {
                 "--preload must be at least 1000 (GetInterview and ListInterviews read those records)")
         }
         _ = try CallMix(mix)
-    }
-
-    func run() async throws {
-        try await measure()
     }
 
     /// Starts (or connects to) the server, preloads, measures the floor and the calls, prints.
