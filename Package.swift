@@ -187,9 +187,15 @@ let package = Package(
             name: "InterviewsServiceTests",
             dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
         ),
+        // Helpers the storage test suites share (temporary data directories).
+        .target(
+            name: "InterviewsTestSupport",
+            dependencies: ["InterviewsModel"],
+            path: "Tests/InterviewsTestSupport"
+        ),
         .testTarget(
             name: "InterviewsFileStoreTests",
-            dependencies: ["InterviewsFileStore", "InterviewsModel", "interviews-logcrash"]
+            dependencies: ["InterviewsFileStore", "InterviewsModel", "InterviewsTestSupport", "interviews-logcrash"]
         ),
 
         .testTarget(
@@ -218,6 +224,7 @@ let package = Package(
                 "InterviewsFileStore",
                 "InterviewsFileRepository",
                 "InterviewsClient",
+                "InterviewsTestSupport",
                 "RPCCore",
             ]
         ),

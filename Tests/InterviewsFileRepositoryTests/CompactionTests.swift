@@ -4,6 +4,7 @@ import InterviewsFileRepository
 import InterviewsFileStore
 import InterviewsModel
 import InterviewsRepository
+import InterviewsTestSupport
 import Synchronization
 import Testing
 

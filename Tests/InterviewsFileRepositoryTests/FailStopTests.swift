@@ -3,6 +3,7 @@ import InterviewsFileRepository
 import InterviewsFileStore
 import InterviewsModel
 import InterviewsRepository
+import InterviewsTestSupport
 import Testing
 
 @Suite("Fail-stop: a failing disk stops writes, never acknowledged data")

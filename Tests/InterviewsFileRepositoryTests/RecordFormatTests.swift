@@ -3,6 +3,7 @@ import InterviewsFileRepository
 import InterviewsFileStore
 import InterviewsModel
 import InterviewsRepository
+import InterviewsTestSupport
 import InterviewsWire
 import Testing
 

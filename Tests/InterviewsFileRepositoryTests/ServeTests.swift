@@ -1,6 +1,7 @@
 import Foundation
 import InterviewsClient
 import InterviewsModel
+import InterviewsTestSupport
 import Testing
 
 @Suite("interviews serve on a data directory")

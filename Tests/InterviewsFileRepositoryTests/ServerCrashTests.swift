@@ -1,6 +1,7 @@
 import Foundation
 import InterviewsClient
 import InterviewsModel
+import InterviewsTestSupport
 import RPCCore
 import Synchronization
 import Testing

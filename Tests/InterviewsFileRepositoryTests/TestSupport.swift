@@ -3,37 +3,8 @@ import InterviewsFileRepository
 import InterviewsFileStore
 import InterviewsModel
 import InterviewsRepository
+import InterviewsTestSupport
 import Testing
-
-/// A fresh directory under the system temp directory, removed with its
-/// contents when the value is dropped.
-final class TemporaryDirectory: Sendable {
-    /// The data directory (`<root>/data`), not yet created.
-    let path: String
-    /// The directory created for this test.
-    let root: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/filerepo-test-XXXXXX").utf8CString)
-        guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw InterviewsError(.internalError, "mkdtemp failed")
-        }
-        root = String(cString: created)
-        path = root + "/data"
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    /// The names in the data directory, sorted.
-    func names() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-    }
-
-    /// The path of `name` in the data directory.
-    func file(_ name: String) -> String { path + "/" + name }
-}
 
 /// A file-backed repository in a temporary directory that is removed when
 /// the last reference goes: what the conformance suite's factory returns.

@@ -1,6 +1,7 @@
 import Glibc
 import InterviewsFileStore
 import InterviewsModel
+import InterviewsTestSupport
 import Testing
 
 @Suite("Append and replay")

@@ -1,5 +1,6 @@
 import Foundation
 import InterviewsFileStore
+import InterviewsTestSupport
 import Testing
 
 @testable import interviews_logcrash

@@ -1,6 +1,7 @@
 import Glibc
 import InterviewsFileStore
 import InterviewsModel
+import InterviewsTestSupport
 import Testing
 
 /// The faults worth trying on a call of kind `operation`.

@@ -1,47 +1,10 @@
 import Foundation
 import InterviewsFileStore
 import InterviewsModel
+import InterviewsTestSupport
 import Testing
 
-/// A fresh directory under the system temp directory, removed with its
-/// contents when the value is dropped.
-final class TemporaryDirectory: Sendable {
-    /// The directory that holds the log (`<temp>/data`), not yet created.
-    let path: String
-    /// The directory created for this test.
-    let root: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/filestore-test-XXXXXX").utf8CString)
-        guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw InterviewsError(.internalError, "mkdtemp failed")
-        }
-        root = String(cString: created)
-        path = root + "/data"
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    /// The path of `name` inside the data directory.
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// The names in the data directory, sorted.
-    func names() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-    }
-
-    /// The bytes of `name` in the data directory.
-    func bytes(_ name: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: URL(fileURLWithPath: file(name))))
-    }
-
-    /// Replaces the contents of `name` in the data directory.
-    func write(_ bytes: [UInt8], to name: String) throws {
-        try Data(bytes).write(to: URL(fileURLWithPath: file(name)))
-    }
-
+extension TemporaryDirectory {
     /// The segment file names, oldest first.
     func segments() throws -> [String] { try names().filter { $0.hasPrefix("log-") && $0.hasSuffix(".seg") } }
 }

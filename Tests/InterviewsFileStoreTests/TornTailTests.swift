@@ -1,6 +1,7 @@
 import Foundation
 import InterviewsFileStore
 import InterviewsModel
+import InterviewsTestSupport
 import Testing
 
 @Suite("Torn tail recovery")
