@@ -64,6 +64,8 @@ let package = Package(
             name: "InterviewsRepository",
             dependencies: [
                 "InterviewsModel",
+                "InterviewsWire",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]

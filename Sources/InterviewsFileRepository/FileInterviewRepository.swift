@@ -438,8 +438,8 @@ public final class FileInterviewRepository: InterviewRepository, NonblockingInte
             sequence: through, records: snapshot.records.count, entries: snapshot.idempotencyEntries.count)
         records.append(header)
         overhead.add(header)
-        for (index, interview) in snapshot.records.enumerated() {
-            records.append(try LogRecordCoding.snapshotRecord(interview, sequence: through))
+        for (index, record) in snapshot.records.enumerated() {
+            records.append(LogRecordCoding.snapshotRecord(record, sequence: through))
             // Encoding a large store takes a while; let other tasks run on this thread.
             if index % 4096 == 4095 { await Task.yield() }
         }

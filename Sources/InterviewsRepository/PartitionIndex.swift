@@ -12,14 +12,28 @@ package enum IndexPartition: Sendable, Hashable {
     case agent(String)
     case stage(String)
 
-    /// The partitions `record` belongs to (empty references are not indexed).
-    package static func partitions(of record: Interview) -> [IndexPartition] {
+    /// The partitions `record` belongs to (empty references are not indexed),
+    /// read from its encoding: candidate_id (4), application_id (5), job_id (6),
+    /// agent_id (7), job_interview_stage_id (8).
+    package static func partitions(of record: StoredRecord) -> [IndexPartition] {
         var result: [IndexPartition] = [.company, .status(record.status)]
-        if !record.candidateID.isEmpty { result.append(.candidate(record.candidateID)) }
-        if !record.applicationID.isEmpty { result.append(.application(record.applicationID)) }
-        if !record.jobID.isEmpty { result.append(.job(record.jobID)) }
-        if !record.agentID.isEmpty { result.append(.agent(record.agentID)) }
-        if !record.jobInterviewStageID.isEmpty { result.append(.stage(record.jobInterviewStageID)) }
+        let references: [(UInt32, (String) -> IndexPartition)] = [
+            (4, IndexPartition.candidate), (5, IndexPartition.application), (6, IndexPartition.job),
+            (7, IndexPartition.agent), (8, IndexPartition.stage),
+        ]
+        record.bytes.withUnsafeBytes { raw in
+            var reader = FieldReader(raw)
+            var next = 0
+            while next < references.count, let field = reader.next() {
+                while next < references.count && references[next].0 < field.number { next += 1 }
+                guard next < references.count, references[next].0 == field.number, field.wireType == 2,
+                    !field.value.isEmpty
+                else { continue }
+                result.append(
+                    references[next].1(String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)))
+                next += 1
+            }
+        }
         return result
     }
 }
@@ -39,16 +53,16 @@ package struct OrderedLists: Sendable {
         }
     }
 
-    mutating func insert(_ record: Interview, id: UUIDv7) {
-        createdAt.insert(IndexKey(record.createdAt, id: id))
-        startAt.insert(IndexKey(record.startAt, id: id))
-        updatedAt.insert(IndexKey(record.updatedAt, id: id))
+    mutating func insert(_ record: StoredRecord) {
+        createdAt.insert(record.key(.createdAt))
+        startAt.insert(record.key(.startAt))
+        updatedAt.insert(record.key(.updatedAt))
     }
 
-    mutating func remove(_ record: Interview, id: UUIDv7) {
-        createdAt.remove(IndexKey(record.createdAt, id: id))
-        startAt.remove(IndexKey(record.startAt, id: id))
-        updatedAt.remove(IndexKey(record.updatedAt, id: id))
+    mutating func remove(_ record: StoredRecord) {
+        createdAt.remove(record.key(.createdAt))
+        startAt.remove(record.key(.startAt))
+        updatedAt.remove(record.key(.updatedAt))
     }
 }
 
@@ -72,23 +86,23 @@ package struct CompanyIndex: Sendable {
     /// Soft-deleted records of the company.
     package var deletedCount: Int { partitions[.company]?.deleted.createdAt.count ?? 0 }
 
-    mutating func insert(_ record: Interview, id: UUIDv7) {
+    mutating func insert(_ record: StoredRecord) {
         for partition in IndexPartition.partitions(of: record) {
-            if record.deletedAt == nil {
-                partitions[partition, default: PartitionLists()].live.insert(record, id: id)
+            if !record.isDeleted {
+                partitions[partition, default: PartitionLists()].live.insert(record)
             } else {
-                partitions[partition, default: PartitionLists()].deleted.insert(record, id: id)
+                partitions[partition, default: PartitionLists()].deleted.insert(record)
             }
         }
     }
 
-    mutating func remove(_ record: Interview, id: UUIDv7) {
+    mutating func remove(_ record: StoredRecord) {
         for partition in IndexPartition.partitions(of: record) {
             guard var lists = partitions.removeValue(forKey: partition) else { continue }
-            if record.deletedAt == nil {
-                lists.live.remove(record, id: id)
+            if !record.isDeleted {
+                lists.live.remove(record)
             } else {
-                lists.deleted.remove(record, id: id)
+                lists.deleted.remove(record)
             }
             if !lists.isEmpty { partitions[partition] = lists }
         }
@@ -116,10 +130,10 @@ package struct CompanyIndexBuilder {
         var startAt: [IndexKey] = []
         var updatedAt: [IndexKey] = []
 
-        mutating func append(_ record: Interview, id: UUIDv7) {
-            createdAt.append(IndexKey(record.createdAt, id: id))
-            startAt.append(IndexKey(record.startAt, id: id))
-            updatedAt.append(IndexKey(record.updatedAt, id: id))
+        mutating func append(_ record: StoredRecord) {
+            createdAt.append(record.key(.createdAt))
+            startAt.append(record.key(.startAt))
+            updatedAt.append(record.key(.updatedAt))
         }
 
         /// The lists; keys are unique because record ids are.
@@ -139,13 +153,13 @@ package struct CompanyIndexBuilder {
     /// An empty builder.
     package init() {}
 
-    /// Adds `record` (whose parsed id is `id`) to every partition it belongs to.
-    package mutating func add(_ record: Interview, id: UUIDv7) {
+    /// Adds `record` to every partition it belongs to.
+    package mutating func add(_ record: StoredRecord) {
         for partition in IndexPartition.partitions(of: record) {
-            if record.deletedAt == nil {
-                live[partition, default: Keys()].append(record, id: id)
+            if !record.isDeleted {
+                live[partition, default: Keys()].append(record)
             } else {
-                deleted[partition, default: Keys()].append(record, id: id)
+                deleted[partition, default: Keys()].append(record)
             }
         }
     }
