@@ -74,7 +74,7 @@ let package = Package(
         // The behaviour every repository backend must show, as a reusable suite.
         .target(
             name: "InterviewsRepositoryConformance",
-            dependencies: ["InterviewsModel", "InterviewsRepository"]
+            dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsWire"]
         ),
 
         // The framed RPC protocol: frames, status, the server API. No sockets.

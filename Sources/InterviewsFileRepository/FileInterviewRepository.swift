@@ -35,7 +35,7 @@ import Synchronization
 ///
 /// Reference type: it owns the open log (the directory lock, the writer
 /// thread). Call ``close()`` when done.
-public final class FileInterviewRepository: InterviewRepository, NonblockingInterviewReads {
+public final class FileInterviewRepository: InterviewRepository, EncodedInterviewReads {
     private struct State: Sendable {
         /// Every submitted change, durable or not.
         var writer: InterviewStore
@@ -206,6 +206,22 @@ public final class FileInterviewRepository: InterviewRepository, NonblockingInte
     /// ``NonblockingInterviewReads``.
     public func listNonblocking(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> Page {
         try state.withLock { state throws(InterviewsError) in try state.reader.list(request, tenant: tenant) }
+    }
+
+    /// The record with `id` from the durable read index as its stored
+    /// encoding; see ``EncodedInterviewReads``.
+    public func getEncoded(id: String, includeDeleted: Bool, includeRemoteData: Bool, tenant: Tenant)
+        throws(InterviewsError) -> EncodedInterview
+    {
+        try state.withLock { state throws(InterviewsError) in
+            try state.reader.getEncoded(
+                id: id, includeDeleted: includeDeleted, includeRemoteData: includeRemoteData, tenant: tenant)
+        }
+    }
+
+    /// One page of stored encodings from the durable read index; see ``EncodedInterviewReads``.
+    public func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage {
+        try state.withLock { state throws(InterviewsError) in try state.reader.listEncoded(request, tenant: tenant) }
     }
 
     /// Every match in batches of `batchSize` (clamped to 1...1000), each read

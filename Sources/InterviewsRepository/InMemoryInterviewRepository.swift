@@ -9,7 +9,7 @@ import Synchronization
 /// Nothing survives the process. Bounds (documented defaults): 100 000
 /// changes of history for the watch feed; 100 000 request ids per store,
 /// each honoured for 24 hours, for idempotent creates.
-public final class InMemoryInterviewRepository: InterviewRepository, NonblockingInterviewReads {
+public final class InMemoryInterviewRepository: InterviewRepository, EncodedInterviewReads {
     private let store: Mutex<InterviewStore>
     private let notifier = ChangeNotifier()
 
@@ -47,6 +47,21 @@ public final class InMemoryInterviewRepository: InterviewRepository, Nonblocking
         try store.withLock { store throws(InterviewsError) in
             try store.get(id: id, includeDeleted: includeDeleted, tenant: tenant)
         }
+    }
+
+    /// The record with `id` as its stored encoding; see ``EncodedInterviewReads``.
+    public func getEncoded(id: String, includeDeleted: Bool, includeRemoteData: Bool, tenant: Tenant)
+        throws(InterviewsError) -> EncodedInterview
+    {
+        try store.withLock { store throws(InterviewsError) in
+            try store.getEncoded(
+                id: id, includeDeleted: includeDeleted, includeRemoteData: includeRemoteData, tenant: tenant)
+        }
+    }
+
+    /// One page of stored encodings; see ``EncodedInterviewReads``.
+    public func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage {
+        try store.withLock { store throws(InterviewsError) in try store.listEncoded(request, tenant: tenant) }
     }
 
     /// Applies a masked update; see ``InterviewRepository/update(_:mask:expectedRevision:tenant:)``.

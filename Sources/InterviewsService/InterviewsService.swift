@@ -101,6 +101,21 @@ public struct InterviewsService: Sendable {
                 },
             ]
         }
+        if let encoded = reads as? any EncodedInterviewReads {
+            // Records go out as slices of their stored encoding: no Interview
+            // value is built on the read path.
+            return [
+                .nonblockingUnary(MethodNames.listInterviews) { (request: ListRequest, context) -> EncodedPage in
+                    try encoded.listEncoded(request, tenant: tenant(context, request.companyID))
+                },
+                .nonblockingUnary(MethodNames.getInterview) {
+                    (request: GetInterviewRequest, context) -> EncodedInterview in
+                    try encoded.getEncoded(
+                        id: request.id, includeDeleted: request.includeDeleted,
+                        includeRemoteData: request.includeRemoteData, tenant: tenant(context, request.companyID))
+                },
+            ]
+        }
         return [
             .nonblockingUnary(MethodNames.listInterviews) { (request: ListRequest, context) -> Page in
                 try reads.listNonblocking(request, tenant: tenant(context, request.companyID))
