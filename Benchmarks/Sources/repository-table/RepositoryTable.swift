@@ -203,12 +203,21 @@ struct RepositoryTable {
         let perCompany = Dataset.recordsPerCompany(size)
         let candidates = Dataset.candidatesPerCompany(size)
 
+        // The server's read path: records as slices of their stored encoding.
         if wanted("get") {
+            let recorder = try await measure(seconds: seconds, batch: 32) { _ in
+                let (company, id) = ids[Int(random.next() % UInt64(ids.count))]
+                _ = try repository.getEncoded(
+                    id: id, includeDeleted: false, includeRemoteData: false, tenant: Dataset.tenant(company))
+            }
+            emit("get", recorder)
+        }
+        if wanted("get, typed") {
             let recorder = try await measure(seconds: seconds, batch: 32) { _ in
                 let (company, id) = ids[Int(random.next() % UInt64(ids.count))]
                 _ = try await repository.get(id: id, includeDeleted: false, tenant: Dataset.tenant(company))
             }
-            emit("get", recorder)
+            emit("get, typed", recorder)
         }
 
         func list(_ name: String, _ make: @escaping (Int, inout SplitMix64) -> ListRequest) async throws {
@@ -216,7 +225,7 @@ struct RepositoryTable {
             let recorder = try await measure(seconds: seconds) { ordinal in
                 let company = ordinal % Dataset.companies
                 let request = make(company, &random)
-                let page = try await repository.list(request, tenant: Dataset.tenant(company))
+                let page = try repository.listEncoded(request, tenant: Dataset.tenant(company))
                 precondition(!page.interviews.isEmpty, "\(name) returned an empty page")
             }
             emit(name, recorder)
@@ -231,6 +240,15 @@ struct RepositoryTable {
             try await list("list company, \(name)") { _, _ in
                 ListRequest(pageSize: 20, orderBy: field, direction: direction)
             }
+        }
+        if wanted("list company, created desc, typed") {
+            let request = ListRequest(pageSize: 20, orderBy: .createdAt, direction: .descending)
+            let recorder = try await measure(seconds: seconds) { ordinal in
+                let company = ordinal % Dataset.companies
+                let page = try await repository.list(request, tenant: Dataset.tenant(company))
+                precondition(!page.interviews.isEmpty, "the typed list returned an empty page")
+            }
+            emit("list company, created desc, typed", recorder)
         }
         try await list("list company+candidate, created desc") { company, random in
             let candidate = Dataset.candidateID(company: company, Int(random.next() % UInt64(candidates)))
@@ -273,7 +291,7 @@ struct RepositoryTable {
                 let company = ordinal % Dataset.companies
                 var request = first
                 request.pageToken = tokens[company]
-                let page = try await repository.list(request, tenant: Dataset.tenant(company))
+                let page = try repository.listEncoded(request, tenant: Dataset.tenant(company))
                 precondition(page.interviews.count == 20, "the walk ended early")
                 tokens[company] = page.nextPageToken
                 depth[company] = page.nextPageToken.isEmpty ? walkLength : depth[company] + 1
