@@ -239,6 +239,20 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
             }, body)
     }
 
+    /// ``scan(_:tenant:batchSize:_:)`` with the records as stored encodings;
+    /// see ``EncodedInterviewReads``.
+    public func scanEncoded(
+        _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([EncodedInterview]) async throws -> Bool
+    ) async throws {
+        try await InterviewStore.scanInBatches(
+            batchSize: batchSize,
+            read: { after, limit throws(InterviewsError) in
+                try state.withLock { state throws(InterviewsError) in
+                    try state.reader.scanBatchEncoded(request, tenant: tenant, after: after, limit: limit)
+                }
+            }, body)
+    }
+
     /// Durable changes after `sequence`; see ``InterviewRepository/changes(after:limit:tenant:)``.
     /// After a restart the history starts at the newest snapshot: older
     /// sequences report `truncated`.

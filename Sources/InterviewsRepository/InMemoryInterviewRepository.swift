@@ -120,6 +120,20 @@ public final class InMemoryInterviewRepository: InterviewRepository, EncodedInte
             }, body)
     }
 
+    /// ``scan(_:tenant:batchSize:_:)`` with the records as stored encodings;
+    /// see ``EncodedInterviewReads``.
+    public func scanEncoded(
+        _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([EncodedInterview]) async throws -> Bool
+    ) async throws {
+        try await InterviewStore.scanInBatches(
+            batchSize: batchSize,
+            read: { after, limit throws(InterviewsError) in
+                try store.withLock { store throws(InterviewsError) in
+                    try store.scanBatchEncoded(request, tenant: tenant, after: after, limit: limit)
+                }
+            }, body)
+    }
+
     /// Changes after `sequence`; see ``InterviewRepository/changes(after:limit:tenant:)``.
     public func changes(after sequence: UInt64, limit: Int, tenant: Tenant) async throws -> ChangeBatch {
         try store.withLock { store throws(InterviewsError) in

@@ -167,4 +167,9 @@ public protocol EncodedInterviewReads: NonblockingInterviewReads {
 
     /// ``InterviewRepository/list(_:tenant:)`` with its records as encodings.
     func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage
+
+    /// ``InterviewRepository/scan(_:tenant:batchSize:_:)`` with the records as encodings.
+    func scanEncoded(
+        _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([EncodedInterview]) async throws -> Bool
+    ) async throws
 }

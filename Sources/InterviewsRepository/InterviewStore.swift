@@ -410,17 +410,7 @@ package struct InterviewStore: Sendable {
     /// encoding (or, under a read mask, as the masked value).
     package func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage {
         let (page, keys, query) = try pageKeys(request, tenant: tenant)
-        var interviews: [EncodedInterview] = []
-        interviews.reserveCapacity(keys.count)
-        let view = query.view
-        for key in keys {
-            guard let record = records[key.id] else { continue }
-            if let view {
-                interviews.append(EncodedInterview(record, view))
-            } else {
-                interviews.append(try EncodedInterview(typed: query.select(try record.interview())))
-            }
-        }
+        let interviews = try encoded(keys, query)
         return EncodedPage(
             interviews: interviews, nextPageToken: page.nextPageToken, previousPageToken: page.previousPageToken,
             totalSize: page.totalSize, page: page.page, pageSize: page.pageSize)
@@ -492,6 +482,21 @@ package struct InterviewStore: Sendable {
     package func scanBatch(_ request: ListRequest, tenant: Tenant, after key: IndexKey?, limit: Int)
         throws(InterviewsError) -> (interviews: [Interview], last: IndexKey?)
     {
+        let (keys, query) = try scanKeys(request, tenant: tenant, after: key, limit: limit)
+        return (try selected(keys, query), keys.last)
+    }
+
+    /// ``scanBatch(_:tenant:after:limit:)`` with the records as stored encodings.
+    package func scanBatchEncoded(_ request: ListRequest, tenant: Tenant, after key: IndexKey?, limit: Int)
+        throws(InterviewsError) -> (interviews: [EncodedInterview], last: IndexKey?)
+    {
+        let (keys, query) = try scanKeys(request, tenant: tenant, after: key, limit: limit)
+        return (try encoded(keys, query), keys.last)
+    }
+
+    private func scanKeys(_ request: ListRequest, tenant: Tenant, after key: IndexKey?, limit: Int)
+        throws(InterviewsError) -> ([IndexKey], ListQuery)
+    {
         var request = request
         request.page = 0
         request.pageSize = 0
@@ -502,8 +507,23 @@ package struct InterviewStore: Sendable {
         let start =
             key.map { plan.ranges.positions(beyond: $0, ascending: ascending) }
             ?? plan.ranges.start(ascending: ascending)
-        let keys = collect(plan, query, from: start, ascending: ascending, limit: limit)
-        return (try selected(keys, query), keys.last)
+        return (collect(plan, query, from: start, ascending: ascending, limit: limit), query)
+    }
+
+    /// The records of `keys` as `query` asks to see them, as stored encodings.
+    private func encoded(_ keys: [IndexKey], _ query: ListQuery) throws(InterviewsError) -> [EncodedInterview] {
+        var interviews: [EncodedInterview] = []
+        interviews.reserveCapacity(keys.count)
+        let view = query.view
+        for key in keys {
+            guard let record = records[key.id] else { continue }
+            if let view {
+                interviews.append(EncodedInterview(record, view))
+            } else {
+                interviews.append(try EncodedInterview(typed: query.select(try record.interview())))
+            }
+        }
+        return interviews
     }
 
     /// The records of `keys` as `query` asks to see them, decoded.
@@ -769,10 +789,10 @@ extension InterviewStore {
     /// and handed to `body` outside it. Keyset-based like page tokens:
     /// concurrent writes never make it skip or repeat a record that exists
     /// throughout. `body` returning false stops the scan.
-    package static func scanInBatches(
+    package static func scanInBatches<Record>(
         batchSize: Int,
-        read: (_ after: IndexKey?, _ limit: Int) throws(InterviewsError) -> (interviews: [Interview], last: IndexKey?),
-        _ body: ([Interview]) async throws -> Bool
+        read: (_ after: IndexKey?, _ limit: Int) throws(InterviewsError) -> (interviews: [Record], last: IndexKey?),
+        _ body: ([Record]) async throws -> Bool
     ) async throws {
         let limit = min(max(batchSize, 1), 1000)
         var last: IndexKey? = nil

@@ -218,6 +218,19 @@ private struct RandomModel {
             let encoded = try reads.listEncoded(request, tenant: tenant)
             #expect(try encoded.typed() == page, "\(request)")
             #expect(try encoded.encodedBytes() == page.encodedBytes(), "\(request)")
+            if chance(10) {
+                var scanned: [Interview] = []
+                try await reads.scanEncoded(request, tenant: tenant, batchSize: 7) { batch in
+                    scanned += try batch.map { try $0.interview() }
+                    return true
+                }
+                var typed: [Interview] = []
+                try await repo.scan(request, tenant: tenant, batchSize: 7) { batch in
+                    typed += batch
+                    return true
+                }
+                #expect(scanned == typed, "\(request)")
+            }
             for interview in page.interviews.prefix(3) {
                 for includeRemoteData in [false, true] {
                     var typed = try await repo.get(id: interview.id, includeDeleted: true, tenant: tenant)

@@ -137,16 +137,32 @@ public struct InterviewsService: Sendable {
         return interview
     }
 
-    private var methods: [RPCMethod] {
-        readMethods + [
-            .serverStreaming(MethodNames.streamInterviews) {
-                (request: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
+    /// StreamInterviews: one record per message, as stored encodings when the
+    /// backend offers them.
+    private var streamMethod: RPCMethod {
+        if let encoded = repository as? any EncodedInterviewReads {
+            return .serverStreaming(MethodNames.streamInterviews) {
+                (request: ListRequest, context, writer: ResponseStreamWriter<EncodedInterview>) in
                 let tenant = try tenant(context, request.companyID)
-                try await repository.scan(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
+                try await encoded.scanEncoded(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
                     for interview in batch { try await writer.write(interview) }
                     return true
                 }
-            },
+            }
+        }
+        return .serverStreaming(MethodNames.streamInterviews) {
+            (request: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
+            let tenant = try tenant(context, request.companyID)
+            try await repository.scan(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
+                for interview in batch { try await writer.write(interview) }
+                return true
+            }
+        }
+    }
+
+    private var methods: [RPCMethod] {
+        readMethods + [
+            streamMethod,
             .unary(MethodNames.createInterview) { (request: CreateInterviewRequest, context) -> Interview in
                 let tenant = try tenant(context, request.companyID)
                 guard let interview = request.interview else {
