@@ -694,7 +694,8 @@ package struct InterviewStore: Sendable {
 
     /// Keeps the store clock ahead of every timestamp it has seen.
     private mutating func observe(_ record: StoredRecord) {
-        for timestamp in [record.createdAt, record.updatedAt, record.deletedAt] {
+        let facts = record.facts
+        for timestamp in [facts.createdAt, facts.updatedAt, facts.deletedAt] {
             if let timestamp, timestamp > lastTimestamp { lastTimestamp = timestamp }
         }
     }

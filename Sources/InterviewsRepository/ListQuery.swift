@@ -65,11 +65,12 @@ package struct ListQuery: Sendable {
     package func matches(_ record: StoredRecord) -> Bool {
         let r = request
         if !r.includeDeleted && record.isDeleted { return false }
-        if !statuses.isEmpty && !statuses.contains(record.status) { return false }
+        let facts = record.facts
+        if !statuses.isEmpty && !statuses.contains(facts.status) { return false }
         guard
-            Self.within(record.createdAt, r.createdAfter, r.createdBefore)
-                && Self.within(record.updatedAt, r.updatedAfter, r.updatedBefore)
-                && Self.within(record.startAt, r.startAfter, r.startBefore)
+            Self.within(facts.createdAt, r.createdAfter, r.createdBefore)
+                && Self.within(facts.updatedAt, r.updatedAfter, r.updatedBefore)
+                && Self.within(facts.startAt, r.startAfter, r.startBefore)
         else { return false }
         func text(_ number: UInt32) -> String { String(decoding: record.stringField(number), as: UTF8.self) }
         if !ids.isEmpty && !ids.contains(text(1)) { return false }

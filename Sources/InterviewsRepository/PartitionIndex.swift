@@ -53,16 +53,16 @@ package struct OrderedLists: Sendable {
         }
     }
 
-    mutating func insert(_ record: StoredRecord) {
-        createdAt.insert(record.key(.createdAt))
-        startAt.insert(record.key(.startAt))
-        updatedAt.insert(record.key(.updatedAt))
+    mutating func insert(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
+        createdAt.insert(keys.createdAt)
+        startAt.insert(keys.startAt)
+        updatedAt.insert(keys.updatedAt)
     }
 
-    mutating func remove(_ record: StoredRecord) {
-        createdAt.remove(record.key(.createdAt))
-        startAt.remove(record.key(.startAt))
-        updatedAt.remove(record.key(.updatedAt))
+    mutating func remove(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
+        createdAt.remove(keys.createdAt)
+        startAt.remove(keys.startAt)
+        updatedAt.remove(keys.updatedAt)
     }
 }
 
@@ -87,22 +87,24 @@ package struct CompanyIndex: Sendable {
     package var deletedCount: Int { partitions[.company]?.deleted.createdAt.count ?? 0 }
 
     mutating func insert(_ record: StoredRecord) {
+        let keys = record.keys
         for partition in IndexPartition.partitions(of: record) {
             if !record.isDeleted {
-                partitions[partition, default: PartitionLists()].live.insert(record)
+                partitions[partition, default: PartitionLists()].live.insert(keys)
             } else {
-                partitions[partition, default: PartitionLists()].deleted.insert(record)
+                partitions[partition, default: PartitionLists()].deleted.insert(keys)
             }
         }
     }
 
     mutating func remove(_ record: StoredRecord) {
+        let keys = record.keys
         for partition in IndexPartition.partitions(of: record) {
             guard var lists = partitions.removeValue(forKey: partition) else { continue }
             if !record.isDeleted {
-                lists.live.remove(record)
+                lists.live.remove(keys)
             } else {
-                lists.deleted.remove(record)
+                lists.deleted.remove(keys)
             }
             if !lists.isEmpty { partitions[partition] = lists }
         }
@@ -130,10 +132,10 @@ package struct CompanyIndexBuilder {
         var startAt: [IndexKey] = []
         var updatedAt: [IndexKey] = []
 
-        mutating func append(_ record: StoredRecord) {
-            createdAt.append(record.key(.createdAt))
-            startAt.append(record.key(.startAt))
-            updatedAt.append(record.key(.updatedAt))
+        mutating func append(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
+            createdAt.append(keys.createdAt)
+            startAt.append(keys.startAt)
+            updatedAt.append(keys.updatedAt)
         }
 
         /// The lists; keys are unique because record ids are.
@@ -155,11 +157,12 @@ package struct CompanyIndexBuilder {
 
     /// Adds `record` to every partition it belongs to.
     package mutating func add(_ record: StoredRecord) {
+        let keys = record.keys
         for partition in IndexPartition.partitions(of: record) {
             if !record.isDeleted {
-                live[partition, default: Keys()].append(record)
+                live[partition, default: Keys()].append(keys)
             } else {
-                deleted[partition, default: Keys()].append(record)
+                deleted[partition, default: Keys()].append(keys)
             }
         }
     }

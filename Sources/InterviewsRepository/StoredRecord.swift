@@ -3,10 +3,11 @@ package import InterviewsWire
 
 /// One record as the store holds it: its canonical protobuf encoding
 /// (`interviews.v1.Interview`, produced once by the wire layer when the
-/// record is written) and the few fixed-width facts the store orders and
-/// checks records by. No field is held as a Swift value of its own, so a
-/// record costs one heap buffer; a read either hands out slices of the
-/// encoding or decodes it.
+/// record is written), its id, whether it is deleted, and where its trailing
+/// sections start: 48 bytes beside the encoding. No field is held as a Swift
+/// value of its own, so a record costs one heap buffer; a read either hands
+/// out slices of the encoding or decodes it, and the fields the store orders
+/// and filters by are read from the encoding when needed (``facts``).
 ///
 /// The encoding lists fields in field-number order, so the fields a reader
 /// may leave out sit together at its end: custom_fields (23), remote_data
@@ -19,13 +20,8 @@ package struct StoredRecord: Sendable, Hashable {
     package let sections: Sections
     /// The parsed id.
     package let id: UUIDv7
-    /// created_at, updated_at, start_at and deleted_at, for the orders and for deletion.
-    package let createdAt: Timestamp
-    package let updatedAt: Timestamp
-    package let startAt: Timestamp?
-    package let deletedAt: Timestamp?
-    package let status: InterviewStatus
-    package let revision: UInt64
+    /// Whether deleted_at is set.
+    package let isDeleted: Bool
 
     /// The offsets of the trailing sections: each section runs from its start
     /// to the next one's (revision to the end).
@@ -75,15 +71,11 @@ package struct StoredRecord: Sendable, Hashable {
             throw InterviewsError(
                 .internalError, "the encoding of interview \(interview.id) does not list its fields in field-number order")
         }
+        _ = (createdAt, updatedAt)
         self.bytes = bytes
         self.sections = sections
         self.id = id
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-        self.startAt = interview.startAt
-        self.deletedAt = interview.deletedAt
-        self.status = interview.status
-        self.revision = interview.revision
+        self.isDeleted = interview.deletedAt != nil
     }
 
     /// The record as a value.
@@ -99,25 +91,95 @@ package struct StoredRecord: Sendable, Hashable {
         }
     }
 
-    /// Whether the record is soft-deleted.
-    package var isDeleted: Bool { deletedAt != nil }
+    /// The fields the store orders, filters and checks records by, read from
+    /// the encoding in one pass over its top-level fields.
+    package struct Facts: Sendable, Hashable {
+        package var startAt: Timestamp?
+        package var status: InterviewStatus = .unspecified
+        package var createdAt = Timestamp(seconds: 0)
+        package var updatedAt = Timestamp(seconds: 0)
+        package var deletedAt: Timestamp?
+        package var revision: UInt64 = 0
 
-    /// The key of the record in `order`.
-    package func key(_ order: OrderBy) -> IndexKey {
-        switch order {
-        case .startAt: IndexKey(startAt, id: id)
-        case .updatedAt: IndexKey(updatedAt, id: id)
-        case .createdAt, .unspecified: IndexKey(createdAt, id: id)
+        /// The timestamp the record is ordered by in `order`.
+        package func timestamp(_ order: OrderBy) -> Timestamp? {
+            switch order {
+            case .startAt: startAt
+            case .updatedAt: updatedAt
+            case .createdAt, .unspecified: createdAt
+            }
         }
     }
 
-    /// The timestamp the record is ordered by in `order`.
-    package func timestamp(_ order: OrderBy) -> Timestamp? {
-        switch order {
-        case .startAt: startAt
-        case .updatedAt: updatedAt
-        case .createdAt, .unspecified: createdAt
+    /// The record's ordering and filtering fields (one scan of the encoding).
+    package var facts: Facts {
+        bytes.withUnsafeBytes { raw in
+            var facts = Facts()
+            var reader = FieldReader(raw)
+            while let field = reader.next() {
+                switch field.number {
+                case 13: facts.startAt = Self.timestamp(raw, field)
+                case 15:
+                    facts.status =
+                        InterviewStatus(rawValue: Int32(truncatingIfNeeded: Self.varint(raw, field))) ?? .unspecified
+                case 17: facts.createdAt = Self.timestamp(raw, field) ?? facts.createdAt
+                case 18: facts.updatedAt = Self.timestamp(raw, field) ?? facts.updatedAt
+                case 21: facts.deletedAt = Self.timestamp(raw, field)
+                case 26: facts.revision = Self.varint(raw, field)
+                default: break
+                }
+            }
+            return facts
         }
+    }
+
+    package var createdAt: Timestamp { facts.createdAt }
+    package var updatedAt: Timestamp { facts.updatedAt }
+    package var deletedAt: Timestamp? { facts.deletedAt }
+    package var status: InterviewStatus { facts.status }
+    package var revision: UInt64 { facts.revision }
+
+    /// The key of the record in `order`.
+    package func key(_ order: OrderBy) -> IndexKey {
+        IndexKey(facts.timestamp(order), id: id)
+    }
+
+    /// The keys of the record in the three orders (one scan).
+    package var keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey) {
+        let facts = facts
+        return (IndexKey(facts.createdAt, id: id), IndexKey(facts.startAt, id: id), IndexKey(facts.updatedAt, id: id))
+    }
+
+    /// A varint field's value.
+    private static func varint(_ raw: UnsafeRawBufferPointer, _ field: FieldReader.Field) -> UInt64 {
+        guard field.wireType == 0 else { return 0 }
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        for index in field.value {
+            result |= UInt64(raw[index] & 0x7F) << shift
+            shift += 7
+        }
+        return result
+    }
+
+    /// A google.protobuf.Timestamp field's value (seconds 1, nanos 2).
+    private static func timestamp(_ raw: UnsafeRawBufferPointer, _ field: FieldReader.Field) -> Timestamp? {
+        guard field.wireType == 2 else { return nil }
+        var reader = FieldReader(UnsafeRawBufferPointer(rebasing: raw[field.value]))
+        var seconds: Int64 = 0
+        var nanos: Int32 = 0
+        let base = field.value.lowerBound
+        while let inner = reader.next() {
+            let shifted = FieldReader.Field(
+                number: inner.number, wireType: inner.wireType, start: inner.start + base,
+                value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base))
+            switch inner.number {
+            case 1: seconds = Int64(bitPattern: varint(raw, shifted))
+            case 2: nanos = Int32(truncatingIfNeeded: varint(raw, shifted))
+            default: break
+            }
+        }
+        return Timestamp(seconds: seconds, nanos: nanos)
     }
 
     // MARK: Fields read from the encoding
