@@ -54,17 +54,10 @@ package struct InterviewStore: Sendable {
         }
     }
 
-    private struct RemoteKey: Hashable, Sendable {
-        var companyID: String
-        var remoteID: String
-    }
-
     private let secret: [UInt8]
     /// Every record (live or deleted) as its encoding and fixed fields.
     private var records: [UUIDv7: StoredRecord] = [:]
     private var companies: [String: CompanyIndex] = [:]
-    /// Every record (live or deleted) by remote id; at most one of them is live.
-    private var remoteIndex: [RemoteKey: [UUIDv7]] = [:]
     private var history: ChangeHistory
     private var idempotency: IdempotencyCache
     /// The newest change sequence (0: none yet).
@@ -555,7 +548,7 @@ package struct InterviewStore: Sendable {
                 ids = Set(query.ids.compactMap { UUIDv7($0) })
             } else {
                 for remoteID in query.remoteIDs {
-                    ids.formUnion(remoteIndex[RemoteKey(companyID: query.tenant.companyID, remoteID: remoteID)] ?? [])
+                    ids.formUnion(index.ids(remoteID: remoteID))
                 }
             }
             let keys = ids.compactMap { id -> IndexKey? in
@@ -586,10 +579,12 @@ package struct InterviewStore: Sendable {
         // otherwise the smallest candidate set is scanned.
         var best: Plan? = nil
         for (field, partitions) in options {
+            let keysOf = Self.keys(in: records)
             let ranges = MergedRanges(
                 partitions.flatMap {
                     index.ranges(
-                        $0, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper)
+                        $0, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper,
+                        keysOf: keysOf)
                 })
             let covered = fields.subtracting(field.map { [$0] } ?? []).isEmpty
             if covered { return Plan(ranges: ranges, covered: true) }
@@ -642,10 +637,17 @@ package struct InterviewStore: Sendable {
     }
 
     private func liveRecord(remoteID: String, tenant: Tenant) throws(InterviewsError) -> Interview? {
-        for id in remoteIndex[RemoteKey(companyID: tenant.companyID, remoteID: remoteID)] ?? [] {
-            if let record = records[id], !record.isDeleted { return try record.interview() }
+        for id in companies[tenant.companyID]?.ids(remoteID: remoteID) ?? [] {
+            if let record = records[id], !record.isDeleted, record.field(2, equals: remoteID) {
+                return try record.interview()
+            }
         }
         return nil
+    }
+
+    /// A record's keys and deletion, for the index's partitions held as ids.
+    private static func keys(in records: [UUIDv7: StoredRecord]) -> RecordKeys {
+        { id in records[id].map { ($0.keys, $0.isDeleted) } }
     }
 
     private func liveRecord(id: String, expectedRevision: UInt64, tenant: Tenant) throws(InterviewsError) -> Interview {
@@ -671,25 +673,15 @@ package struct InterviewStore: Sendable {
 
     private mutating func insert(_ record: StoredRecord) {
         records[record.id] = record
-        let company = Self.company(of: record)
-        if !indexDeferred { companies[company, default: CompanyIndex()].insert(record) }
-        let remoteID = record.stringField(2)
-        if !remoteID.isEmpty {
-            let key = RemoteKey(companyID: company, remoteID: String(decoding: remoteID, as: UTF8.self))
-            remoteIndex[key, default: []].append(record.id)
-        }
+        guard !indexDeferred else { return }
+        let keysOf = Self.keys(in: records)
+        companies[Self.company(of: record), default: CompanyIndex()].insert(record, keysOf: keysOf)
     }
 
     private mutating func remove(_ record: StoredRecord) {
         records[record.id] = nil
-        let company = Self.company(of: record)
-        if !indexDeferred { companies[company]?.remove(record) }
-        let remoteID = record.stringField(2)
-        if !remoteID.isEmpty {
-            let key = RemoteKey(companyID: company, remoteID: String(decoding: remoteID, as: UTF8.self))
-            remoteIndex[key]?.removeAll { $0 == record.id }
-            if remoteIndex[key]?.isEmpty == true { remoteIndex[key] = nil }
-        }
+        guard !indexDeferred else { return }
+        companies[Self.company(of: record)]?.remove(record)
     }
 
     /// Keeps the store clock ahead of every timestamp it has seen.
