@@ -74,18 +74,51 @@ package struct PartitionLists: Sendable {
 
     /// Whether the partition holds no record.
     var isEmpty: Bool { live.createdAt.isEmpty && deleted.createdAt.isEmpty }
+
+    mutating func insert(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey), deleted: Bool) {
+        if deleted { self.deleted.insert(keys) } else { live.insert(keys) }
+    }
+
+    mutating func remove(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey), deleted: Bool) {
+        if deleted { self.deleted.remove(keys) } else { live.remove(keys) }
+    }
 }
 
-/// The records of one partition. A partition of a few records (one
-/// application's interviews, one candidate's) is held as their ids, 16 bytes
-/// each, and put in order when a list reads it; a larger one has counted lists.
-package enum PartitionEntry: Sendable {
+/// The records of a partition of a few records (one application's
+/// interviews, one candidate's), held as their ids, 16 bytes each, and put
+/// in order when a list reads them; a larger partition has counted lists.
+package enum FewIDs: Sendable {
     case one(UUIDv7)
     case few([UUIDv7])
-    indirect case lists(PartitionLists)
 
     /// Partitions up to this size are held as ids.
-    static let fewLimit = 16
+    static let limit = 16
+
+    var ids: [UUIDv7] {
+        switch self {
+        case .one(let id): [id]
+        case .few(let ids): ids
+        }
+    }
+
+    func adding(_ id: UUIDv7) -> FewIDs {
+        switch self {
+        case .one(let other): .few([other, id])
+        case .few(let ids): .few(ids + [id])
+        }
+    }
+
+    /// The ids without `id`; nil when none is left.
+    func removing(_ id: UUIDv7) -> FewIDs? {
+        var ids = ids
+        ids.removeAll { $0 == id }
+        return ids.count > 1 ? .few(ids) : ids.first.map { .one($0) }
+    }
+
+    init?(_ ids: [UUIDv7]) {
+        guard let first = ids.first else { return nil }
+        self = ids.count == 1 ? .one(first) : .few(ids)
+    }
 }
 
 /// How a company index learns what it does not hold: a record's keys in the
@@ -99,10 +132,12 @@ package typealias RecordKeys = (UUIDv7) -> (
 package struct CompanyIndex: Sendable {
     /// Every record of the company, live and deleted, in counted lists.
     package fileprivate(set) var all = PartitionLists()
+    /// The partitions of more than ``FewIDs/limit`` records.
+    package fileprivate(set) var lists: [IndexPartition: PartitionLists] = [:]
     /// The other partitions that hold at least one record.
-    package fileprivate(set) var partitions: [IndexPartition: PartitionEntry] = [:]
+    package fileprivate(set) var few: [IndexPartition: FewIDs] = [:]
     /// Records by a hash of their remote_id (a lookup checks the record's own).
-    fileprivate(set) var remoteIDs: [Int: PartitionEntry] = [:]
+    fileprivate(set) var remoteIDs: [Int: FewIDs] = [:]
 
     /// Live records of the company.
     package var liveCount: Int { all.live.createdAt.count }
@@ -111,42 +146,57 @@ package struct CompanyIndex: Sendable {
 
     mutating func insert(_ record: StoredRecord, keysOf: RecordKeys) {
         let keys = record.keys
-        if !record.isDeleted { all.live.insert(keys) } else { all.deleted.insert(keys) }
+        let deleted = record.isDeleted
+        if deleted { all.deleted.insert(keys) } else { all.live.insert(keys) }
         for partition in IndexPartition.partitions(of: record) where partition != .company {
-            partitions[partition] = Self.inserting(record, keys, into: partitions[partition], keysOf: keysOf)
+            if lists[partition] != nil {
+                // In place: the dictionary's storage is the only owner of the lists.
+                lists[partition, default: PartitionLists()].insert(keys, deleted: deleted)
+            } else if let members = few.removeValue(forKey: partition) {
+                if members.ids.count < FewIDs.limit {
+                    few[partition] = members.adding(record.id)
+                } else {
+                    var grown = PartitionLists()
+                    for id in members.ids {
+                        if let member = keysOf(id) { grown.insert(member.keys, deleted: member.deleted) }
+                    }
+                    grown.insert(keys, deleted: deleted)
+                    lists[partition] = grown
+                }
+            } else {
+                few[partition] = .one(record.id)
+            }
         }
         let remoteID = record.stringField(2)
         if !remoteID.isEmpty {
             let hash = Self.hash(remoteID)
-            remoteIDs[hash] = Self.insertingID(record.id, into: remoteIDs[hash])
+            remoteIDs[hash] = remoteIDs[hash]?.adding(record.id) ?? .one(record.id)
         }
     }
 
     mutating func remove(_ record: StoredRecord) {
         let keys = record.keys
-        if !record.isDeleted { all.live.remove(keys) } else { all.deleted.remove(keys) }
+        let deleted = record.isDeleted
+        if deleted { all.deleted.remove(keys) } else { all.live.remove(keys) }
         for partition in IndexPartition.partitions(of: record) where partition != .company {
-            guard let entry = partitions.removeValue(forKey: partition) else { continue }
-            partitions[partition] = Self.removing(record, keys, from: entry)
+            if lists[partition] != nil {
+                lists[partition, default: PartitionLists()].remove(keys, deleted: deleted)
+                if lists[partition]?.isEmpty == true { lists[partition] = nil }
+            } else if let members = few.removeValue(forKey: partition) {
+                few[partition] = members.removing(record.id)
+            }
         }
         let remoteID = record.stringField(2)
         if !remoteID.isEmpty {
             let hash = Self.hash(remoteID)
-            if let entry = remoteIDs.removeValue(forKey: hash) {
-                remoteIDs[hash] = Self.removing(record, keys, from: entry)
-            }
+            if let members = remoteIDs.removeValue(forKey: hash) { remoteIDs[hash] = members.removing(record.id) }
         }
     }
 
     /// The ids of the records whose remote_id hashes like `remoteID` (the
     /// caller checks each record's own).
     package func ids(remoteID: String) -> [UUIDv7] {
-        let hash = Self.hash(ArraySlice(remoteID.utf8))
-        switch remoteIDs[hash] {
-        case .one(let id): return [id]
-        case .few(let ids): return ids
-        case .lists, nil: return []
-        }
+        remoteIDs[Self.hash(ArraySlice(remoteID.utf8))]?.ids ?? []
     }
 
     static func hash(_ bytes: ArraySlice<UInt8>) -> Int {
@@ -156,56 +206,6 @@ package struct CompanyIndex: Sendable {
         return hasher.finalize()
     }
 
-    /// Remote ids map to one live record, and a few deleted ones at most:
-    /// ids only, never lists.
-    private static func insertingID(_ id: UUIDv7, into entry: PartitionEntry?) -> PartitionEntry {
-        switch entry {
-        case nil: .one(id)
-        case .one(let other): .few([other, id])
-        case .few(let ids): .few(ids + [id])
-        case .lists(let lists): .lists(lists)
-        }
-    }
-
-    private static func inserting(
-        _ record: StoredRecord, _ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey),
-        into entry: PartitionEntry?, keysOf: RecordKeys
-    ) -> PartitionEntry {
-        switch entry {
-        case nil: return .one(record.id)
-        case .one(let other): return .few([other, record.id])
-        case .few(var ids) where ids.count < PartitionEntry.fewLimit:
-            ids.append(record.id)
-            return .few(ids)
-        case .few(let ids):
-            var lists = PartitionLists()
-            for id in ids {
-                guard let member = keysOf(id) else { continue }
-                if member.deleted { lists.deleted.insert(member.keys) } else { lists.live.insert(member.keys) }
-            }
-            if record.isDeleted { lists.deleted.insert(keys) } else { lists.live.insert(keys) }
-            return .lists(lists)
-        case .lists(var lists):
-            if record.isDeleted { lists.deleted.insert(keys) } else { lists.live.insert(keys) }
-            return .lists(lists)
-        }
-    }
-
-    private static func removing(
-        _ record: StoredRecord, _ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey),
-        from entry: PartitionEntry
-    ) -> PartitionEntry? {
-        switch entry {
-        case .one(let id): return id == record.id ? nil : entry
-        case .few(var ids):
-            ids.removeAll { $0 == record.id }
-            return ids.count > 1 ? .few(ids) : ids.first.map { .one($0) }
-        case .lists(var lists):
-            if record.isDeleted { lists.deleted.remove(keys) } else { lists.live.remove(keys) }
-            return lists.isEmpty ? nil : .lists(lists)
-        }
-    }
-
     /// The slices of `partition` in `order` between the given keys: live
     /// records, and deleted ones too when `includeDeleted`. A partition held
     /// as ids is put in order here, O(k log k) for its k ≤ 16 records.
@@ -213,15 +213,18 @@ package struct CompanyIndex: Sendable {
         _ partition: IndexPartition, order: OrderBy, includeDeleted: Bool, from lower: IndexKey?, to upper: IndexKey?,
         keysOf: RecordKeys
     ) -> [ListRange] {
-        let lists: PartitionLists
-        switch partition == .company ? .lists(all) : partitions[partition] {
-        case nil: return []
-        case .lists(let found): lists = found
-        case .one(let id): return Self.ranges(of: [id], order, includeDeleted, lower, upper, keysOf)
-        case .few(let ids): return Self.ranges(of: ids, order, includeDeleted, lower, upper, keysOf)
+        let found: PartitionLists
+        if partition == .company {
+            found = all
+        } else if let partitionLists = lists[partition] {
+            found = partitionLists
+        } else if let members = few[partition] {
+            return Self.ranges(of: members.ids, order, includeDeleted, lower, upper, keysOf)
+        } else {
+            return []
         }
-        var result = [ListRange(lists.live[order], from: lower, to: upper)]
-        if includeDeleted { result.append(ListRange(lists.deleted[order], from: lower, to: upper)) }
+        var result = [ListRange(found.live[order], from: lower, to: upper)]
+        if includeDeleted { result.append(ListRange(found.deleted[order], from: lower, to: upper)) }
         return result
     }
 
@@ -273,7 +276,7 @@ package struct CompanyIndexBuilder {
 
     private var live: [IndexPartition: Keys] = [:]
     private var deleted: [IndexPartition: Keys] = [:]
-    private var remoteIDs: [Int: PartitionEntry] = [:]
+    private var remoteIDs: [Int: FewIDs] = [:]
 
     /// An empty builder.
     package init() {}
@@ -284,12 +287,7 @@ package struct CompanyIndexBuilder {
         let remoteID = record.stringField(2)
         if !remoteID.isEmpty {
             let hash = CompanyIndex.hash(remoteID)
-            switch remoteIDs[hash] {
-            case nil: remoteIDs[hash] = .one(record.id)
-            case .one(let other): remoteIDs[hash] = .few([other, record.id])
-            case .few(let ids): remoteIDs[hash] = .few(ids + [record.id])
-            case .lists: break
-            }
+            remoteIDs[hash] = remoteIDs[hash]?.adding(record.id) ?? .one(record.id)
         }
         for partition in IndexPartition.partitions(of: record) {
             if !record.isDeleted {
@@ -310,8 +308,8 @@ package struct CompanyIndexBuilder {
             var liveKeys = live.removeValue(forKey: partition)
             var deletedKeys = deleted.removeValue(forKey: partition)
             let ids = (liveKeys?.createdAt ?? []).map(\.id) + (deletedKeys?.createdAt ?? []).map(\.id)
-            if partition != .company && ids.count <= PartitionEntry.fewLimit {
-                index.partitions[partition] = ids.count == 1 ? .one(ids[0]) : .few(ids)
+            if partition != .company && ids.count <= FewIDs.limit {
+                index.few[partition] = FewIDs(ids)
                 continue
             }
             var lists = PartitionLists()
@@ -320,7 +318,7 @@ package struct CompanyIndexBuilder {
             if partition == .company {
                 index.all = lists
             } else {
-                index.partitions[partition] = .lists(lists)
+                index.lists[partition] = lists
             }
         }
         return index
