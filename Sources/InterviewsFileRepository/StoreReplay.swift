@@ -59,7 +59,8 @@ struct StoreReplay {
         case .created, .updated, .deleted:
             if store == nil { store = try makeStore() }
             let (interview, encoding, requestID) = try LogRecordCoding.change(from: record)
-            let change = try store!.apply(interview, sequence: record.sequence, requestID: requestID, encoding: encoding)
+            let change = try store!.apply(
+                interview, sequence: record.sequence, requestID: requestID, encoding: encoding)
             guard kind.changeKind == change.kind else {
                 throw InterviewsError(
                     .dataLoss,

@@ -58,7 +58,8 @@ package struct ChangeHistory: Sendable {
         while index < entries.count && result.count < limit {
             let entry = entries[index]
             if entry.record.field(3, equals: tenant.companyID) {
-                result.append(Change(sequence: entry.sequence, kind: entry.kind, interview: try entry.record.interview()))
+                result.append(
+                    Change(sequence: entry.sequence, kind: entry.kind, interview: try entry.record.interview()))
             }
             index += 1
         }

@@ -30,7 +30,8 @@ package enum IndexPartition: Sendable, Hashable {
                     !field.value.isEmpty
                 else { continue }
                 result.append(
-                    references[next].1(String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)))
+                    references[next].1(
+                        String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)))
                 next += 1
             }
         }

@@ -69,7 +69,8 @@ package struct StoredRecord: Sendable, Hashable {
         }
         guard let sections else {
             throw InterviewsError(
-                .internalError, "the encoding of interview \(interview.id) does not list its fields in field-number order")
+                .internalError,
+                "the encoding of interview \(interview.id) does not list its fields in field-number order")
         }
         _ = (createdAt, updatedAt)
         self.bytes = bytes

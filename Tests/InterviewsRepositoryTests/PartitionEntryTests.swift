@@ -51,8 +51,10 @@ struct PartitionEntryTests {
                         let request = ListRequest(
                             candidateIDs: ["c1"], includeDeleted: deleted, pageSize: 5, orderBy: order,
                             direction: descending ? .descending : .ascending)
-                        let want = expected(records, candidate: "c1", order: order, descending: descending, deleted: deleted)
-                        #expect(try listAll(store, request) == want, "\(count) records, \(order) \(descending) \(deleted)")
+                        let want = expected(
+                            records, candidate: "c1", order: order, descending: descending, deleted: deleted)
+                        #expect(
+                            try listAll(store, request) == want, "\(count) records, \(order) \(descending) \(deleted)")
                         #expect(try store.list(request, tenant: acme).totalSize == UInt64(want.count))
                     }
                 }
