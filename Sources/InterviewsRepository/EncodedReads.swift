@@ -121,18 +121,6 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
     public var page: UInt32
     public var pageSize: UInt32
 
-    init(
-        interviews: [EncodedInterview], nextPageToken: String, previousPageToken: String, totalSize: UInt64,
-        page: UInt32, pageSize: UInt32
-    ) {
-        self.interviews = interviews
-        self.nextPageToken = nextPageToken
-        self.previousPageToken = previousPageToken
-        self.totalSize = totalSize
-        self.page = page
-        self.pageSize = pageSize
-    }
-
     /// The page as a value.
     public func typed() throws -> Page {
         Page(
