@@ -31,11 +31,12 @@ enum StoreErrors {
     /// DATA_LOSS: the snapshot and the segments do not hold every sequence;
     /// `description` names the sequences and the files around the gap.
     static func missing(directory: String, description: String, from first: UInt64) -> InterviewsError {
-        InterviewsError(
+        let keeps =
+            first <= 1 ? "keeps no record (none precedes the gap)" : "keeps every record before sequence \(first)"
+        return InterviewsError(
             .dataLoss,
             "data directory \(directory): \(description); refusing to open. "
-                + "Opening with repair: true keeps every record before sequence \(first) and sets the later files aside"
-        )
+                + "Opening with repair: true \(keeps) and sets the later files aside (renamed, not deleted)")
     }
 
     /// FAILED_PRECONDITION: another process holds the directory lock.
