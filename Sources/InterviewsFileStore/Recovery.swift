@@ -444,7 +444,8 @@ struct Recovery {
         // segment named after the next sequence, which may be its own name.
         if kept == 0 { try remove(name) }
         let base = LogFormat.parseSegmentName(name) ?? scan.expected
-        let firstLost = keepsHeader ? base + UInt64(kept) : scan.expected
+        // Records the snapshot covers are not lost even if the segment's copy is.
+        let firstLost = max(base + UInt64(kept), scan.expected)
         var highest = past?.highestSequence
         var droppedRecords = past?.records ?? 0
         let setAside = try dropSegments(later)
