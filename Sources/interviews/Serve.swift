@@ -22,9 +22,11 @@ struct Serve: AsyncParsableCommand {
             SIGTERM or SIGINT drains: no new calls, in-flight calls finish within the grace \
             period, then the server exits.
 
-            A data directory with damage before the end of its log is refused (exit status 65) \
-            with the file and byte offset; --repair keeps every record before the damage and \
-            sets the rest aside in files beside the log. A data directory in use by another \
+            A data directory with damage before the end of its log, or with sequences that no \
+            file holds (a damaged snapshot, a missing segment), is refused (exit status 65) with \
+            the file and byte offset or the missing sequences; --repair keeps every record before \
+            the damage, sets the rest aside in files beside the log (nothing is deleted) and \
+            reports the sequences it dropped. A data directory in use by another \
             server is refused (exit status 75).
 
             Examples:
@@ -181,7 +183,7 @@ struct Serve: AsyncParsableCommand {
             repository = try FileInterviewRepository.open(directory: dataDir, options: options)
         } catch let error as InterviewsError where error.code == .dataLoss {
             logger.critical(
-                "cannot open the data directory: \(error.message). Start with --repair to keep every record before the damage and set the rest aside (nothing is deleted)"
+                "cannot open the data directory (DATA_LOSS): \(error.message). Start with --repair to keep every record before the damage and set the rest aside (nothing is deleted)"
             )
             throw ExitCode(65)
         } catch let error as InterviewsError where error.code == .failedPrecondition {
@@ -200,14 +202,19 @@ struct Serve: AsyncParsableCommand {
                 "snapshot": "\(recovery.snapshotSequence.map(String.init) ?? "none")",
             ])
         if let torn = recovery.tornTail {
+            let unfinished = torn.unfinishedSequences.map { "; it held sequences \($0) (never acknowledged)" } ?? ""
             logger.notice(
-                "cut a torn tail (an unfinished last write) of \(torn.bytes) bytes off \(torn.file) at byte offset \(torn.offset): \(torn.reason); saved as \(torn.savedAs)"
+                "cut a torn tail (an unfinished last write) of \(torn.bytes) bytes off \(torn.file) at byte offset \(torn.offset): \(torn.reason)\(unfinished); saved as \(torn.savedAs)"
             )
         }
-        for ignored in recovery.ignoredSnapshots { logger.warning("ignored snapshot: \(ignored)") }
+        for ignored in recovery.ignoredSnapshots { logger.warning("damaged snapshot not used: \(ignored)") }
         if let report = recovery.repair {
+            let lost =
+                report.lostSequences.map {
+                    "sequences \($0) are no longer in the log (some may have been acknowledged)"
+                } ?? "no record after the damage could be identified"
             logger.warning(
-                "repaired: \(report.file) is damaged at byte offset \(report.offset) (\(report.reason)); dropped \(report.droppedBytes) bytes and \(report.droppedRecords) whole records of later segments (records after the damage inside \(report.file) are not counted); set aside as \(report.savedAs.joined(separator: ", "))"
+                "repaired: \(report.file) at byte offset \(report.offset): \(report.reason); \(lost); dropped \(report.droppedBytes) bytes and \(report.droppedRecords) whole records; set aside as \(report.savedAs.joined(separator: ", "))"
             )
         }
         return repository
