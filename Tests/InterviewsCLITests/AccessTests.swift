@@ -111,9 +111,11 @@ final class SquattedSocket: Sendable {
             try Test.cancel("setpriv is not installed; cannot listen as another user", sourceLocation: sourceLocation)
         }
         if let entry = getpwnam(userName) { return (entry.pointee.pw_uid, entry.pointee.pw_gid) }
-        guard let useradd = ["/usr/sbin/useradd", "/sbin/useradd", "/usr/bin/useradd"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else {
+        guard
+            let useradd = ["/usr/sbin/useradd", "/sbin/useradd", "/usr/bin/useradd"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else {
             try Test.cancel("useradd is not installed; cannot create \(userName)", sourceLocation: sourceLocation)
         }
         let process = Process()
@@ -159,7 +161,9 @@ struct SquattedSocketTests {
         #expect(result.stderr.contains("runs as uid \(squat.uid)"), "\(result)")
         #expect(result.stderr.contains("--server-uid \(squat.uid)"), "\(result)")
         #expect(result.stderr.contains("INTERVIEWS_SERVER_UID"), "\(result)")
-        #expect(received.isEmpty, "the listener was sent \(received.count) bytes: \(String(decoding: received, as: UTF8.self))")
+        #expect(
+            received.isEmpty,
+            "the listener was sent \(received.count) bytes: \(String(decoding: received, as: UTF8.self))")
         #expect(!String(decoding: received, as: UTF8.self).contains("Bearer"))
     }
 
@@ -310,7 +314,9 @@ struct DataDirectoryModeTests {
         }
     }
 
-    @Test("a pre-existing data directory others can read is tightened to 0700, with a warning", arguments: ["file", "memory"])
+    @Test(
+        "a pre-existing data directory others can read is tightened to 0700, with a warning",
+        arguments: ["file", "memory"])
     func openDirectoryTightened(backend: String) async throws {
         let scratch = try ScratchDirectory(prefix: "interviews-cli-mode")
         let data = scratch.file("data")
