@@ -47,7 +47,8 @@ enum StoreSecret {
     /// left behind. Call it while holding the directory lock (no other
     /// server is creating one).
     static func removeLeftovers(directory: String, names: [String]) {
-        for name in names where name.hasPrefix(fileName + ".tmp-") || name.hasPrefix(StoreEpochFile.fileName + ".tmp-") {
+        for name in names where name.hasPrefix(fileName + ".tmp-") || name.hasPrefix(StoreEpochFile.fileName + ".tmp-")
+        {
             unlink(directory + "/" + name)
         }
     }

@@ -1,7 +1,6 @@
 public import InterviewsModel
 public import InterviewsRepository
 public import RPCCore
-
 import Synchronization
 
 #if canImport(Glibc)

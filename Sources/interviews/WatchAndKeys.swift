@@ -53,7 +53,8 @@ struct Watch: AsyncParsableCommand {
                 // Where to pick up again, on the error's one line.
                 let epoch = resumeEpoch == 0 ? "" : " --store-epoch \(resumeEpoch)"
                 throw InterviewsError(
-                    error.code, "\(error.message) (resume: interviews watch --after-sequence \(resumeSequence)\(epoch))")
+                    error.code, "\(error.message) (resume: interviews watch --after-sequence \(resumeSequence)\(epoch))"
+                )
             }
         }
     }

@@ -50,11 +50,15 @@ struct StoreEpochTests {
         for n in 0..<4 { _ = try await again.create(CreateInterviewRequest(interview: Sample.small(n))) }
 
         // Resuming with the sequence and epoch the first server gave: refused, with both epochs named.
-        let stale = await firstError {
-            try await again.watch(
-                WatchRequest(afterSequence: before.lastSequence, storeEpoch: before.storeEpoch)
-            ) { stream in for try await _ in stream {} }
+        let staleWatch = Task {
+            await firstError {
+                try await again.watch(
+                    WatchRequest(afterSequence: before.lastSequence, storeEpoch: before.storeEpoch)
+                ) { stream in for try await _ in stream {} }
+            }
         }
+        let staleEnd = await value(of: staleWatch, within: .seconds(10))
+        let stale = try #require(staleEnd, "a watch resumed from another epoch was still open after 10 s")
         #expect(stale?.code == .failedPrecondition, "\(String(describing: stale))")
         #expect(
             stale?.message
