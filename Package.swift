@@ -64,6 +64,8 @@ let package = Package(
             name: "InterviewsRepository",
             dependencies: [
                 "InterviewsModel",
+                "InterviewsWire",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
@@ -72,7 +74,7 @@ let package = Package(
         // The behaviour every repository backend must show, as a reusable suite.
         .target(
             name: "InterviewsRepositoryConformance",
-            dependencies: ["InterviewsModel", "InterviewsRepository"]
+            dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsWire"]
         ),
 
         // The framed RPC protocol: frames, status, the server API. No sockets.

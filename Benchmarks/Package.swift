@@ -61,15 +61,21 @@ let package = Package(
             ]
         ),
 
-        // In-process repository calls at 10k, 100k and 1M records, one table.
+        // In-process repository calls at 10k, 100k and 1M records, one table,
+        // beside the same reads on SQLite.
         .executableTarget(
             name: "repository-table",
             dependencies: [
                 "BenchmarkSupport",
+                "CSQLite",
                 .product(name: "InterviewsModel", package: "interviews"),
+                .product(name: "InterviewsWire", package: "interviews"),
                 .product(name: "InterviewsRepository", package: "interviews"),
             ]
         ),
+
+        // The system SQLite (libsqlite3-dev), the storage peer.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
         // The floor for a unary call: blocking write/read over AF_UNIX, in C.
         .target(name: "CUnixPingPong"),
@@ -93,6 +99,6 @@ let package = Package(
 )
 
 // Swift 6 language mode for every Swift target.
-for target in package.targets where target.name != "CUnixPingPong" {
+for target in package.targets where target.type != .system && target.name != "CUnixPingPong" {
     target.swiftSettings = (target.swiftSettings ?? []) + [.swiftLanguageMode(.v6)]
 }

@@ -35,7 +35,7 @@ import Synchronization
 ///
 /// Reference type: it owns the open log (the directory lock, the writer
 /// thread). Call ``close()`` when done.
-public final class FileInterviewRepository: InterviewRepository, NonblockingInterviewReads {
+public final class FileInterviewRepository: InterviewRepository, EncodedInterviewReads {
     private struct State: Sendable {
         /// Every submitted change, durable or not.
         var writer: InterviewStore
@@ -215,6 +215,22 @@ public final class FileInterviewRepository: InterviewRepository, NonblockingInte
         try state.withLock { state throws(InterviewsError) in try state.reader.list(request, tenant: tenant) }
     }
 
+    /// The record with `id` from the durable read index as its stored
+    /// encoding; see ``EncodedInterviewReads``.
+    public func getEncoded(id: String, includeDeleted: Bool, includeRemoteData: Bool, tenant: Tenant)
+        throws(InterviewsError) -> EncodedInterview
+    {
+        try state.withLock { state throws(InterviewsError) in
+            try state.reader.getEncoded(
+                id: id, includeDeleted: includeDeleted, includeRemoteData: includeRemoteData, tenant: tenant)
+        }
+    }
+
+    /// One page of stored encodings from the durable read index; see ``EncodedInterviewReads``.
+    public func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage {
+        try state.withLock { state throws(InterviewsError) in try state.reader.listEncoded(request, tenant: tenant) }
+    }
+
     /// Every match in batches of `batchSize` (clamped to 1...1000), each read
     /// under the lock and handed to `body` outside it; see
     /// ``InterviewRepository/scan(_:tenant:batchSize:_:)``.
@@ -226,6 +242,20 @@ public final class FileInterviewRepository: InterviewRepository, NonblockingInte
             read: { after, limit throws(InterviewsError) in
                 try state.withLock { state throws(InterviewsError) in
                     try state.reader.scanBatch(request, tenant: tenant, after: after, limit: limit)
+                }
+            }, body)
+    }
+
+    /// ``scan(_:tenant:batchSize:_:)`` with the records as stored encodings;
+    /// see ``EncodedInterviewReads``.
+    public func scanEncoded(
+        _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([EncodedInterview]) async throws -> Bool
+    ) async throws {
+        try await InterviewStore.scanInBatches(
+            batchSize: batchSize,
+            read: { after, limit throws(InterviewsError) in
+                try state.withLock { state throws(InterviewsError) in
+                    try state.reader.scanBatchEncoded(request, tenant: tenant, after: after, limit: limit)
                 }
             }, body)
     }
@@ -445,8 +475,8 @@ public final class FileInterviewRepository: InterviewRepository, NonblockingInte
             sequence: through, records: snapshot.records.count, entries: snapshot.idempotencyEntries.count)
         records.append(header)
         overhead.add(header)
-        for (index, interview) in snapshot.records.enumerated() {
-            records.append(try LogRecordCoding.snapshotRecord(interview, sequence: through))
+        for (index, record) in snapshot.records.enumerated() {
+            records.append(LogRecordCoding.snapshotRecord(record, sequence: through))
             // Encoding a large store takes a while; let other tasks run on this thread.
             if index % 4096 == 4095 { await Task.yield() }
         }

@@ -59,18 +59,21 @@ enum LogRecordCoding {
         let requestID = Array(committed.requestID.utf8)
         data.appendLittleEndian(UInt16(truncatingIfNeeded: requestID.count))
         data += requestID
-        data += try encode(committed.change.interview)
+        data += committed.record.bytes
         return LogEntry(kind: RecordKind(committed.change.kind).rawValue, data: data)
     }
 
     /// The interview and request id of a change record.
     ///
     /// - Throws: DATA_LOSS naming the sequence when the bytes are not a change record.
-    static func change(from record: LogRecord) throws(InterviewsError) -> (interview: Interview, requestID: String) {
+    static func change(from record: LogRecord) throws(InterviewsError) -> (
+        interview: Interview, encoding: [UInt8], requestID: String
+    ) {
         var reader = ByteReader(record.data, sequence: record.sequence)
         try reader.checkVersion()
         let requestID = try reader.string(lengthBytes: 2)
-        return (try reader.interview(), requestID)
+        let (interview, encoding) = try reader.interview()
+        return (interview, encoding, requestID)
     }
 
     // MARK: Snapshot records
@@ -92,17 +95,24 @@ enum LogRecordCoding {
         return counts
     }
 
-    /// One interview of a snapshot: version, the interview.
-    static func snapshotRecord(_ interview: Interview, sequence: UInt64) throws(InterviewsError) -> LogRecord {
-        LogRecord(
-            sequence: sequence, kind: RecordKind.snapshotRecord.rawValue, data: [version] + (try encode(interview)))
+    /// One interview of a snapshot: version, the interview's stored encoding.
+    static func snapshotRecord(_ record: StoredRecord, sequence: UInt64) -> LogRecord {
+        var data: [UInt8] = [version]
+        data.reserveCapacity(1 + record.bytes.count)
+        data += record.bytes
+        return LogRecord(sequence: sequence, kind: RecordKind.snapshotRecord.rawValue, data: data)
     }
 
-    /// The interview of a snapshot record.
-    static func interview(fromSnapshot record: LogRecord) throws(InterviewsError) -> Interview {
+    /// The interview of a snapshot record, as the store holds it.
+    static func interview(fromSnapshot record: LogRecord) throws(InterviewsError) -> StoredRecord {
         var reader = ByteReader(record.data, sequence: record.sequence)
         try reader.checkVersion()
-        return try reader.interview()
+        let (interview, encoding) = try reader.interview()
+        do {
+            return try StoredRecord(interview, encoding: encoding)
+        } catch {
+            throw reader.damaged(error.message)
+        }
     }
 
     /// One idempotency entry of a snapshot: version; u16-prefixed company id,
@@ -136,16 +146,6 @@ enum LogRecordCoding {
         return IdempotencyEntry(
             companyID: companyID, requestID: requestID, interviewID: interviewID, fingerprint: fingerprint,
             createdAt: Timestamp(seconds: seconds, nanos: nanos))
-    }
-
-    // MARK: Helpers
-
-    private static func encode(_ interview: Interview) throws(InterviewsError) -> [UInt8] {
-        do {
-            return try interview.encodedBytes()
-        } catch {
-            throw InterviewsError(.internalError, "interview \(interview.id) cannot be encoded for the log: \(error)")
-        }
     }
 }
 
@@ -196,11 +196,12 @@ private struct ByteReader {
     }
 
     /// The rest of the data as an interview.
-    mutating func interview() throws(InterviewsError) -> Interview {
+    /// The interview that fills the rest of the record, and its bytes.
+    mutating func interview() throws(InterviewsError) -> (Interview, [UInt8]) {
         let rest = Array(data[offset...])
         offset = data.count
         do {
-            return try Interview.decode(rest, maxSize: LogEntry.maxDataSize)
+            return (try Interview.decode(rest, maxSize: LogEntry.maxDataSize), rest)
         } catch {
             throw damaged("the interview does not decode: \(error)")
         }

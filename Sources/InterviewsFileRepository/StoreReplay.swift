@@ -12,7 +12,7 @@ import InterviewsRepository
 struct StoreReplay {
     private let configuration: InterviewStore.Configuration
     private var header: (sequence: UInt64, records: UInt64, entries: UInt64)?
-    private var snapshotRecords: [Interview] = []
+    private var snapshotRecords: [StoredRecord] = []
     private var snapshotEntries: [IdempotencyEntry] = []
     private var store: InterviewStore?
     /// Distinct interviews (live or deleted) replayed so far.
@@ -58,8 +58,9 @@ struct StoreReplay {
             snapshotOverhead.add(record)
         case .created, .updated, .deleted:
             if store == nil { store = try makeStore() }
-            let (interview, requestID) = try LogRecordCoding.change(from: record)
-            let change = try store!.apply(interview, sequence: record.sequence, requestID: requestID)
+            let (interview, encoding, requestID) = try LogRecordCoding.change(from: record)
+            let change = try store!.apply(
+                interview, sequence: record.sequence, requestID: requestID, encoding: encoding)
             guard kind.changeKind == change.kind else {
                 throw InterviewsError(
                     .dataLoss,

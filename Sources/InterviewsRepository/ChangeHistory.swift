@@ -4,12 +4,20 @@ import InterviewsModel
 /// The newest changes of the store, bounded by count: what the watch feed
 /// replays before it follows live.
 ///
-/// Entries hold the record after the change; records share their storage
-/// with the store (copy-on-write), so an entry costs the fields that changed.
+/// Entries hold the stored record after the change, which shares its one
+/// buffer with the store while the record is unchanged; a change is decoded
+/// only when a watcher reads it.
 package struct ChangeHistory: Sendable {
+    /// One kept change.
+    struct Entry: Sendable {
+        var sequence: UInt64
+        var kind: ChangeKind
+        var record: StoredRecord
+    }
+
     /// How many changes are kept.
     package let limit: Int
-    private var entries = Deque<Change>()
+    private var entries = Deque<Entry>()
     /// Changes with a sequence up to this one may be gone for every tenant.
     private var floor: UInt64
     /// Per tenant, the newest of its changes that was discarded.
@@ -23,10 +31,10 @@ package struct ChangeHistory: Sendable {
     }
 
     /// Records a change, discarding the oldest beyond the limit.
-    package mutating func append(_ change: Change) {
-        entries.append(change)
+    package mutating func append(sequence: UInt64, kind: ChangeKind, record: StoredRecord) {
+        entries.append(Entry(sequence: sequence, kind: kind, record: record))
         while entries.count > limit, let oldest = entries.popFirst() {
-            discarded[oldest.interview.companyID] = oldest.sequence
+            discarded[String(decoding: oldest.record.stringField(3), as: UTF8.self)] = oldest.sequence
         }
     }
 
@@ -34,7 +42,7 @@ package struct ChangeHistory: Sendable {
     ///
     /// O(log h + scanned): a binary search over the h kept changes, then a
     /// scan that skips other tenants' changes.
-    package func changes(after sequence: UInt64, limit: Int, tenant: Tenant) -> ChangeBatch {
+    package func changes(after sequence: UInt64, limit: Int, tenant: Tenant) throws(InterviewsError) -> ChangeBatch {
         var low = 0
         var high = entries.count
         while low < high {
@@ -48,7 +56,11 @@ package struct ChangeHistory: Sendable {
         var result: [Change] = []
         var index = low
         while index < entries.count && result.count < limit {
-            if entries[index].interview.companyID == tenant.companyID { result.append(entries[index]) }
+            let entry = entries[index]
+            if entry.record.field(3, equals: tenant.companyID) {
+                result.append(
+                    Change(sequence: entry.sequence, kind: entry.kind, interview: try entry.record.interview()))
+            }
             index += 1
         }
         let truncated = sequence < max(floor, discarded[tenant.companyID] ?? 0)

@@ -9,7 +9,7 @@ import Synchronization
 /// Nothing survives the process. Bounds (documented defaults): 100 000
 /// changes of history for the watch feed; 100 000 request ids per store,
 /// each honoured for 24 hours, for idempotent creates.
-public final class InMemoryInterviewRepository: InterviewRepository, NonblockingInterviewReads {
+public final class InMemoryInterviewRepository: InterviewRepository, EncodedInterviewReads {
     private let store: Mutex<InterviewStore>
     private let notifier = ChangeNotifier()
 
@@ -51,6 +51,21 @@ public final class InMemoryInterviewRepository: InterviewRepository, Nonblocking
         try store.withLock { store throws(InterviewsError) in
             try store.get(id: id, includeDeleted: includeDeleted, tenant: tenant)
         }
+    }
+
+    /// The record with `id` as its stored encoding; see ``EncodedInterviewReads``.
+    public func getEncoded(id: String, includeDeleted: Bool, includeRemoteData: Bool, tenant: Tenant)
+        throws(InterviewsError) -> EncodedInterview
+    {
+        try store.withLock { store throws(InterviewsError) in
+            try store.getEncoded(
+                id: id, includeDeleted: includeDeleted, includeRemoteData: includeRemoteData, tenant: tenant)
+        }
+    }
+
+    /// One page of stored encodings; see ``EncodedInterviewReads``.
+    public func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage {
+        try store.withLock { store throws(InterviewsError) in try store.listEncoded(request, tenant: tenant) }
     }
 
     /// Applies a masked update; see ``InterviewRepository/update(_:mask:expectedRevision:tenant:)``.
@@ -105,6 +120,20 @@ public final class InMemoryInterviewRepository: InterviewRepository, Nonblocking
             read: { after, limit throws(InterviewsError) in
                 try store.withLock { store throws(InterviewsError) in
                     try store.scanBatch(request, tenant: tenant, after: after, limit: limit)
+                }
+            }, body)
+    }
+
+    /// ``scan(_:tenant:batchSize:_:)`` with the records as stored encodings;
+    /// see ``EncodedInterviewReads``.
+    public func scanEncoded(
+        _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([EncodedInterview]) async throws -> Bool
+    ) async throws {
+        try await InterviewStore.scanInBatches(
+            batchSize: batchSize,
+            read: { after, limit throws(InterviewsError) in
+                try store.withLock { store throws(InterviewsError) in
+                    try store.scanBatchEncoded(request, tenant: tenant, after: after, limit: limit)
                 }
             }, body)
     }

@@ -180,3 +180,26 @@ public protocol NonblockingInterviewReads: InterviewRepository {
     /// ``InterviewRepository/list(_:tenant:)``, without suspending.
     func listNonblocking(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> Page
 }
+
+/// A repository that hands out records as their stored encoding: a read
+/// copies slices of bytes into the response instead of building and
+/// re-encoding an ``Interview``. Both built-in backends do; the server uses
+/// these for GetInterview and ListInterviews when the backend offers them.
+///
+/// Each method answers exactly as its typed counterpart: the encoding of
+/// the result is the encoding of the typed result, byte for byte (the
+/// conformance suite checks both).
+public protocol EncodedInterviewReads: NonblockingInterviewReads {
+    /// ``InterviewRepository/get(id:includeDeleted:tenant:)`` as an encoding,
+    /// without remote_data unless `includeRemoteData`.
+    func getEncoded(id: String, includeDeleted: Bool, includeRemoteData: Bool, tenant: Tenant)
+        throws(InterviewsError) -> EncodedInterview
+
+    /// ``InterviewRepository/list(_:tenant:)`` with its records as encodings.
+    func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage
+
+    /// ``InterviewRepository/scan(_:tenant:batchSize:_:)`` with the records as encodings.
+    func scanEncoded(
+        _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([EncodedInterview]) async throws -> Bool
+    ) async throws
+}

@@ -54,16 +54,10 @@ package struct InterviewStore: Sendable {
         }
     }
 
-    private struct RemoteKey: Hashable, Sendable {
-        var companyID: String
-        var remoteID: String
-    }
-
     private let secret: [UInt8]
-    private var records: [UUIDv7: Interview] = [:]
+    /// Every record (live or deleted) as its encoding and fixed fields.
+    private var records: [UUIDv7: StoredRecord] = [:]
     private var companies: [String: CompanyIndex] = [:]
-    /// Every record (live or deleted) by remote id; at most one of them is live.
-    private var remoteIndex: [RemoteKey: [UUIDv7]] = [:]
     private var history: ChangeHistory
     private var idempotency: IdempotencyCache
     /// The newest change sequence (0: none yet).
@@ -98,11 +92,10 @@ package struct InterviewStore: Sendable {
         indexDeferred = true
         records.reserveCapacity(snapshot.records.count)
         for record in snapshot.records {
-            let id = try Self.storedID(of: record)
-            guard records[id] == nil else {
+            guard records[record.id] == nil else {
                 throw InterviewsError(.dataLoss, "snapshot holds interview \(record.id) twice")
             }
-            insert(record, id: id)
+            insert(record)
             observe(record)
         }
         lastSequence = snapshot.lastSequence
@@ -124,8 +117,8 @@ package struct InterviewStore: Sendable {
     package mutating func buildDeferredIndex() {
         guard indexDeferred else { return }
         var builders: [String: CompanyIndexBuilder] = [:]
-        for (id, record) in records {
-            builders[record.companyID, default: CompanyIndexBuilder()].add(record, id: id)
+        for record in records.values {
+            builders[Self.company(of: record), default: CompanyIndexBuilder()].add(record)
         }
         var companies: [String: CompanyIndex] = [:]
         companies.reserveCapacity(builders.count)
@@ -147,7 +140,22 @@ package struct InterviewStore: Sendable {
     package func get(id: String, includeDeleted: Bool, tenant: Tenant) throws(InterviewsError) -> Interview {
         try InterviewValidation.validateCompanyID(tenant.companyID)
         try InterviewValidation.validateID(id, field: "id")
-        guard let record = record(id: id, tenant: tenant), includeDeleted || record.deletedAt == nil else {
+        return try stored(id: id, includeDeleted: includeDeleted, tenant: tenant).interview()
+    }
+
+    /// The record `id` of `tenant` as its encoding, without remote_data unless
+    /// `includeRemoteData`; the same checks and errors as ``get(id:includeDeleted:tenant:)``.
+    package func getEncoded(id: String, includeDeleted: Bool, includeRemoteData: Bool, tenant: Tenant)
+        throws(InterviewsError) -> EncodedInterview
+    {
+        let record = try stored(id: id, includeDeleted: includeDeleted, tenant: tenant)
+        return EncodedInterview(record, RecordView(customFields: true, remoteData: includeRemoteData, analysis: true))
+    }
+
+    private func stored(id: String, includeDeleted: Bool, tenant: Tenant) throws(InterviewsError) -> StoredRecord {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        try InterviewValidation.validateID(id, field: "id")
+        guard let record = record(id: id, tenant: tenant), includeDeleted || !record.isDeleted else {
             throw Self.notFound(id)
         }
         return record
@@ -166,7 +174,7 @@ package struct InterviewStore: Sendable {
     /// (clamped to 1...10 000); see ``ChangeHistory/changes(after:limit:tenant:)``.
     package func changes(after sequence: UInt64, limit: Int, tenant: Tenant) throws(InterviewsError) -> ChangeBatch {
         try InterviewValidation.validateCompanyID(tenant.companyID)
-        return history.changes(after: sequence, limit: min(max(limit, 1), 10_000), tenant: tenant)
+        return try history.changes(after: sequence, limit: min(max(limit, 1), 10_000), tenant: tenant)
     }
 
     /// Every record and the state a durable store needs to rebuild this one:
@@ -174,7 +182,7 @@ package struct InterviewStore: Sendable {
     /// O(n log n).
     package func snapshot() -> StoreSnapshot {
         StoreSnapshot(
-            records: records.keys.sorted().compactMap { records[$0] }, lastSequence: lastSequence,
+            records: records.values.sorted { $0.id < $1.id }, lastSequence: lastSequence,
             idempotencyEntries: idempotency.allEntries(now: lastTimestamp))
     }
 
@@ -189,23 +197,26 @@ package struct InterviewStore: Sendable {
     ///
     /// - Throws: DATA_LOSS when `sequence` is not after ``lastSequence`` or
     ///   the record lacks a store-assigned id, company, created_at or updated_at.
+    ///
+    /// - Parameter encoding: The record's encoding when the caller has it
+    ///   (a replayed log record); it is encoded here otherwise.
     @discardableResult
-    package mutating func apply(_ record: Interview, sequence: UInt64, requestID: String = "") throws(InterviewsError)
-        -> Change
-    {
+    package mutating func apply(
+        _ record: Interview, sequence: UInt64, requestID: String = "", encoding: [UInt8]? = nil
+    ) throws(InterviewsError) -> CommittedChange {
         guard sequence > lastSequence else {
             throw InterviewsError(.dataLoss, "change \(sequence) is not after the last sequence \(lastSequence)")
         }
-        let id = try Self.storedID(of: record)
-        let previous = records[id]
-        if let previous { remove(previous, id: id) }
-        insert(record, id: id)
-        observe(record)
+        let stored = try StoredRecord(record, encoding: encoding)
+        let previous = records[stored.id]
+        if let previous { remove(previous) }
+        insert(stored)
+        observe(stored)
         lastSequence = sequence
         let kind: ChangeKind =
             if previous == nil {
                 .created
-            } else if record.deletedAt != nil && previous?.deletedAt == nil {
+            } else if stored.isDeleted && previous?.isDeleted == false {
                 .deleted
             } else {
                 .updated
@@ -216,9 +227,9 @@ package struct InterviewStore: Sendable {
                 fingerprint: Self.fingerprint(record), createdAt: record.createdAt ?? lastTimestamp)
             idempotency.insert(entry, now: lastTimestamp)
         }
-        let change = Change(sequence: sequence, kind: kind, interview: record)
-        history.append(change)
-        return change
+        history.append(sequence: sequence, kind: kind, record: stored)
+        return CommittedChange(
+            change: Change(sequence: sequence, kind: kind, interview: record), requestID: requestID, record: stored)
     }
 
     // MARK: Writes
@@ -250,7 +261,7 @@ package struct InterviewStore: Sendable {
                 )
             }
             if let original = record(id: entry.interviewID, tenant: tenant) {
-                return StoreWrite(interview: original, changes: [])
+                return StoreWrite(interview: try original.interview(), changes: [])
             }
         }
         try checkRemoteIDIsFree(fields.remoteID, tenant: tenant, except: nil)
@@ -261,8 +272,8 @@ package struct InterviewStore: Sendable {
         record.createdAt = now
         record.updatedAt = now
         record.revision = 1
-        let change = try apply(record, sequence: lastSequence + 1, requestID: requestID)
-        return StoreWrite(interview: record, changes: [CommittedChange(change: change, requestID: requestID)])
+        let committed = try apply(record, sequence: lastSequence + 1, requestID: requestID)
+        return StoreWrite(interview: record, changes: [committed])
     }
 
     /// Copies the masked fields onto a live record
@@ -345,7 +356,7 @@ package struct InterviewStore: Sendable {
             throw .invalidArgument("remote_id", "is empty; every upsert item must carry the source system's id")
         }
         try InterviewValidation.validate(fields)
-        guard let stored = liveRecord(remoteID: fields.remoteID, tenant: tenant) else {
+        guard let stored = try liveRecord(remoteID: fields.remoteID, tenant: tenant) else {
             let write = try create(fields, requestID: "", tenant: tenant)
             return (.created, write.interview, write.changes)
         }
@@ -363,8 +374,8 @@ package struct InterviewStore: Sendable {
         record.revision = stored.revision + 1
         record.updatedAt = nextTimestamp()
         if record.deletedAt != nil && stored.deletedAt == nil { record.deletedAt = record.updatedAt }
-        let change = try apply(record, sequence: lastSequence + 1)
-        return StoreWrite(interview: record, changes: [CommittedChange(change: change, requestID: "")])
+        let committed = try apply(record, sequence: lastSequence + 1)
+        return StoreWrite(interview: record, changes: [committed])
     }
 
     // MARK: Lists
@@ -383,6 +394,25 @@ package struct InterviewStore: Sendable {
     ///
     /// - Throws: INVALID_ARGUMENT for a bad request or page token.
     package func list(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> Page {
+        var (page, keys, query) = try pageKeys(request, tenant: tenant)
+        page.interviews = try selected(keys, query)
+        return page
+    }
+
+    /// The page ``list(_:tenant:)`` returns, with each record as slices of its
+    /// encoding (or, under a read mask, as the masked value).
+    package func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage {
+        let (page, keys, query) = try pageKeys(request, tenant: tenant)
+        let interviews = try encoded(keys, query)
+        return EncodedPage(
+            interviews: interviews, nextPageToken: page.nextPageToken, previousPageToken: page.previousPageToken,
+            totalSize: page.totalSize, page: page.page, pageSize: page.pageSize)
+    }
+
+    /// A page's fields (without its records), the keys of its records, and the query.
+    private func pageKeys(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> (
+        Page, [IndexKey], ListQuery
+    ) {
         let query = try ListQuery(request, tenant: tenant)
         let binding = query.binding
         let cursor: ListCursor? =
@@ -427,7 +457,6 @@ package struct InterviewStore: Sendable {
             hasNext = !keys.isEmpty && offset + keys.count < total
             hasPrevious = !keys.isEmpty && offset > 0
         }
-        page.interviews = selected(keys, query)
         let reference = keys.isEmpty ? cursor?.key : nil
         if hasNext, let key = keys.last ?? reference {
             page.nextPageToken = ListCursor(key: key, backward: false).token(binding: binding, secret: secret)
@@ -435,7 +464,7 @@ package struct InterviewStore: Sendable {
         if hasPrevious, let key = keys.first ?? reference {
             page.previousPageToken = ListCursor(key: key, backward: true).token(binding: binding, secret: secret)
         }
-        return page
+        return (page, keys, query)
     }
 
     /// Up to `limit` matches of `request` that come after `key` (from the
@@ -445,6 +474,21 @@ package struct InterviewStore: Sendable {
     /// - Throws: INVALID_ARGUMENT for a bad request.
     package func scanBatch(_ request: ListRequest, tenant: Tenant, after key: IndexKey?, limit: Int)
         throws(InterviewsError) -> (interviews: [Interview], last: IndexKey?)
+    {
+        let (keys, query) = try scanKeys(request, tenant: tenant, after: key, limit: limit)
+        return (try selected(keys, query), keys.last)
+    }
+
+    /// ``scanBatch(_:tenant:after:limit:)`` with the records as stored encodings.
+    package func scanBatchEncoded(_ request: ListRequest, tenant: Tenant, after key: IndexKey?, limit: Int)
+        throws(InterviewsError) -> (interviews: [EncodedInterview], last: IndexKey?)
+    {
+        let (keys, query) = try scanKeys(request, tenant: tenant, after: key, limit: limit)
+        return (try encoded(keys, query), keys.last)
+    }
+
+    private func scanKeys(_ request: ListRequest, tenant: Tenant, after key: IndexKey?, limit: Int)
+        throws(InterviewsError) -> ([IndexKey], ListQuery)
     {
         var request = request
         request.page = 0
@@ -456,19 +500,31 @@ package struct InterviewStore: Sendable {
         let start =
             key.map { plan.ranges.positions(beyond: $0, ascending: ascending) }
             ?? plan.ranges.start(ascending: ascending)
-        let keys = collect(plan, query, from: start, ascending: ascending, limit: limit)
-        return (selected(keys, query), keys.last)
+        return (collect(plan, query, from: start, ascending: ascending, limit: limit), query)
     }
 
-    /// The records of `keys` as `query` asks to see them. Each record is
-    /// copied out of the store once and handed on (``ListQuery/select(_:)``
-    /// consumes it): copying an Interview retains every one of its strings,
-    /// which is most of a page's cost.
-    private func selected(_ keys: [IndexKey], _ query: ListQuery) -> [Interview] {
+    /// The records of `keys` as `query` asks to see them, as stored encodings.
+    private func encoded(_ keys: [IndexKey], _ query: ListQuery) throws(InterviewsError) -> [EncodedInterview] {
+        var interviews: [EncodedInterview] = []
+        interviews.reserveCapacity(keys.count)
+        let view = query.view
+        for key in keys {
+            guard let record = records[key.id] else { continue }
+            if let view {
+                interviews.append(EncodedInterview(record, view))
+            } else {
+                interviews.append(try EncodedInterview(typed: query.select(try record.interview())))
+            }
+        }
+        return interviews
+    }
+
+    /// The records of `keys` as `query` asks to see them, decoded.
+    private func selected(_ keys: [IndexKey], _ query: ListQuery) throws(InterviewsError) -> [Interview] {
         var result: [Interview] = []
         result.reserveCapacity(keys.count)
         for key in keys {
-            if let record = records[key.id] { result.append(query.select(record)) }
+            if let record = records[key.id] { result.append(query.select(try record.interview())) }
         }
         return result
     }
@@ -492,13 +548,13 @@ package struct InterviewStore: Sendable {
                 ids = Set(query.ids.compactMap { UUIDv7($0) })
             } else {
                 for remoteID in query.remoteIDs {
-                    ids.formUnion(remoteIndex[RemoteKey(companyID: query.tenant.companyID, remoteID: remoteID)] ?? [])
+                    ids.formUnion(index.ids(remoteID: remoteID))
                 }
             }
             let keys = ids.compactMap { id -> IndexKey? in
-                guard let record = records[id], record.companyID == query.tenant.companyID, query.matches(record)
+                guard let record = records[id], record.field(3, equals: query.tenant.companyID), query.matches(record)
                 else { return nil }
-                return query.order.key(of: record, id: id)
+                return record.key(query.order.field)
             }
             let list = CountedSortedList(sorted: keys.sorted())
             return Plan(ranges: MergedRanges([ListRange(list, from: nil, to: nil)]), covered: true)
@@ -523,10 +579,12 @@ package struct InterviewStore: Sendable {
         // otherwise the smallest candidate set is scanned.
         var best: Plan? = nil
         for (field, partitions) in options {
+            let keysOf = Self.keys(in: records)
             let ranges = MergedRanges(
                 partitions.flatMap {
                     index.ranges(
-                        $0, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper)
+                        $0, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper,
+                        keysOf: keysOf)
                 })
             let covered = fields.subtracting(field.map { [$0] } ?? []).isEmpty
             if covered { return Plan(ranges: ranges, covered: true) }
@@ -566,31 +624,45 @@ package struct InterviewStore: Sendable {
 
     // MARK: Helpers
 
-    private func record(id: String, tenant: Tenant) -> Interview? {
-        guard let key = UUIDv7(id), let record = records[key], record.companyID == tenant.companyID else { return nil }
+    private func record(id: String, tenant: Tenant) -> StoredRecord? {
+        guard let key = UUIDv7(id), let record = records[key], record.field(3, equals: tenant.companyID) else {
+            return nil
+        }
         return record
     }
 
-    private func liveRecord(remoteID: String, tenant: Tenant) -> Interview? {
-        for id in remoteIndex[RemoteKey(companyID: tenant.companyID, remoteID: remoteID)] ?? [] {
-            if let record = records[id], record.deletedAt == nil { return record }
+    /// The company id of a stored record (read from its encoding).
+    private static func company(of record: StoredRecord) -> String {
+        String(decoding: record.stringField(3), as: UTF8.self)
+    }
+
+    private func liveRecord(remoteID: String, tenant: Tenant) throws(InterviewsError) -> Interview? {
+        for id in companies[tenant.companyID]?.ids(remoteID: remoteID) ?? [] {
+            if let record = records[id], !record.isDeleted, record.field(2, equals: remoteID) {
+                return try record.interview()
+            }
         }
         return nil
     }
 
+    /// A record's keys and deletion, for the index's partitions held as ids.
+    private static func keys(in records: [UUIDv7: StoredRecord]) -> RecordKeys {
+        { id in records[id].map { ($0.keys, $0.isDeleted) } }
+    }
+
     private func liveRecord(id: String, expectedRevision: UInt64, tenant: Tenant) throws(InterviewsError) -> Interview {
-        guard let stored = record(id: id, tenant: tenant), stored.deletedAt == nil else { throw Self.notFound(id) }
+        guard let stored = record(id: id, tenant: tenant), !stored.isDeleted else { throw Self.notFound(id) }
         if expectedRevision != 0 && expectedRevision != stored.revision {
             throw InterviewsError(
                 .failedPrecondition,
                 "expected_revision: \(expectedRevision) does not match the stored revision \(stored.revision); read the interview again and retry"
             )
         }
-        return stored
+        return try stored.interview()
     }
 
     private func checkRemoteIDIsFree(_ remoteID: String, tenant: Tenant, except id: String?) throws(InterviewsError) {
-        guard !remoteID.isEmpty, let other = liveRecord(remoteID: remoteID, tenant: tenant), other.id != id else {
+        guard !remoteID.isEmpty, let other = try liveRecord(remoteID: remoteID, tenant: tenant), other.id != id else {
             return
         }
         throw InterviewsError(
@@ -599,27 +671,23 @@ package struct InterviewStore: Sendable {
         )
     }
 
-    private mutating func insert(_ record: Interview, id: UUIDv7) {
-        records[id] = record
-        if !indexDeferred { companies[record.companyID, default: CompanyIndex()].insert(record, id: id) }
-        if !record.remoteID.isEmpty {
-            remoteIndex[RemoteKey(companyID: record.companyID, remoteID: record.remoteID), default: []].append(id)
-        }
+    private mutating func insert(_ record: StoredRecord) {
+        records[record.id] = record
+        guard !indexDeferred else { return }
+        let keysOf = Self.keys(in: records)
+        companies[Self.company(of: record), default: CompanyIndex()].insert(record, keysOf: keysOf)
     }
 
-    private mutating func remove(_ record: Interview, id: UUIDv7) {
-        records[id] = nil
-        if !indexDeferred { companies[record.companyID]?.remove(record, id: id) }
-        if !record.remoteID.isEmpty {
-            let key = RemoteKey(companyID: record.companyID, remoteID: record.remoteID)
-            remoteIndex[key]?.removeAll { $0 == id }
-            if remoteIndex[key]?.isEmpty == true { remoteIndex[key] = nil }
-        }
+    private mutating func remove(_ record: StoredRecord) {
+        records[record.id] = nil
+        guard !indexDeferred else { return }
+        companies[Self.company(of: record)]?.remove(record)
     }
 
     /// Keeps the store clock ahead of every timestamp it has seen.
-    private mutating func observe(_ record: Interview) {
-        for timestamp in [record.createdAt, record.updatedAt, record.deletedAt] {
+    private mutating func observe(_ record: StoredRecord) {
+        let facts = record.facts
+        for timestamp in [facts.createdAt, facts.updatedAt, facts.deletedAt] {
             if let timestamp, timestamp > lastTimestamp { lastTimestamp = timestamp }
         }
     }
@@ -638,16 +706,6 @@ package struct InterviewStore: Sendable {
                 : Timestamp(seconds: lastTimestamp.seconds + 1)
         }
         return lastTimestamp
-    }
-
-    private static func storedID(of record: Interview) throws(InterviewsError) -> UUIDv7 {
-        guard let id = UUIDv7(record.id), !record.companyID.isEmpty, record.createdAt != nil, record.updatedAt != nil
-        else {
-            throw InterviewsError(
-                .dataLoss,
-                "record \(InterviewValidation.quoted(record.id)) lacks a store-assigned id, company or timestamps")
-        }
-        return id
     }
 
     private static func notFound(_ id: String) -> InterviewsError {
@@ -690,19 +748,27 @@ package struct CommittedChange: Sendable, Hashable {
     package var change: Change
     /// The create's request id, or empty.
     package var requestID: String
+    /// The record after the change as the store holds it: its encoding is
+    /// what a durable backend logs, so a write is encoded once.
+    package var record: StoredRecord
+
+    /// The change's kind.
+    package var kind: ChangeKind { change.kind }
+    /// The change's sequence.
+    package var sequence: UInt64 { change.sequence }
 }
 
 /// Everything a store needs to rebuild itself without its log.
 package struct StoreSnapshot: Sendable, Hashable {
     /// Every record, deleted ones included, in id order.
-    package var records: [Interview]
+    package var records: [StoredRecord]
     /// The newest change sequence the records reflect.
     package var lastSequence: UInt64
     /// Live idempotency entries, oldest first.
     package var idempotencyEntries: [IdempotencyEntry]
 
     /// A snapshot.
-    package init(records: [Interview], lastSequence: UInt64, idempotencyEntries: [IdempotencyEntry]) {
+    package init(records: [StoredRecord], lastSequence: UInt64, idempotencyEntries: [IdempotencyEntry]) {
         self.records = records
         self.lastSequence = lastSequence
         self.idempotencyEntries = idempotencyEntries
@@ -716,10 +782,10 @@ extension InterviewStore {
     /// and handed to `body` outside it. Keyset-based like page tokens:
     /// concurrent writes never make it skip or repeat a record that exists
     /// throughout. `body` returning false stops the scan.
-    package static func scanInBatches(
+    package static func scanInBatches<Record>(
         batchSize: Int,
-        read: (_ after: IndexKey?, _ limit: Int) throws(InterviewsError) -> (interviews: [Interview], last: IndexKey?),
-        _ body: ([Interview]) async throws -> Bool
+        read: (_ after: IndexKey?, _ limit: Int) throws(InterviewsError) -> (interviews: [Record], last: IndexKey?),
+        _ body: ([Record]) async throws -> Bool
     ) async throws {
         let limit = min(max(batchSize, 1), 1000)
         var last: IndexKey? = nil

@@ -58,6 +58,37 @@ package struct ListQuery: Sendable {
             && Self.within(record.endAt, r.endAfter, r.endBefore)
     }
 
+    /// Whether stored `record` (of this tenant) passes every filter; the same
+    /// rule as ``matches(_:)-(Interview)``, read from the record's fixed
+    /// fields and its encoding. Only the organizer, interviewer and end_at
+    /// filters decode the record.
+    package func matches(_ record: StoredRecord) -> Bool {
+        let r = request
+        if !r.includeDeleted && record.isDeleted { return false }
+        let facts = record.facts
+        if !statuses.isEmpty && !statuses.contains(facts.status) { return false }
+        guard
+            Self.within(facts.createdAt, r.createdAfter, r.createdBefore)
+                && Self.within(facts.updatedAt, r.updatedAfter, r.updatedBefore)
+                && Self.within(facts.startAt, r.startAfter, r.startBefore)
+        else { return false }
+        func text(_ number: UInt32) -> String { String(decoding: record.stringField(number), as: UTF8.self) }
+        if !ids.isEmpty && !ids.contains(text(1)) { return false }
+        if !remoteIDs.isEmpty && !remoteIDs.contains(text(2)) { return false }
+        if !candidateIDs.isEmpty && !candidateIDs.contains(text(4)) { return false }
+        let singles: [(String, UInt32)] = [
+            (r.applicationID, 5), (r.jobID, 6), (r.agentID, 7), (r.jobInterviewStageID, 8),
+        ]
+        for (value, number) in singles where !value.isEmpty {
+            if !record.field(number, equals: value) { return false }
+        }
+        if !r.organizerID.isEmpty || !r.interviewerID.isEmpty || r.endAfter != nil || r.endBefore != nil {
+            guard let interview = try? record.interview() else { return false }
+            return matches(interview)
+        }
+        return true
+    }
+
     /// `after <= value < before`; a missing value is outside any bound.
     private static func within(_ value: Timestamp?, _ after: Timestamp?, _ before: Timestamp?) -> Bool {
         if after == nil && before == nil { return true }
@@ -139,6 +170,15 @@ package struct ListQuery: Sendable {
         bytes.append(order.field.rawValue)
         bytes.append(order.descending)
         return Array(SHA256.hash(data: bytes.bytes).prefix(16))
+    }
+
+    /// The sections of a stored record the request shows, or nil when a
+    /// read mask asks for a selection that is not made of whole sections.
+    package var view: RecordView? {
+        guard readMask == nil else { return nil }
+        return RecordView(
+            customFields: !request.excludeCustomFields, remoteData: request.includeRemoteData,
+            analysis: !request.excludeAnalysis)
     }
 
     /// `record` as the request asks to see it: a non-empty read mask keeps

@@ -12,14 +12,29 @@ package enum IndexPartition: Sendable, Hashable {
     case agent(String)
     case stage(String)
 
-    /// The partitions `record` belongs to (empty references are not indexed).
-    package static func partitions(of record: Interview) -> [IndexPartition] {
+    /// The partitions `record` belongs to (empty references are not indexed),
+    /// read from its encoding: candidate_id (4), application_id (5), job_id (6),
+    /// agent_id (7), job_interview_stage_id (8).
+    package static func partitions(of record: StoredRecord) -> [IndexPartition] {
         var result: [IndexPartition] = [.company, .status(record.status)]
-        if !record.candidateID.isEmpty { result.append(.candidate(record.candidateID)) }
-        if !record.applicationID.isEmpty { result.append(.application(record.applicationID)) }
-        if !record.jobID.isEmpty { result.append(.job(record.jobID)) }
-        if !record.agentID.isEmpty { result.append(.agent(record.agentID)) }
-        if !record.jobInterviewStageID.isEmpty { result.append(.stage(record.jobInterviewStageID)) }
+        let references: [(UInt32, (String) -> IndexPartition)] = [
+            (4, IndexPartition.candidate), (5, IndexPartition.application), (6, IndexPartition.job),
+            (7, IndexPartition.agent), (8, IndexPartition.stage),
+        ]
+        record.bytes.withUnsafeBytes { raw in
+            var reader = FieldReader(raw)
+            var next = 0
+            while next < references.count, let field = reader.next() {
+                while next < references.count && references[next].0 < field.number { next += 1 }
+                guard next < references.count, references[next].0 == field.number, field.wireType == 2,
+                    !field.value.isEmpty
+                else { continue }
+                result.append(
+                    references[next].1(
+                        String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)))
+                next += 1
+            }
+        }
         return result
     }
 }
@@ -39,16 +54,16 @@ package struct OrderedLists: Sendable {
         }
     }
 
-    mutating func insert(_ record: Interview, id: UUIDv7) {
-        createdAt.insert(IndexKey(record.createdAt, id: id))
-        startAt.insert(IndexKey(record.startAt, id: id))
-        updatedAt.insert(IndexKey(record.updatedAt, id: id))
+    mutating func insert(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
+        createdAt.insert(keys.createdAt)
+        startAt.insert(keys.startAt)
+        updatedAt.insert(keys.updatedAt)
     }
 
-    mutating func remove(_ record: Interview, id: UUIDv7) {
-        createdAt.remove(IndexKey(record.createdAt, id: id))
-        startAt.remove(IndexKey(record.startAt, id: id))
-        updatedAt.remove(IndexKey(record.updatedAt, id: id))
+    mutating func remove(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
+        createdAt.remove(keys.createdAt)
+        startAt.remove(keys.startAt)
+        updatedAt.remove(keys.updatedAt)
     }
 }
 
@@ -60,49 +75,176 @@ package struct PartitionLists: Sendable {
 
     /// Whether the partition holds no record.
     var isEmpty: Bool { live.createdAt.isEmpty && deleted.createdAt.isEmpty }
+
+    mutating func insert(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey), deleted: Bool) {
+        if deleted { self.deleted.insert(keys) } else { live.insert(keys) }
+    }
+
+    mutating func remove(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey), deleted: Bool) {
+        if deleted { self.deleted.remove(keys) } else { live.remove(keys) }
+    }
 }
 
-/// The ordered lists of one company's records, by partition.
-package struct CompanyIndex: Sendable {
-    /// The partitions that hold at least one record.
-    package fileprivate(set) var partitions: [IndexPartition: PartitionLists] = [:]
+/// The records of a partition of a few records (one application's
+/// interviews, one candidate's), held as their ids, 16 bytes each, and put
+/// in order when a list reads them; a larger partition has counted lists.
+package enum FewIDs: Sendable {
+    case one(UUIDv7)
+    case few([UUIDv7])
 
-    /// Live records of the company.
-    package var liveCount: Int { partitions[.company]?.live.createdAt.count ?? 0 }
-    /// Soft-deleted records of the company.
-    package var deletedCount: Int { partitions[.company]?.deleted.createdAt.count ?? 0 }
+    /// Partitions up to this size are held as ids.
+    static let limit = 16
 
-    mutating func insert(_ record: Interview, id: UUIDv7) {
-        for partition in IndexPartition.partitions(of: record) {
-            if record.deletedAt == nil {
-                partitions[partition, default: PartitionLists()].live.insert(record, id: id)
-            } else {
-                partitions[partition, default: PartitionLists()].deleted.insert(record, id: id)
-            }
+    var ids: [UUIDv7] {
+        switch self {
+        case .one(let id): [id]
+        case .few(let ids): ids
         }
     }
 
-    mutating func remove(_ record: Interview, id: UUIDv7) {
-        for partition in IndexPartition.partitions(of: record) {
-            guard var lists = partitions.removeValue(forKey: partition) else { continue }
-            if record.deletedAt == nil {
-                lists.live.remove(record, id: id)
-            } else {
-                lists.deleted.remove(record, id: id)
-            }
-            if !lists.isEmpty { partitions[partition] = lists }
+    func adding(_ id: UUIDv7) -> FewIDs {
+        switch self {
+        case .one(let other): .few([other, id])
+        case .few(let ids): .few(ids + [id])
         }
+    }
+
+    /// The ids without `id`; nil when none is left.
+    func removing(_ id: UUIDv7) -> FewIDs? {
+        var ids = ids
+        ids.removeAll { $0 == id }
+        return ids.count > 1 ? .few(ids) : ids.first.map { .one($0) }
+    }
+
+    init?(_ ids: [UUIDv7]) {
+        guard let first = ids.first else { return nil }
+        self = ids.count == 1 ? .one(first) : .few(ids)
+    }
+}
+
+/// How a company index learns what it does not hold: a record's keys in the
+/// three orders, and whether it is deleted (nil: no such record).
+package typealias RecordKeys = (UUIDv7) -> (
+    keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey), deleted: Bool
+)?
+
+/// The ordered lists of one company's records, by partition, and the
+/// company's remote ids.
+package struct CompanyIndex: Sendable {
+    /// Every record of the company, live and deleted, in counted lists.
+    package fileprivate(set) var all = PartitionLists()
+    /// The partitions of more than ``FewIDs/limit`` records.
+    package fileprivate(set) var lists: [IndexPartition: PartitionLists] = [:]
+    /// The other partitions that hold at least one record.
+    package fileprivate(set) var few: [IndexPartition: FewIDs] = [:]
+    /// Records by a hash of their remote_id (a lookup checks the record's own).
+    fileprivate(set) var remoteIDs: [Int: FewIDs] = [:]
+
+    /// Live records of the company.
+    package var liveCount: Int { all.live.createdAt.count }
+    /// Soft-deleted records of the company.
+    package var deletedCount: Int { all.deleted.createdAt.count }
+
+    mutating func insert(_ record: StoredRecord, keysOf: RecordKeys) {
+        let keys = record.keys
+        let deleted = record.isDeleted
+        if deleted { all.deleted.insert(keys) } else { all.live.insert(keys) }
+        for partition in IndexPartition.partitions(of: record) where partition != .company {
+            if lists[partition] != nil {
+                // In place: the dictionary's storage is the only owner of the lists.
+                lists[partition, default: PartitionLists()].insert(keys, deleted: deleted)
+            } else if let members = few.removeValue(forKey: partition) {
+                if members.ids.count < FewIDs.limit {
+                    few[partition] = members.adding(record.id)
+                } else {
+                    var grown = PartitionLists()
+                    for id in members.ids {
+                        if let member = keysOf(id) { grown.insert(member.keys, deleted: member.deleted) }
+                    }
+                    grown.insert(keys, deleted: deleted)
+                    lists[partition] = grown
+                }
+            } else {
+                few[partition] = .one(record.id)
+            }
+        }
+        let remoteID = record.stringField(2)
+        if !remoteID.isEmpty {
+            let hash = Self.hash(remoteID)
+            remoteIDs[hash] = remoteIDs[hash]?.adding(record.id) ?? .one(record.id)
+        }
+    }
+
+    mutating func remove(_ record: StoredRecord) {
+        let keys = record.keys
+        let deleted = record.isDeleted
+        if deleted { all.deleted.remove(keys) } else { all.live.remove(keys) }
+        for partition in IndexPartition.partitions(of: record) where partition != .company {
+            if lists[partition] != nil {
+                lists[partition, default: PartitionLists()].remove(keys, deleted: deleted)
+                if lists[partition]?.isEmpty == true { lists[partition] = nil }
+            } else if let members = few.removeValue(forKey: partition) {
+                few[partition] = members.removing(record.id)
+            }
+        }
+        let remoteID = record.stringField(2)
+        if !remoteID.isEmpty {
+            let hash = Self.hash(remoteID)
+            if let members = remoteIDs.removeValue(forKey: hash) { remoteIDs[hash] = members.removing(record.id) }
+        }
+    }
+
+    /// The ids of the records whose remote_id hashes like `remoteID` (the
+    /// caller checks each record's own).
+    package func ids(remoteID: String) -> [UUIDv7] {
+        remoteIDs[Self.hash(ArraySlice(remoteID.utf8))]?.ids ?? []
+    }
+
+    static func hash(_ bytes: ArraySlice<UInt8>) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes.count)
+        for byte in bytes { hasher.combine(byte) }
+        return hasher.finalize()
     }
 
     /// The slices of `partition` in `order` between the given keys: live
-    /// records, and deleted ones too when `includeDeleted`.
+    /// records, and deleted ones too when `includeDeleted`. A partition held
+    /// as ids is put in order here, O(k log k) for its k ≤ 16 records.
     package func ranges(
-        _ partition: IndexPartition, order: OrderBy, includeDeleted: Bool, from lower: IndexKey?, to upper: IndexKey?
+        _ partition: IndexPartition, order: OrderBy, includeDeleted: Bool, from lower: IndexKey?, to upper: IndexKey?,
+        keysOf: RecordKeys
     ) -> [ListRange] {
-        guard let lists = partitions[partition] else { return [] }
-        var result = [ListRange(lists.live[order], from: lower, to: upper)]
-        if includeDeleted { result.append(ListRange(lists.deleted[order], from: lower, to: upper)) }
+        let found: PartitionLists
+        if partition == .company {
+            found = all
+        } else if let partitionLists = lists[partition] {
+            found = partitionLists
+        } else if let members = few[partition] {
+            return Self.ranges(of: members.ids, order, includeDeleted, lower, upper, keysOf)
+        } else {
+            return []
+        }
+        var result = [ListRange(found.live[order], from: lower, to: upper)]
+        if includeDeleted { result.append(ListRange(found.deleted[order], from: lower, to: upper)) }
         return result
+    }
+
+    private static func ranges(
+        of ids: [UUIDv7], _ order: OrderBy, _ includeDeleted: Bool, _ lower: IndexKey?, _ upper: IndexKey?,
+        _ keysOf: RecordKeys
+    ) -> [ListRange] {
+        var keys: [IndexKey] = []
+        keys.reserveCapacity(ids.count)
+        for id in ids {
+            guard let member = keysOf(id), includeDeleted || !member.deleted else { continue }
+            switch order {
+            case .startAt: keys.append(member.keys.startAt)
+            case .updatedAt: keys.append(member.keys.updatedAt)
+            case .createdAt, .unspecified: keys.append(member.keys.createdAt)
+            }
+        }
+        keys.sort()
+        return [ListRange(CountedSortedList(sorted: keys), from: lower, to: upper)]
     }
 }
 
@@ -116,10 +258,10 @@ package struct CompanyIndexBuilder {
         var startAt: [IndexKey] = []
         var updatedAt: [IndexKey] = []
 
-        mutating func append(_ record: Interview, id: UUIDv7) {
-            createdAt.append(IndexKey(record.createdAt, id: id))
-            startAt.append(IndexKey(record.startAt, id: id))
-            updatedAt.append(IndexKey(record.updatedAt, id: id))
+        mutating func append(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
+            createdAt.append(keys.createdAt)
+            startAt.append(keys.startAt)
+            updatedAt.append(keys.updatedAt)
         }
 
         /// The lists; keys are unique because record ids are.
@@ -135,17 +277,24 @@ package struct CompanyIndexBuilder {
 
     private var live: [IndexPartition: Keys] = [:]
     private var deleted: [IndexPartition: Keys] = [:]
+    private var remoteIDs: [Int: FewIDs] = [:]
 
     /// An empty builder.
     package init() {}
 
-    /// Adds `record` (whose parsed id is `id`) to every partition it belongs to.
-    package mutating func add(_ record: Interview, id: UUIDv7) {
+    /// Adds `record` to every partition it belongs to.
+    package mutating func add(_ record: StoredRecord) {
+        let keys = record.keys
+        let remoteID = record.stringField(2)
+        if !remoteID.isEmpty {
+            let hash = CompanyIndex.hash(remoteID)
+            remoteIDs[hash] = remoteIDs[hash]?.adding(record.id) ?? .one(record.id)
+        }
         for partition in IndexPartition.partitions(of: record) {
-            if record.deletedAt == nil {
-                live[partition, default: Keys()].append(record, id: id)
+            if !record.isDeleted {
+                live[partition, default: Keys()].append(keys)
             } else {
-                deleted[partition, default: Keys()].append(record, id: id)
+                deleted[partition, default: Keys()].append(keys)
             }
         }
     }
@@ -154,11 +303,24 @@ package struct CompanyIndexBuilder {
     /// are built, so the peak is the index plus one partition's keys.
     package mutating func build() -> CompanyIndex {
         var index = CompanyIndex()
+        index.remoteIDs = remoteIDs
+        remoteIDs = [:]
         for partition in Set(live.keys).union(deleted.keys) {
+            var liveKeys = live.removeValue(forKey: partition)
+            var deletedKeys = deleted.removeValue(forKey: partition)
+            let ids = (liveKeys?.createdAt ?? []).map(\.id) + (deletedKeys?.createdAt ?? []).map(\.id)
+            if partition != .company && ids.count <= FewIDs.limit {
+                index.few[partition] = FewIDs(ids)
+                continue
+            }
             var lists = PartitionLists()
-            if var keys = live.removeValue(forKey: partition) { lists.live = keys.build() }
-            if var keys = deleted.removeValue(forKey: partition) { lists.deleted = keys.build() }
-            index.partitions[partition] = lists
+            if var keys = liveKeys.take() { lists.live = keys.build() }
+            if var keys = deletedKeys.take() { lists.deleted = keys.build() }
+            if partition == .company {
+                index.all = lists
+            } else {
+                index.lists[partition] = lists
+            }
         }
         return index
     }

@@ -1,5 +1,6 @@
 import InterviewsModel
 import InterviewsRepository
+import InterviewsWire
 import Testing
 
 extension ConformanceCheck {
@@ -210,6 +211,35 @@ private struct RandomModel {
             if let first = page.interviews.first {
                 let viaAsync = try await repo.get(id: first.id, includeDeleted: true, tenant: tenant)
                 #expect(try reads.getNonblocking(id: first.id, includeDeleted: true, tenant: tenant) == viaAsync)
+            }
+        }
+        if let reads = repo as? any EncodedInterviewReads {
+            // The bytes path decodes to the typed page and encodes to its bytes.
+            let encoded = try reads.listEncoded(request, tenant: tenant)
+            #expect(try encoded.typed() == page, "\(request)")
+            #expect(try encoded.encodedBytes() == page.encodedBytes(), "\(request)")
+            if chance(10) {
+                var scanned: [Interview] = []
+                try await reads.scanEncoded(request, tenant: tenant, batchSize: 7) { batch in
+                    scanned += try batch.map { try $0.interview() }
+                    return true
+                }
+                var typed: [Interview] = []
+                try await repo.scan(request, tenant: tenant, batchSize: 7) { batch in
+                    typed += batch
+                    return true
+                }
+                #expect(scanned == typed, "\(request)")
+            }
+            for interview in page.interviews.prefix(3) {
+                for includeRemoteData in [false, true] {
+                    var typed = try await repo.get(id: interview.id, includeDeleted: true, tenant: tenant)
+                    if !includeRemoteData { typed.remoteData = [] }
+                    let bytes = try reads.getEncoded(
+                        id: interview.id, includeDeleted: true, includeRemoteData: includeRemoteData, tenant: tenant)
+                    #expect(try bytes.interview() == typed)
+                    #expect(try bytes.encodedBytes() == typed.encodedBytes())
+                }
             }
         }
         if chance(20) {

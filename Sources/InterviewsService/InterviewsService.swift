@@ -103,6 +103,21 @@ public struct InterviewsService: Sendable {
                 },
             ]
         }
+        if let encoded = reads as? any EncodedInterviewReads {
+            // Records go out as slices of their stored encoding: no Interview
+            // value is built on the read path.
+            return [
+                .nonblockingUnary(MethodNames.listInterviews) { (request: ListRequest, context) -> EncodedPage in
+                    try encoded.listEncoded(request, tenant: tenant(context, request.companyID))
+                },
+                .nonblockingUnary(MethodNames.getInterview) {
+                    (request: GetInterviewRequest, context) -> EncodedInterview in
+                    try encoded.getEncoded(
+                        id: request.id, includeDeleted: request.includeDeleted,
+                        includeRemoteData: request.includeRemoteData, tenant: tenant(context, request.companyID))
+                },
+            ]
+        }
         return [
             .nonblockingUnary(MethodNames.listInterviews) { (request: ListRequest, context) -> Page in
                 try reads.listNonblocking(request, tenant: tenant(context, request.companyID))
@@ -124,19 +139,38 @@ public struct InterviewsService: Sendable {
         return interview
     }
 
-    private var methods: [RPCMethod] {
-        readMethods + [
-            .serverStreaming(MethodNames.streamInterviews) {
-                (request: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
+    /// StreamInterviews: one record per message, as stored encodings when the
+    /// backend offers them.
+    private var streamMethod: RPCMethod {
+        if let encoded = repository as? any EncodedInterviewReads {
+            return .serverStreaming(MethodNames.streamInterviews) {
+                (request: ListRequest, context, writer: ResponseStreamWriter<EncodedInterview>) in
                 let tenant = try tenant(context, request.companyID)
                 try await endingOnRevocation(context) { isRevoked in
-                    try await repository.scan(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
+                    try await encoded.scanEncoded(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
                         try isRevoked()
                         for interview in batch { try await writer.write(interview) }
                         return true
                     }
                 }
-            },
+            }
+        }
+        return .serverStreaming(MethodNames.streamInterviews) {
+            (request: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
+            let tenant = try tenant(context, request.companyID)
+            try await endingOnRevocation(context) { isRevoked in
+                try await repository.scan(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
+                    try isRevoked()
+                    for interview in batch { try await writer.write(interview) }
+                    return true
+                }
+            }
+        }
+    }
+
+    private var methods: [RPCMethod] {
+        readMethods + [
+            streamMethod,
             .unary(MethodNames.createInterview) { (request: CreateInterviewRequest, context) -> Interview in
                 let tenant = try tenant(context, request.companyID)
                 guard let interview = request.interview else {

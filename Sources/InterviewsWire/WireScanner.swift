@@ -119,13 +119,16 @@ enum WireScanner {
     }
 
     /// The descriptor of field `number`, or nil for a field this build does not know.
+    ///
+    /// A message with no fields (HealthRequest, ListKeysRequest, ...) has a
+    /// NULL field table in protoc-c's output: every field of it is unknown.
     static func fieldDescriptor(
         _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ number: UInt32
     ) -> UnsafePointer<ProtobufCFieldDescriptor>? {
+        guard let fields = descriptor.pointee.fields, descriptor.pointee.n_fields > 0 else { return nil }
         // protoc-c emits fields sorted by number.
         var lo = 0
         var hi = Int(descriptor.pointee.n_fields) - 1
-        let fields = descriptor.pointee.fields!
         while lo <= hi {
             let mid = (lo + hi) / 2
             let id = fields[mid].id

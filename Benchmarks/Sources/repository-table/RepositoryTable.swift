@@ -18,6 +18,10 @@ struct RepositoryTable {
         var sizes = [10_000, 100_000, 1_000_000]
         var seconds = 0.4
         var child = false
+        /// Run the SQLite peer beside each size (default), or not.
+        var peer = true
+        /// The child runs the SQLite peer instead of the in-memory store.
+        var sqliteChild = false
         /// Only rows whose name contains this (for profiling one shape).
         var only: String? = nil
     }
@@ -25,18 +29,48 @@ struct RepositoryTable {
     static func main() async throws {
         let options = try parse(Array(CommandLine.arguments.dropFirst()))
         if options.child, let size = options.sizes.first {
-            try await runSize(size, seconds: options.seconds, only: options.only)
+            if options.sqliteChild {
+                try await runSQLiteSize(size, seconds: options.seconds, only: options.only)
+            } else {
+                try await runSize(size, seconds: options.seconds, only: options.only)
+            }
             return
         }
-        print("repository-table: InMemoryInterviewRepository, \(Dataset.companies) companies, page_size 20")
+        print(
+            "repository-table: InMemoryInterviewRepository"
+                + (options.peer ? " beside SQLite (peer)" : "") + ", \(Dataset.companies) companies, page_size 20")
         print(
             "cpus allowed: \(ProcessStats.allowedCPUs()); load average at start: "
                 + String(format: "%.2f", ProcessStats.loadAverage() ?? -1))
+        var table = Table()
+        var peerTable = Table()
+        for size in options.sizes {
+            table.add(size: size, try runChild(size: size, seconds: options.seconds, only: options.only, sqlite: false))
+            if options.peer {
+                peerTable.add(
+                    size: size, try runChild(size: size, seconds: options.seconds, only: options.only, sqlite: true))
+            }
+        }
+        print()
+        for size in options.sizes {
+            print("\(label(size)): \(table.facts[size] ?? "(no facts: the child failed)")")
+            if options.peer { print("\(label(size)) peer: \(peerTable.facts[size] ?? "(no facts: the child failed)")") }
+        }
+        print()
+        printTable(rows: table.rows, order: table.order, sizes: options.sizes)
+        if options.peer {
+            print()
+            printPeerTable(ours: table, peer: peerTable, sizes: options.sizes)
+        }
+    }
+
+    /// The rows and facts the children of one kind printed.
+    struct Table {
         var rows: [String: [Int: Row]] = [:]
         var order: [String] = []
         var facts: [Int: String] = [:]
-        for size in options.sizes {
-            let output = try runChild(size: size, seconds: options.seconds, only: options.only)
+
+        mutating func add(size: Int, _ output: String) {
             for line in output.split(separator: "\n") {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 if fields.first == "ROW", fields.count == 6, let row = Row(fields) {
@@ -47,10 +81,6 @@ struct RepositoryTable {
                 }
             }
         }
-        print()
-        for size in options.sizes { print("\(label(size)): \(facts[size] ?? "(no facts: the child failed)")") }
-        print()
-        printTable(rows: rows, order: order, sizes: options.sizes)
     }
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -69,6 +99,11 @@ struct RepositoryTable {
                 options.only = value
             case "--child":
                 options.child = true
+            case "--sqlite-child":
+                options.child = true
+                options.sqliteChild = true
+            case "--no-peer":
+                options.peer = false
             default:
                 throw usage("unknown argument \(flag)")
             }
@@ -78,9 +113,10 @@ struct RepositoryTable {
 
     static func usage(_ message: String) -> UsageError {
         print(
-            "usage: repository-table [--sizes 10000,100000,1000000] [--seconds 0.4] [--only TEXT]\n"
+            "usage: repository-table [--sizes 10000,100000,1000000] [--seconds 0.4] [--only TEXT] [--no-peer]\n"
                 + "  --seconds: time spent measuring each row at each size\n"
-                + "  --only: run only the rows whose name contains TEXT (e.g. to profile one shape)")
+                + "  --only: run only the rows whose name contains TEXT (e.g. to profile one shape)\n"
+                + "  --no-peer: skip the SQLite peer (WAL, synchronous=FULL, 256 MB cache) run beside each size")
         return UsageError(message)
     }
 
@@ -89,10 +125,12 @@ struct RepositoryTable {
         init(_ description: String) { self.description = description }
     }
 
-    static func runChild(size: Int, seconds: Double, only: String?) throws -> String {
+    static func runChild(size: Int, seconds: Double, only: String?, sqlite: Bool) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = ["--child", "--sizes", String(size), "--seconds", String(seconds)]
+        process.arguments = [
+            sqlite ? "--sqlite-child" : "--child", "--sizes", String(size), "--seconds", String(seconds),
+        ]
         if let only { process.arguments! += ["--only", only] }
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -165,12 +203,21 @@ struct RepositoryTable {
         let perCompany = Dataset.recordsPerCompany(size)
         let candidates = Dataset.candidatesPerCompany(size)
 
+        // The server's read path: records as slices of their stored encoding.
         if wanted("get") {
+            let recorder = try await measure(seconds: seconds, batch: 32) { _ in
+                let (company, id) = ids[Int(random.next() % UInt64(ids.count))]
+                _ = try repository.getEncoded(
+                    id: id, includeDeleted: false, includeRemoteData: false, tenant: Dataset.tenant(company))
+            }
+            emit("get", recorder)
+        }
+        if wanted("get, typed") {
             let recorder = try await measure(seconds: seconds, batch: 32) { _ in
                 let (company, id) = ids[Int(random.next() % UInt64(ids.count))]
                 _ = try await repository.get(id: id, includeDeleted: false, tenant: Dataset.tenant(company))
             }
-            emit("get", recorder)
+            emit("get, typed", recorder)
         }
 
         func list(_ name: String, _ make: @escaping (Int, inout SplitMix64) -> ListRequest) async throws {
@@ -178,7 +225,7 @@ struct RepositoryTable {
             let recorder = try await measure(seconds: seconds) { ordinal in
                 let company = ordinal % Dataset.companies
                 let request = make(company, &random)
-                let page = try await repository.list(request, tenant: Dataset.tenant(company))
+                let page = try repository.listEncoded(request, tenant: Dataset.tenant(company))
                 precondition(!page.interviews.isEmpty, "\(name) returned an empty page")
             }
             emit(name, recorder)
@@ -193,6 +240,15 @@ struct RepositoryTable {
             try await list("list company, \(name)") { _, _ in
                 ListRequest(pageSize: 20, orderBy: field, direction: direction)
             }
+        }
+        if wanted("list company, created desc, typed") {
+            let request = ListRequest(pageSize: 20, orderBy: .createdAt, direction: .descending)
+            let recorder = try await measure(seconds: seconds) { ordinal in
+                let company = ordinal % Dataset.companies
+                let page = try await repository.list(request, tenant: Dataset.tenant(company))
+                precondition(!page.interviews.isEmpty, "the typed list returned an empty page")
+            }
+            emit("list company, created desc, typed", recorder)
         }
         try await list("list company+candidate, created desc") { company, random in
             let candidate = Dataset.candidateID(company: company, Int(random.next() % UInt64(candidates)))
@@ -235,7 +291,7 @@ struct RepositoryTable {
                 let company = ordinal % Dataset.companies
                 var request = first
                 request.pageToken = tokens[company]
-                let page = try await repository.list(request, tenant: Dataset.tenant(company))
+                let page = try repository.listEncoded(request, tenant: Dataset.tenant(company))
                 precondition(page.interviews.count == 20, "the walk ended early")
                 tokens[company] = page.nextPageToken
                 depth[company] = page.nextPageToken.isEmpty ? walkLength : depth[company] + 1
@@ -277,6 +333,35 @@ struct RepositoryTable {
             }
             if sizes.count > 1, let first = rows[name]?[sizes.first!], let last = rows[name]?[sizes.last!] {
                 line += "  " + String(format: "%8.2fx", last.p50 / first.p50)
+            }
+            print(line)
+        }
+    }
+}
+
+extension RepositoryTable {
+    /// p50 of ours and of the peer at each size, and ours / peer (below 1: ours is faster).
+    static func printPeerTable(ours: Table, peer: Table, sizes: [Int]) {
+        var order = ours.order
+        for name in peer.order where !order.contains(name) { order.append(name) }
+        let width = max(24, order.map(\.count).max() ?? 0)
+        var header = "p50 beside the peer".padding(toLength: width, withPad: " ", startingAt: 0)
+        for size in sizes {
+            header += "  " + "ours \(label(size))".leftPad(10) + " " + "SQLite".leftPad(10) + " " + "ratio".leftPad(7)
+        }
+        print(header + "   (microseconds; ratio = ours / SQLite)")
+        for name in order {
+            var line = name.padding(toLength: width, withPad: " ", startingAt: 0)
+            for size in sizes {
+                let a = ours.rows[name]?[size]?.p50
+                let b = peer.rows[name]?[size]?.p50
+                line += "  " + (a.map { String(format: "%10.3f", $0) } ?? "-".leftPad(10))
+                line += " " + (b.map { String(format: "%10.3f", $0) } ?? "-".leftPad(10))
+                if let a, let b {
+                    line += " " + String(format: "%6.2fx", a / b)
+                } else {
+                    line += " " + "-".leftPad(7)
+                }
             }
             print(line)
         }

@@ -1,0 +1,183 @@
+public import InterviewsModel
+public import InterviewsWire
+public import NIOCore
+
+/// Which of a stored record's optional sections a read returns.
+package struct RecordView: Sendable, Hashable {
+    package var customFields: Bool
+    package var remoteData: Bool
+    package var analysis: Bool
+
+    /// Every section.
+    package static let everything = RecordView(customFields: true, remoteData: true, analysis: true)
+}
+
+/// A stored record as a reader asked to see it, ready to send: encoding it
+/// copies slices of the stored encoding, with no `Interview` value built.
+///
+/// Its encoding is byte for byte the encoding of the ``Interview`` that the
+/// typed read returns.
+public struct EncodedInterview: WireCodable, Sendable, Hashable {
+    private enum Storage: Sendable, Hashable {
+        /// Slices of a stored record.
+        case stored(StoredRecord, RecordView)
+        /// A value to encode when sent (a read mask's selection).
+        case typed(Interview, encoding: [UInt8])
+    }
+
+    private let storage: Storage
+
+    init(_ record: StoredRecord, _ view: RecordView) {
+        storage = .stored(record, view)
+    }
+
+    /// A record that is not a whole-section view of a stored one, encoded now.
+    init(typed interview: Interview) throws(InterviewsError) {
+        do {
+            storage = .typed(interview, encoding: try interview.encodedBytes())
+        } catch {
+            throw InterviewsError(.internalError, "interview \(interview.id) cannot be encoded: \(error)")
+        }
+    }
+
+    /// The slices of the stored encoding this read returns, in order.
+    private static func parts(_ record: StoredRecord, _ view: RecordView) -> (
+        Range<Int>, Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>
+    ) {
+        let s = record.sections
+        let custom = Int(s.customFields)
+        let remote = Int(s.remoteData)
+        let analysis = Int(s.analysis)
+        let revision = Int(s.revision)
+        return (
+            0..<custom, view.customFields ? custom..<remote : nil, view.remoteData ? remote..<analysis : nil,
+            view.analysis ? analysis..<revision : nil, revision..<record.bytes.count
+        )
+    }
+
+    /// The size of the encoding, in bytes.
+    public var encodedSize: Int {
+        switch storage {
+        case .typed(_, let encoding): return encoding.count
+        case .stored(let record, let view):
+            let (head, custom, remote, analysis, tail) = Self.parts(record, view)
+            return head.count + (custom?.count ?? 0) + (remote?.count ?? 0) + (analysis?.count ?? 0) + tail.count
+        }
+    }
+
+    /// The record as a value (for tests and for callers that need fields).
+    public func interview() throws -> Interview {
+        switch storage {
+        case .typed(let interview, _): return interview
+        case .stored(let record, let view):
+            var interview = try record.interview()
+            if !view.customFields { interview.customFields = [:] }
+            if !view.remoteData { interview.remoteData = [] }
+            if !view.analysis { interview.analysis = nil }
+            return interview
+        }
+    }
+
+    /// Appends the encoding: slices of the stored bytes.
+    public func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        guard case .stored(let record, let view) = storage else {
+            if case .typed(_, let encoding) = storage { buffer.writeBytes(encoding) }
+            return
+        }
+        let (head, custom, remote, analysis, tail) = Self.parts(record, view)
+        let size = encodedSize
+        record.bytes.withUnsafeBytes { raw in
+            buffer.reserveCapacity(minimumWritableBytes: size)
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head]))
+            for range in [custom, remote, analysis] {
+                if let range { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[range])) }
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[tail]))
+        }
+    }
+
+    /// Decodes and checks an interview's encoding as a stored record would hold it.
+    ///
+    /// - Throws: ``WireError`` for bytes that are not an interview, or one
+    ///   without a store-assigned id and timestamps.
+    public static func decode(from bytes: UnsafeRawBufferPointer, maxSize: Int) throws(WireError) -> EncodedInterview {
+        let interview = try Interview.decode(from: bytes, maxSize: maxSize)
+        do {
+            return EncodedInterview(try StoredRecord(interview), .everything)
+        } catch {
+            throw WireError(.rejected, field: "", error.message)
+        }
+    }
+}
+
+/// A ListInterviews page whose records are stored encodings, ready to send:
+/// each record is written behind its field tag and length, then the page's
+/// own fields, exactly as protobuf-c would encode the equivalent ``Page``.
+public struct EncodedPage: WireCodable, Sendable, Hashable {
+    public var interviews: [EncodedInterview]
+    public var nextPageToken: String
+    public var previousPageToken: String
+    public var totalSize: UInt64
+    public var page: UInt32
+    public var pageSize: UInt32
+
+    /// The page as a value.
+    public func typed() throws -> Page {
+        Page(
+            interviews: try interviews.map { try $0.interview() }, nextPageToken: nextPageToken,
+            previousPageToken: previousPageToken, totalSize: totalSize, page: page, pageSize: pageSize)
+    }
+
+    public func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        for interview in interviews {
+            buffer.writeInteger(UInt8(0x0A))  // field 1, length-delimited
+            Self.writeVarint(UInt64(interview.encodedSize), into: &buffer)
+            try interview.encode(into: &buffer)
+        }
+        Self.writeString(2, nextPageToken, into: &buffer)
+        Self.writeString(3, previousPageToken, into: &buffer)
+        if totalSize != 0 {
+            buffer.writeInteger(UInt8(0x20))
+            Self.writeVarint(totalSize, into: &buffer)
+        }
+        if page != 0 {
+            buffer.writeInteger(UInt8(0x28))
+            Self.writeVarint(UInt64(page), into: &buffer)
+        }
+        if pageSize != 0 {
+            buffer.writeInteger(UInt8(0x30))
+            Self.writeVarint(UInt64(pageSize), into: &buffer)
+        }
+    }
+
+    public static func decode(from bytes: UnsafeRawBufferPointer, maxSize: Int) throws(WireError) -> EncodedPage {
+        let page = try Page.decode(from: bytes, maxSize: maxSize)
+        var interviews: [EncodedInterview] = []
+        for interview in page.interviews {
+            do {
+                interviews.append(EncodedInterview(try StoredRecord(interview), .everything))
+            } catch {
+                throw WireError(.rejected, field: "interviews", error.message)
+            }
+        }
+        return EncodedPage(
+            interviews: interviews, nextPageToken: page.nextPageToken, previousPageToken: page.previousPageToken,
+            totalSize: page.totalSize, page: page.page, pageSize: page.pageSize)
+    }
+
+    private static func writeVarint(_ value: UInt64, into buffer: inout ByteBuffer) {
+        var value = value
+        while value >= 0x80 {
+            buffer.writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        buffer.writeInteger(UInt8(value))
+    }
+
+    private static func writeString(_ number: UInt8, _ value: String, into buffer: inout ByteBuffer) {
+        guard !value.isEmpty else { return }
+        buffer.writeInteger(number << 3 | 2)
+        writeVarint(UInt64(value.utf8.count), into: &buffer)
+        buffer.writeString(value)
+    }
+}

@@ -1,0 +1,313 @@
+package import InterviewsModel
+package import InterviewsWire
+
+/// One record as the store holds it: its canonical protobuf encoding
+/// (`interviews.v1.Interview`, produced once by the wire layer when the
+/// record is written), its id, whether it is deleted, and where its trailing
+/// sections start: 48 bytes beside the encoding. No field is held as a Swift
+/// value of its own, so a record costs one heap buffer; a read either hands
+/// out slices of the encoding or decodes it, and the fields the store orders
+/// and filters by are read from the encoding when needed (``facts``).
+///
+/// The encoding lists fields in field-number order, so the fields a reader
+/// may leave out sit together at its end: custom_fields (23), remote_data
+/// (24), analysis (25), then revision (26). ``sections`` marks where each
+/// starts, and a read without any of them is a concatenation of slices.
+package struct StoredRecord: Sendable, Hashable {
+    /// The record's protobuf encoding.
+    package let bytes: [UInt8]
+    /// Where custom_fields, remote_data, analysis and revision start in ``bytes``.
+    package let sections: Sections
+    /// The parsed id.
+    package let id: UUIDv7
+    /// Whether deleted_at is set.
+    package let isDeleted: Bool
+
+    /// The offsets of the trailing sections: each section runs from its start
+    /// to the next one's (revision to the end).
+    package struct Sections: Sendable, Hashable {
+        package var customFields: UInt32
+        package var remoteData: UInt32
+        package var analysis: UInt32
+        package var revision: UInt32
+    }
+
+    /// A stored record of `interview`, which must carry its store-assigned id,
+    /// created_at and updated_at.
+    ///
+    /// - Parameter encoding: The interview's encoding when the caller already
+    ///   has it (read from a log or snapshot that this store's wire layer
+    ///   wrote); it is encoded here otherwise.
+    /// - Throws: INTERNAL when the interview does not encode (validation admits
+    ///   nothing protobuf-c cannot carry); DATA_LOSS when it lacks its id or
+    ///   timestamps.
+    package init(_ interview: Interview, encoding: [UInt8]? = nil) throws(InterviewsError) {
+        guard let id = UUIDv7(interview.id), let createdAt = interview.createdAt, let updatedAt = interview.updatedAt,
+            !interview.companyID.isEmpty
+        else {
+            throw InterviewsError(
+                .dataLoss,
+                "record \(InterviewValidation.quoted(interview.id)) lacks a store-assigned id, company or timestamps")
+        }
+        // An encoding read from disk is kept as it is when its fields are in
+        // field-number order (as this wire layer writes them), else replaced.
+        var bytes: [UInt8]
+        var sections: Sections?
+        if let encoding {
+            bytes = encoding
+            sections = Self.sections(of: encoding)
+        } else {
+            bytes = []
+        }
+        if sections == nil {
+            do {
+                bytes = try interview.encodedBytes()
+            } catch {
+                throw InterviewsError(.internalError, "interview \(interview.id) cannot be encoded: \(error)")
+            }
+            sections = Self.sections(of: bytes)
+        }
+        guard let sections else {
+            throw InterviewsError(
+                .internalError,
+                "the encoding of interview \(interview.id) does not list its fields in field-number order")
+        }
+        _ = (createdAt, updatedAt)
+        self.bytes = bytes
+        self.sections = sections
+        self.id = id
+        self.isDeleted = interview.deletedAt != nil
+    }
+
+    /// The record as a value.
+    ///
+    /// The bytes were produced by this process's wire layer or checked when
+    /// read from disk, so decoding cannot fail short of memory corruption; a
+    /// failure is reported as INTERNAL rather than trapping.
+    package func interview() throws(InterviewsError) -> Interview {
+        do {
+            return try Interview.decode(bytes, maxSize: .max)
+        } catch {
+            throw InterviewsError(.internalError, "stored interview \(id) does not decode: \(error)")
+        }
+    }
+
+    /// The fields the store orders, filters and checks records by, read from
+    /// the encoding in one pass over its top-level fields.
+    package struct Facts: Sendable, Hashable {
+        package var startAt: Timestamp?
+        package var status: InterviewStatus = .unspecified
+        package var createdAt = Timestamp(seconds: 0)
+        package var updatedAt = Timestamp(seconds: 0)
+        package var deletedAt: Timestamp?
+        package var revision: UInt64 = 0
+
+        /// The timestamp the record is ordered by in `order`.
+        package func timestamp(_ order: OrderBy) -> Timestamp? {
+            switch order {
+            case .startAt: startAt
+            case .updatedAt: updatedAt
+            case .createdAt, .unspecified: createdAt
+            }
+        }
+    }
+
+    /// The record's ordering and filtering fields (one scan of the encoding).
+    package var facts: Facts {
+        bytes.withUnsafeBytes { raw in
+            var facts = Facts()
+            var reader = FieldReader(raw)
+            while let field = reader.next() {
+                switch field.number {
+                case 13: facts.startAt = Self.timestamp(raw, field)
+                case 15:
+                    facts.status =
+                        InterviewStatus(rawValue: Int32(truncatingIfNeeded: Self.varint(raw, field))) ?? .unspecified
+                case 17: facts.createdAt = Self.timestamp(raw, field) ?? facts.createdAt
+                case 18: facts.updatedAt = Self.timestamp(raw, field) ?? facts.updatedAt
+                case 21: facts.deletedAt = Self.timestamp(raw, field)
+                case 26: facts.revision = Self.varint(raw, field)
+                default: break
+                }
+            }
+            return facts
+        }
+    }
+
+    package var createdAt: Timestamp { facts.createdAt }
+    package var updatedAt: Timestamp { facts.updatedAt }
+    package var deletedAt: Timestamp? { facts.deletedAt }
+    package var status: InterviewStatus { facts.status }
+    package var revision: UInt64 { facts.revision }
+
+    /// The key of the record in `order`.
+    package func key(_ order: OrderBy) -> IndexKey {
+        IndexKey(facts.timestamp(order), id: id)
+    }
+
+    /// The keys of the record in the three orders (one scan).
+    package var keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey) {
+        let facts = facts
+        return (IndexKey(facts.createdAt, id: id), IndexKey(facts.startAt, id: id), IndexKey(facts.updatedAt, id: id))
+    }
+
+    /// A varint field's value.
+    private static func varint(_ raw: UnsafeRawBufferPointer, _ field: FieldReader.Field) -> UInt64 {
+        guard field.wireType == 0 else { return 0 }
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        for index in field.value {
+            result |= UInt64(raw[index] & 0x7F) << shift
+            shift += 7
+        }
+        return result
+    }
+
+    /// A google.protobuf.Timestamp field's value (seconds 1, nanos 2).
+    private static func timestamp(_ raw: UnsafeRawBufferPointer, _ field: FieldReader.Field) -> Timestamp? {
+        guard field.wireType == 2 else { return nil }
+        var reader = FieldReader(UnsafeRawBufferPointer(rebasing: raw[field.value]))
+        var seconds: Int64 = 0
+        var nanos: Int32 = 0
+        let base = field.value.lowerBound
+        while let inner = reader.next() {
+            let shifted = FieldReader.Field(
+                number: inner.number, wireType: inner.wireType, start: inner.start + base,
+                value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base))
+            switch inner.number {
+            case 1: seconds = Int64(bitPattern: varint(raw, shifted))
+            case 2: nanos = Int32(truncatingIfNeeded: varint(raw, shifted))
+            default: break
+            }
+        }
+        return Timestamp(seconds: seconds, nanos: nanos)
+    }
+
+    // MARK: Fields read from the encoding
+
+    /// The bytes of top-level string field `number` (empty when unset).
+    package func stringField(_ number: UInt32) -> ArraySlice<UInt8> {
+        bytes.withUnsafeBytes { raw in
+            var reader = FieldReader(raw)
+            var found: Range<Int> = 0..<0
+            while let field = reader.next() {
+                if field.number == number, field.wireType == 2 { found = field.value }
+                if field.number > number { break }
+            }
+            return bytes[found]
+        }
+    }
+
+    /// Whether string field `number` of the record equals `value`.
+    package func field(_ number: UInt32, equals value: String) -> Bool {
+        let stored = stringField(number)
+        var value = value
+        return value.withUTF8 { utf8 in stored.elementsEqual(utf8) }
+    }
+
+    /// The ranges of the trailing sections, or nil when the fields are not in
+    /// field-number order (an encoding this wire layer does not produce).
+    static func sections(of bytes: [UInt8]) -> Sections? {
+        bytes.withUnsafeBytes { raw -> Sections? in
+            var reader = FieldReader(raw)
+            var previous: UInt32 = 0
+            var custom: Int?
+            var remote: Int?
+            var analysis: Int?
+            var revision: Int?
+            while let field = reader.next() {
+                // Repeated fields repeat their number; anything else must increase.
+                guard field.number >= previous else { return nil }
+                if field.number != previous {
+                    switch field.number {
+                    case 23: custom = field.start
+                    case 24: remote = field.start
+                    case 25: analysis = field.start
+                    case 26: revision = field.start
+                    default: break
+                    }
+                }
+                previous = field.number
+            }
+            guard reader.isValid else { return nil }
+            let end = raw.count
+            let revisionStart = revision ?? end
+            let analysisStart = analysis ?? revisionStart
+            let remoteStart = remote ?? analysisStart
+            let customStart = custom ?? remoteStart
+            return Sections(
+                customFields: UInt32(customStart), remoteData: UInt32(remoteStart), analysis: UInt32(analysisStart),
+                revision: UInt32(revisionStart))
+        }
+    }
+}
+
+/// A walk over the top-level fields of a protobuf encoding; stops at the
+/// first malformed byte and says so in ``isValid``.
+struct FieldReader {
+    struct Field {
+        var number: UInt32
+        var wireType: UInt8
+        /// Where the field's tag starts.
+        var start: Int
+        /// The value's bytes (for length-delimited fields, without the length).
+        var value: Range<Int>
+    }
+
+    private let raw: UnsafeRawBufferPointer
+    private var index = 0
+    private(set) var isValid = true
+
+    init(_ raw: UnsafeRawBufferPointer) { self.raw = raw }
+
+    private mutating func varint() -> UInt64? {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while index < raw.count, shift < 64 {
+            let byte = raw[index]
+            index += 1
+            result |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return result }
+            shift += 7
+        }
+        return nil
+    }
+
+    mutating func next() -> Field? {
+        guard isValid, index < raw.count else { return nil }
+        let start = index
+        guard let tag = varint(), tag >> 3 <= UInt64(UInt32.max) else {
+            isValid = false
+            return nil
+        }
+        let wireType = UInt8(tag & 7)
+        let valueStart: Int
+        switch wireType {
+        case 0:
+            valueStart = index
+            guard varint() != nil else {
+                isValid = false
+                return nil
+            }
+        case 1, 5:
+            valueStart = index
+            let width = wireType == 1 ? 8 : 4
+            guard raw.count - index >= width else {
+                isValid = false
+                return nil
+            }
+            index += width
+        case 2:
+            guard let length = varint(), length <= UInt64(raw.count - index) else {
+                isValid = false
+                return nil
+            }
+            valueStart = index
+            index += Int(length)
+        default:
+            isValid = false
+            return nil
+        }
+        return Field(number: UInt32(tag >> 3), wireType: wireType, start: start, value: valueStart..<index)
+    }
+}
