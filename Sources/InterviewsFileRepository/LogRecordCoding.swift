@@ -66,14 +66,22 @@ enum LogRecordCoding {
     /// The interview and request id of a change record.
     ///
     /// - Throws: DATA_LOSS naming the sequence when the bytes are not a change record.
-    static func change(from record: LogRecord) throws(InterviewsError) -> (
-        interview: Interview, encoding: [UInt8], requestID: String
+    static func change(from record: LogRecord) throws(InterviewsError) -> (interview: Interview, requestID: String) {
+        var reader = ByteReader(record.data, sequence: record.sequence)
+        try reader.checkVersion()
+        let requestID = try reader.string(lengthBytes: 2)
+        return (try reader.interview().0, requestID)
+    }
+
+    /// The stored record and request id of a change record, scanned rather
+    /// than decoded (see ``StoredRecord/init(scanning:)``): how replay reads the log.
+    static func storedChange(from record: LogRecord) throws(InterviewsError) -> (
+        record: StoredRecord, requestID: String
     ) {
         var reader = ByteReader(record.data, sequence: record.sequence)
         try reader.checkVersion()
         let requestID = try reader.string(lengthBytes: 2)
-        let (interview, encoding) = try reader.interview()
-        return (interview, encoding, requestID)
+        return (try reader.storedRecord(), requestID)
     }
 
     // MARK: Snapshot records
@@ -107,12 +115,7 @@ enum LogRecordCoding {
     static func interview(fromSnapshot record: LogRecord) throws(InterviewsError) -> StoredRecord {
         var reader = ByteReader(record.data, sequence: record.sequence)
         try reader.checkVersion()
-        let (interview, encoding) = try reader.interview()
-        do {
-            return try StoredRecord(interview, encoding: encoding)
-        } catch {
-            throw reader.damaged(error.message)
-        }
+        return try reader.storedRecord()
     }
 
     /// One idempotency entry of a snapshot: version; u16-prefixed company id,
@@ -196,6 +199,18 @@ private struct ByteReader {
     }
 
     /// The rest of the data as an interview.
+    /// The interview that fills the rest of the record, scanned, as a stored record.
+    mutating func storedRecord() throws(InterviewsError) -> StoredRecord {
+        let rest = Array(data[offset...])
+        offset = data.count
+        guard rest.count <= LogEntry.maxDataSize else { throw damaged("the interview is \(rest.count) bytes") }
+        do {
+            return try StoredRecord(scanning: rest)
+        } catch {
+            throw damaged(error.message)
+        }
+    }
+
     /// The interview that fills the rest of the record, and its bytes.
     mutating func interview() throws(InterviewsError) -> (Interview, [UInt8]) {
         let rest = Array(data[offset...])

@@ -58,16 +58,17 @@ struct StoreReplay {
             snapshotOverhead.add(record)
         case .created, .updated, .deleted:
             if store == nil { store = try makeStore() }
-            let (interview, encoding, requestID) = try LogRecordCoding.change(from: record)
-            let change = try store!.apply(
-                interview, sequence: record.sequence, requestID: requestID, encoding: encoding)
-            guard kind.changeKind == change.kind else {
+            let (stored, requestID) = try LogRecordCoding.storedChange(from: record)
+            guard var replaying = store.take() else { return }
+            let replayed = try replaying.apply(encoded: stored, sequence: record.sequence, requestID: requestID)
+            store = replaying
+            guard kind.changeKind == replayed else {
                 throw InterviewsError(
                     .dataLoss,
-                    "record \(record.sequence) of the data directory is logged as \(kind) but replays as \(change.kind) of interview \(interview.id)"
+                    "record \(record.sequence) of the data directory is logged as \(kind) but replays as \(replayed) of interview \(stored.id)"
                 )
             }
-            if change.kind == .created { recordCount += 1 }
+            if replayed == .created { recordCount += 1 }
         }
     }
 

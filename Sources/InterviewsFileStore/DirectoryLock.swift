@@ -87,3 +87,35 @@ final class DirectoryLock: Sendable {
         release()
     }
 }
+
+/// A data directory's `LOCK`, taken by a process that uses the directory
+/// without opening a ``DurableLog`` in it (e.g. a server whose records are
+/// kept in memory but whose keys live in the directory), so that it and a
+/// log-backed server can never share the directory. It is the same lock
+/// ``DurableLog/open(directory:options:io:replay:)`` takes: whichever comes
+/// second is refused.
+///
+/// Reference type: the lock is held until ``release()`` or `deinit`.
+public final class DataDirectoryLock: Sendable {
+    /// The directory whose lock is held.
+    public let directory: String
+    private let lock: DirectoryLock
+
+    /// Takes the lock of `directory` (which must exist), waiting up to
+    /// `waitMilliseconds` for a holder that is about to let go.
+    ///
+    /// - Throws: FAILED_PRECONDITION naming the directory and the holder's
+    ///   pid when another process (or another open of the lock in this one)
+    ///   holds it; UNAVAILABLE when the lock file cannot be opened or written.
+    public init(
+        directory: String, waitMilliseconds: Int = LogOptions().lockWaitMilliseconds, io: any FileIO = PosixFileIO()
+    ) throws(InterviewsError) {
+        self.directory = directory
+        lock = try DirectoryLock(directory: directory, waitMilliseconds: waitMilliseconds, io: io)
+    }
+
+    /// Releases the lock; later calls do nothing.
+    public func release() {
+        lock.release()
+    }
+}

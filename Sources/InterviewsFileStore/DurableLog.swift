@@ -48,8 +48,10 @@ public final class DurableLog: Sendable {
     ///   - replay: Called once per record, in order.
     /// - Throws: FAILED_PRECONDITION naming the directory and the holder's pid
     ///   when another process (or another open log) holds it; DATA_LOSS naming
-    ///   the file and byte offset of damage before the tail (unless
-    ///   `options.repair`); UNAVAILABLE with the OS error text when a file call
+    ///   the file and byte offset of damage before the tail, or the sequences
+    ///   that neither a valid snapshot nor a segment holds (a missing segment,
+    ///   a damaged snapshot whose segments are gone), unless `options.repair`;
+    ///   UNAVAILABLE with the OS error text when a file call
     ///   fails; whatever `replay` throws.
     /// - Complexity: Reads every byte of the snapshot twice and of the needed
     ///   segments once.

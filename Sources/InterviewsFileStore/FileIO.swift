@@ -86,7 +86,7 @@ public struct FileIOError: Error, Sendable, Hashable, CustomStringConvertible {
 /// call is synchronous and may block; the store makes them from its own
 /// threads, never from the Swift concurrency pool's hot paths.
 public protocol FileIO: Sendable {
-    /// Opens `path` (`open(2)` with `O_CLOEXEC`; new files get mode 0644).
+    /// Opens `path` (`open(2)` with `O_CLOEXEC`; new files get mode 0600, owner only).
     func open(_ path: String, _ mode: OpenMode) throws(FileIOError) -> FileDescriptor
 
     /// Closes `fd` (`close(2)`). Errors are ignored: nothing the store does

@@ -99,8 +99,11 @@ extension LogCore {
             victims.append((LogFormat.segmentName(base: segment.base), segment.bytes))
             removedBases.insert(segment.base)
         }
-        for name in names where name != newName && LogFormat.parseSnapshotName(name) != nil {
-            victims.append((name, 0))
+        // Older snapshots only: the new one holds every live record as of a
+        // later sequence. Damaged snapshots were renamed aside at open and
+        // are never removed.
+        for name in names where name != newName {
+            if let older = LogFormat.parseSnapshotName(name), older < sequence { victims.append((name, 0)) }
         }
         for victim in victims {
             let path = directory + "/" + victim.name

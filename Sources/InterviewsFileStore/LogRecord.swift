@@ -47,9 +47,10 @@ public struct LogEntry: Sendable, Hashable {
 /// How ``DurableLog/open(directory:options:io:replay:)`` opens a data
 /// directory, and the bounds the log enforces.
 public struct LogOptions: Sendable, Hashable {
-    /// Open a log that has damage before its tail by keeping every record up
-    /// to the damage and setting the rest aside (see ``RepairReport``).
-    /// Default false: such a log refuses to open.
+    /// Open a log that has damage before its tail, or sequences that no file
+    /// holds, by keeping every record up to the damage or gap and setting the
+    /// rest aside, renamed or copied, never deleted (see ``RepairReport``).
+    /// Default false: such a log refuses to open with DATA_LOSS.
     public var repair: Bool
     /// Create the directory (mode 0700) when it does not exist. Default true.
     public var createDirectory: Bool

@@ -14,7 +14,7 @@ public struct PosixFileIO: FileIO {
         case .createTruncating: flags = O_WRONLY | O_CREAT | O_TRUNC
         case .createOrOpen: flags = O_RDWR | O_CREAT
         }
-        let fd = try retrying(.open) { Glibc.open(path, flags | O_CLOEXEC, 0o644) }
+        let fd = try retrying(.open) { Glibc.open(path, flags | O_CLOEXEC, 0o600) }
         return FileDescriptor(rawValue: fd)
     }
 

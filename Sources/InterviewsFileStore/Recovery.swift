@@ -26,15 +26,22 @@ struct RecoveredLog: Sendable {
 }
 
 /// Opens the files of a locked data directory: picks the newest valid
-/// snapshot, checks every needed segment, cuts a torn tail, refuses (or with
-/// `repair`, sets aside) damage, and replays the surviving records in order.
-/// docs/STORAGE.md "Open and recovery" states the rules this type implements.
+/// snapshot, checks that the snapshot and the segments hold every sequence
+/// from the first to the last, checks every needed segment, cuts a torn
+/// tail, refuses (or with `repair`, sets aside) damage and gaps, and replays
+/// the surviving records in order. docs/STORAGE.md "Open and recovery"
+/// states the rules this type implements.
 struct Recovery {
     let directory: String
     let io: any FileIO
     let options: LogOptions
     private var report = RecoveryReport()
     private var directoryChanged = false
+    /// Every name in the directory, kept current as files are added, so that
+    /// nothing set aside replaces an earlier file of the same name.
+    private var existingNames: Set<String> = []
+    /// Snapshots that failed validation, newest first.
+    private var damagedSnapshots: [(sequence: UInt64, name: String, damage: Damage)] = []
 
     init(directory: String, io: any FileIO, options: LogOptions) {
         self.directory = directory
@@ -49,6 +56,7 @@ struct Recovery {
     /// sequence order. If this throws, discard what `replay` received.
     mutating func run(replay: (LogRecord) throws -> Void) throws -> RecoveredLog {
         let names = try performing("listing", directory) { () throws(FileIOError) in try io.listDirectory(directory) }
+        existingNames = Set(names)
         var segments: [(base: UInt64, name: String)] = []
         var snapshots: [(sequence: UInt64, name: String)] = []
         for name in names {
@@ -71,7 +79,7 @@ struct Recovery {
                 chosen = summary
                 chosenName = snapshot.name
             case .failure(let damage):
-                report.ignoredSnapshots.append("\(snapshot.name): \(damage.reason) at byte offset \(damage.offset)")
+                damagedSnapshots.append((snapshot.sequence, snapshot.name, damage))
             }
             if chosen != nil { break }
         }
@@ -102,7 +110,7 @@ struct Recovery {
             }
         }
 
-        var scan = SegmentScan(expected: chosen.map { $0.sequence + 1 })
+        var scan = SegmentScan(expected: covered + 1, snapshotName: chosenName)
         do {
             return try scanAndFinish(
                 needed: needed, obsolete: obsolete, snapshots: snapshots, chosen: chosen, scan: &scan, replay: replay)
@@ -112,26 +120,37 @@ struct Recovery {
         }
     }
 
-    /// Steps 6 to 10 of recovery: scans the needed segments, removes what the
-    /// snapshot made obsolete, and decides where appends continue.
+    /// Steps 6 to 10 of recovery: scans the needed segments, checks that no
+    /// sequence a damaged snapshot held is gone, sets damaged snapshots
+    /// aside, removes what the snapshot made obsolete, and decides where
+    /// appends continue.
     private mutating func scanAndFinish(
         needed: [(base: UInt64, name: String)], obsolete: [String], snapshots: [(sequence: UInt64, name: String)],
         chosen: SnapshotFile.Summary?, scan: inout SegmentScan, replay: (LogRecord) throws -> Void
     ) throws -> RecoveredLog {
         let covered = chosen?.sequence ?? 0
-        for (index, segment) in needed.enumerated() {
+        segments: for (index, segment) in needed.enumerated() {
             let outcome = try scanSegment(
                 name: segment.name, base: segment.base, isLast: index == needed.count - 1, scan: &scan, replay: replay)
-            if case .damaged(let offset, let reason) = outcome {
+            switch outcome {
+            case .clean:
+                continue segments
+            case .gap(let missing):
+                try setAsideGap(missing: missing, segments: needed[index...].map(\.name), scan: &scan)
+                break segments
+            case .damaged(let offset, let reason, let past):
                 try repairOrRefuse(
-                    name: segment.name, offset: offset, reason: reason, later: needed[(index + 1)...].map(\.name),
-                    scan: &scan)
-                break
+                    name: segment.name, offset: offset, reason: reason, past: past,
+                    later: needed[(index + 1)...].map(\.name), scan: &scan)
+                break segments
             }
         }
+        try checkDamagedSnapshotsAreCovered(end: scan.expected - 1)
+        try setAsideDamagedSnapshots()
 
-        // Only now that everything needed was read: finish what an
-        // interrupted compaction left behind.
+        // Only now that everything needed was read and found complete:
+        // finish what an interrupted compaction left behind. Only a valid
+        // snapshot makes the files it covers redundant.
         if chosen != nil {
             for name in obsolete { try remove(name) }
             for snapshot in snapshots where snapshot.sequence < covered { try remove(snapshot.name) }
@@ -140,7 +159,7 @@ struct Recovery {
             try performing("fsync of directory", directory) { () throws(FileIOError) in try io.syncDirectory(directory)
             }
         }
-        let nextSequence = scan.expected ?? (covered + 1)
+        let nextSequence = scan.expected
         var active = scan.active
         if let current = active, scan.activeEnd != nextSequence {
             io.close(current.fd)
@@ -153,11 +172,15 @@ struct Recovery {
 
     /// Running state across the needed segments.
     private struct SegmentScan {
-        /// The next sequence the log must continue with; nil before the first
-        /// segment when there is no snapshot.
-        var expected: UInt64?
+        /// The next sequence the log must continue with: 1, or the one after
+        /// the chosen snapshot, before the first segment.
+        var expected: UInt64
+        /// The chosen snapshot's file name, if any (for messages).
+        var snapshotName: String?
         /// Segments kept, with their sizes.
         var kept: [SegmentInfo] = []
+        /// The name of the last segment scanned clean (for messages).
+        var lastName: String?
         /// The last segment, left open for appending.
         var active: ActiveSegment?
         /// The sequence after the active segment's last record.
@@ -166,7 +189,27 @@ struct Recovery {
 
     private enum SegmentOutcome {
         case clean
-        case damaged(offset: Int64, reason: String)
+        /// The segment starts after the next expected sequence: these are in no file.
+        case gap(ClosedRange<UInt64>)
+        case damaged(offset: Int64, reason: String, past: PastDamage?)
+    }
+
+    /// What the bytes after damage at an offset hold.
+    private struct PastDamage {
+        /// The sequence that belonged at the damage.
+        var firstSequence: UInt64
+        /// Whole records (checksum matching, plausible sequence) found after the damage.
+        var records = 0
+        /// The highest sequence among them.
+        var highestSequence: UInt64?
+        /// Why the write holding the damage was finished (so acknowledged),
+        /// or nil when nothing after the damage proves it.
+        var proof: String?
+
+        /// The sequences from the damage to the highest whole record after it, if any.
+        var sequences: ClosedRange<UInt64>? {
+            highestSequence.map { firstSequence...max(firstSequence, $0) }
+        }
     }
 
     /// Checks one segment and replays its records past the snapshot. Cuts a
@@ -174,6 +217,7 @@ struct Recovery {
     private mutating func scanSegment(
         name: String, base: UInt64, isLast: Bool, scan: inout SegmentScan, replay: (LogRecord) throws -> Void
     ) throws -> SegmentOutcome {
+        if base > scan.expected { return .gap(scan.expected...(base - 1)) }
         let filePath = path(name)
         let fd = try performing("opening", filePath) { () throws(FileIOError) in
             try io.open(filePath, isLast ? .readWrite : .readOnly)
@@ -192,31 +236,25 @@ struct Recovery {
             // interrupted segment creation.
             if isLast && size <= Int64(LogFormat.headerSize) {
                 try cutTornTail(
-                    name: name, fd: fd, reader: &reader, offset: 0, reason: problem.reason, removeFile: true)
-                if scan.expected == nil { scan.expected = base }
+                    name: name, fd: fd, reader: &reader, offset: 0, reason: problem.reason, past: nil,
+                    removeFile: true)
                 return .clean
             }
-            return .damaged(offset: 0, reason: problem.reason)
+            return .damaged(offset: 0, reason: problem.reason, past: nil)
         case .success(let headerBase):
             guard headerBase == base else {
-                return .damaged(offset: 16, reason: "header base sequence \(headerBase) does not match the file name")
+                return .damaged(
+                    offset: 16, reason: "header base sequence \(headerBase) does not match the file name", past: nil)
             }
         }
-        if let expected = scan.expected {
-            if base > expected {
-                return .damaged(
-                    offset: 0,
-                    reason: "the segment starts at sequence \(base) but sequence \(expected) is in no file before it")
-            }
-            if base < expected && !scan.kept.isEmpty {
-                return .damaged(
-                    offset: 0,
-                    reason:
-                        "the segment starts at sequence \(base), inside the previous segment (which ends at \(expected - 1))"
-                )
-            }
+        if base < scan.expected && !scan.kept.isEmpty {
+            return .damaged(
+                offset: 0,
+                reason:
+                    "the segment starts at sequence \(base), inside the previous segment (which ends at \(scan.expected - 1))",
+                past: nil)
         }
-        let replayFrom = scan.expected ?? base
+        let replayFrom = scan.expected
         var sequence = base
         var offset = Int64(LogFormat.headerSize)
         var last: DecodedFrame?
@@ -228,7 +266,8 @@ struct Recovery {
             case .frame(let frame):
                 guard frame.sequence == sequence else {
                     return .damaged(
-                        offset: offset, reason: "record has sequence \(frame.sequence) where \(sequence) belongs")
+                        offset: offset, reason: "record has sequence \(frame.sequence) where \(sequence) belongs",
+                        past: nil)
                 }
                 if frame.sequence >= replayFrom {
                     try replay(frame.record)
@@ -238,17 +277,17 @@ struct Recovery {
                 last = frame
                 offset = frame.end
             case .damaged(let reason):
-                guard isLast,
-                    try isTornTail(reader: &reader, at: offset, sequence: sequence, after: last, filePath: filePath)
-                else {
-                    return .damaged(offset: offset, reason: reason)
-                }
-                try cutTornTail(name: name, fd: fd, reader: &reader, offset: offset, reason: reason, removeFile: false)
+                let past = try examinePastDamage(
+                    reader: &reader, at: offset, sequence: sequence, after: last, filePath: filePath)
+                guard isLast, past.proof == nil else { return .damaged(offset: offset, reason: reason, past: past) }
+                try cutTornTail(
+                    name: name, fd: fd, reader: &reader, offset: offset, reason: reason, past: past, removeFile: false)
                 break scanning
             }
         }
         scan.expected = max(replayFrom, sequence)
         scan.kept.append(SegmentInfo(base: base, bytes: offset))
+        scan.lastName = name
         if isLast {
             keepOpen = true
             scan.active = ActiveSegment(fd: fd, base: base, size: offset, nextParity: last.map { !$0.parity } ?? false)
@@ -257,24 +296,30 @@ struct Recovery {
         return .clean
     }
 
-    /// Decides whether damage at `offset` of the last segment is a torn tail:
-    /// the unfinished last write, which was never acknowledged.
+    /// Looks at the bytes after damage at `offset`: the whole records still
+    /// there, and whether they prove that the write holding the damage was
+    /// finished — then it was synced and acknowledged, and the damage is
+    /// corruption, not a torn tail.
     ///
     /// Records of one write carry the same parity bit, the next write the
     /// other one, and the last record of a write carries the commit bit. The
-    /// writer only starts a write after the previous one was synced, so any
-    /// valid record after the damage that belongs to a *later* write proves
-    /// the damaged write was synced, and the damage is corruption. It is a
-    /// torn tail when every valid record after it has one parity (different
-    /// from a committed write just before it), and none follows a commit.
-    private func isTornTail(
+    /// proof is a whole record after the damage that carries the commit bit
+    /// (the damaged write, or a later one, was written to its end), or that
+    /// belongs to a later write (its parity differs from the damaged write's,
+    /// or from another whole record after the damage): the writer starts a
+    /// write only after the previous one was synced. Without a proof the
+    /// damage is the unfinished last write: every whole record after it has
+    /// the damaged write's parity and none is its last.
+    private func examinePastDamage(
         reader: inout FileReader, at offset: Int64, sequence expected: UInt64, after previous: DecodedFrame?,
         filePath: String
-    ) throws(InterviewsError) -> Bool {
+    ) throws(InterviewsError) -> PastDamage {
+        var past = PastDamage(firstSequence: expected)
         let lastSequence = expected &- 1
         let maxPlausible = lastSequence &+ UInt64(max(0, reader.size - offset) / Int64(LogFormat.minFrameSize)) &+ 1
-        var parity: Bool?
-        var sawCommit = false
+        // The parity of the write the damaged bytes belong to, when the
+        // record before them tells it.
+        var damagedParity = previous.map { $0.commit ? !$0.parity : $0.parity }
         var position = offset + 1
         while position + Int64(LogFormat.minFrameSize) <= reader.size {
             let chunkStart = position
@@ -308,23 +353,31 @@ struct Recovery {
                 position = found + 1
                 continue
             }
-            if sawCommit { return false }
-            if let previous, previous.commit, frame.parity == previous.parity { return false }
-            if let parity, parity != frame.parity { return false }
-            parity = frame.parity
-            sawCommit = frame.commit
+            past.records += 1
+            past.highestSequence = max(past.highestSequence ?? 0, frame.sequence)
+            if past.proof == nil {
+                if frame.commit {
+                    past.proof =
+                        "not a torn tail: record \(frame.sequence) after it is whole and ends its write (commit bit), so the write holding the damage was written in full and is taken as acknowledged"
+                } else if let parity = damagedParity, parity != frame.parity {
+                    past.proof =
+                        "not a torn tail: record \(frame.sequence) after it is whole and belongs to a later write, which starts only once the write holding the damage was synced and acknowledged"
+                }
+            }
+            if damagedParity == nil { damagedParity = frame.parity }
             position = frame.end
         }
-        return true
+        return past
     }
 
     /// Copies the bytes from `offset` to the end beside the segment as
     /// `<segment>.torn-<offset>`, then cuts the segment there (or removes it
     /// when `removeFile`), syncing each step.
     private mutating func cutTornTail(
-        name: String, fd: FileDescriptor, reader: inout FileReader, offset: Int64, reason: String, removeFile: Bool
+        name: String, fd: FileDescriptor, reader: inout FileReader, offset: Int64, reason: String,
+        past: PastDamage?, removeFile: Bool
     ) throws {
-        let savedAs = "\(name).torn-\(offset)"
+        let savedAs = uniqueName("\(name).torn-\(offset)")
         try saveAside(reader: &reader, from: offset, as: savedAs)
         let filePath = path(name)
         if removeFile {
@@ -334,7 +387,8 @@ struct Recovery {
             try performing("fsync of", filePath) { () throws(FileIOError) in try io.sync(fd) }
         }
         report.tornTail = TornTail(
-            file: name, offset: offset, bytes: reader.size - offset, reason: reason, savedAs: savedAs)
+            file: name, offset: offset, bytes: reader.size - offset, reason: reason, savedAs: savedAs,
+            unfinishedSequences: past?.sequences)
     }
 
     /// Writes the bytes of `reader` from `offset` to its end into a new file
@@ -342,6 +396,7 @@ struct Recovery {
     private mutating func saveAside(reader: inout FileReader, from offset: Int64, as name: String) throws {
         let target = path(name)
         let fd = try performing("creating", target) { () throws(FileIOError) in try io.open(target, .createTruncating) }
+        existingNames.insert(name)
         defer { io.close(fd) }
         var position = offset
         while position < reader.size {
@@ -363,17 +418,19 @@ struct Recovery {
     /// records before `offset`, and set the rest of this segment and every
     /// later one aside.
     private mutating func repairOrRefuse(
-        name: String, offset: Int64, reason: String, later: [String], scan: inout SegmentScan
+        name: String, offset: Int64, reason: String, past: PastDamage?, later: [String], scan: inout SegmentScan
     ) throws {
         let filePath = path(name)
-        guard options.repair else { throw StoreErrors.corrupt(path: filePath, offset: offset, reason: reason) }
+        guard options.repair else {
+            throw StoreErrors.corrupt(path: filePath, offset: offset, reason: reason, detail: past?.proof)
+        }
         let fd = try performing("opening", filePath) { () throws(FileIOError) in try io.open(filePath, .readWrite) }
         defer { io.close(fd) }
         let size = try performing("fstat of", filePath) { () throws(FileIOError) in try io.size(fd) }
         var reader = FileReader(io: io, fd: fd, size: size)
         let keepsHeader = offset >= Int64(LogFormat.headerSize)
         let cut = keepsHeader ? offset : 0
-        let damagedCopy = "\(name).damaged-\(cut)"
+        let damagedCopy = uniqueName("\(name).damaged-\(cut)")
         try saveAside(reader: &reader, from: cut, as: damagedCopy)
         var savedAs = [damagedCopy]
         var droppedBytes = size - cut
@@ -386,28 +443,152 @@ struct Recovery {
         // A segment left without records goes too: appends start a new
         // segment named after the next sequence, which may be its own name.
         if kept == 0 { try remove(name) }
-        var droppedRecords = 0
-        for laterName in later {
-            let (records, bytes) = try countRecords(name: laterName)
-            droppedRecords += records
-            droppedBytes += bytes
-            try performing("renaming", path(laterName)) { () throws(FileIOError) in
-                try io.rename(path(laterName), to: path(laterName + ".dropped"))
-            }
-            savedAs.append(laterName + ".dropped")
-            directoryChanged = true
-        }
+        let base = LogFormat.parseSegmentName(name) ?? scan.expected
+        // Records the snapshot covers are not lost even if the segment's copy is.
+        let firstLost = max(base + UInt64(kept), scan.expected)
+        var highest = past?.highestSequence
+        var droppedRecords = past?.records ?? 0
+        let setAside = try dropSegments(later)
+        droppedRecords += setAside.records
+        droppedBytes += setAside.bytes
+        savedAs += setAside.savedAs
+        if let last = setAside.highestSequence { highest = max(highest ?? 0, last) }
         report.repair = RepairReport(
-            file: name, offset: offset, reason: reason, droppedBytes: droppedBytes, droppedRecords: droppedRecords,
-            savedAs: savedAs)
+            file: name, offset: offset, reason: past?.proof.map { "\(reason); \($0)" } ?? reason,
+            droppedBytes: droppedBytes, droppedRecords: droppedRecords,
+            savedAs: savedAs, lostSequences: highest.map { firstLost...max(firstLost, $0) })
         // The kept records of the damaged segment were already replayed and
         // counted into `scan` only when the segment scanned clean, so count
         // them here: the segment now ends at `cut`.
-        if kept > 0, let base = LogFormat.parseSegmentName(name) {
-            let end = base + UInt64(kept)
-            scan.expected = max(scan.expected ?? base, end)
+        if kept > 0 {
+            scan.expected = max(scan.expected, base + UInt64(kept))
             scan.kept.append(SegmentInfo(base: base, bytes: cut))
         }
+    }
+
+    /// Sequences that no file holds before segment `segments[0]`: refuse to
+    /// open, or with `repair`, keep the records before the gap and rename
+    /// `segments` (the first after the gap and every later one) to
+    /// `<name>.dropped`.
+    private mutating func setAsideGap(
+        missing: ClosedRange<UInt64>, segments: [String], scan: inout SegmentScan
+    ) throws {
+        let description = describeGap(missing, before: segments.first, after: scan.lastName ?? scan.snapshotName)
+        guard options.repair else {
+            throw StoreErrors.missing(directory: directory, description: description, from: missing.lowerBound)
+        }
+        let setAside = try dropSegments(segments)
+        report.repair = RepairReport(
+            file: segments.first ?? directory, offset: 0, reason: description, droppedBytes: setAside.bytes,
+            droppedRecords: setAside.records, savedAs: setAside.savedAs,
+            lostSequences: missing.lowerBound...max(missing.upperBound, setAside.highestSequence ?? 0))
+    }
+
+    /// A damaged snapshot proves that the log once reached its sequence: if
+    /// the log now ends before it, the sequences after the end had their only
+    /// copy in that snapshot. Refuse, or with `repair` report them lost.
+    private mutating func checkDamagedSnapshotsAreCovered(end: UInt64) throws {
+        guard let newest = damagedSnapshots.first, newest.sequence > end else { return }
+        let missing = (end + 1)...newest.sequence
+        let description = describeGap(missing, before: nil, after: nil)
+        guard options.repair else {
+            throw StoreErrors.missing(directory: directory, description: description, from: missing.lowerBound)
+        }
+        if var repair = report.repair {
+            let lowest = min(repair.lostSequences?.lowerBound ?? missing.lowerBound, missing.lowerBound)
+            repair.lostSequences = lowest...max(repair.lostSequences?.upperBound ?? 0, newest.sequence)
+            report.repair = repair
+        } else {
+            report.repair = RepairReport(
+                file: newest.name, offset: newest.damage.offset, reason: description,
+                droppedBytes: try countRecords(name: newest.name).bytes, droppedRecords: 0, savedAs: [],
+                lostSequences: missing)
+        }
+    }
+
+    /// Renames every damaged snapshot to `<name>.damaged`: never removed (it
+    /// may hold the only copy of a record), and out of the way of later
+    /// opens and compactions.
+    private mutating func setAsideDamagedSnapshots() throws {
+        for snapshot in damagedSnapshots {
+            let target = uniqueName(snapshot.name + ".damaged")
+            try performing("renaming", path(snapshot.name)) { () throws(FileIOError) in
+                try io.rename(path(snapshot.name), to: path(target))
+            }
+            existingNames.insert(target)
+            directoryChanged = true
+            report.ignoredSnapshots.append(
+                "\(snapshot.name): \(snapshot.damage.reason) at byte offset \(snapshot.damage.offset); set aside as \(target)"
+            )
+            if var repair = report.repair, let lost = repair.lostSequences, snapshot.sequence >= lost.lowerBound {
+                repair.savedAs.append(target)
+                report.repair = repair
+            }
+        }
+    }
+
+    /// Renames each of `names` (segments no longer part of the log) to
+    /// `<name>.dropped`, counting the whole records at their start.
+    private mutating func dropSegments(
+        _ names: [String]
+    ) throws -> (records: Int, bytes: Int64, highestSequence: UInt64?, savedAs: [String]) {
+        var result: (records: Int, bytes: Int64, highestSequence: UInt64?, savedAs: [String]) = (0, 0, nil, [])
+        for name in names {
+            let (records, bytes) = try countRecords(name: name)
+            result.records += records
+            result.bytes += bytes
+            if records > 0, let base = LogFormat.parseSegmentName(name) {
+                result.highestSequence = max(result.highestSequence ?? 0, base + UInt64(records) - 1)
+            }
+            let target = uniqueName(name + ".dropped")
+            try performing("renaming", path(name)) { () throws(FileIOError) in
+                try io.rename(path(name), to: path(target))
+            }
+            existingNames.insert(target)
+            result.savedAs.append(target)
+            directoryChanged = true
+        }
+        return result
+    }
+
+    /// A sentence naming the sequences no file holds, and what should have held them.
+    private func describeGap(_ missing: ClosedRange<UInt64>, before next: String?, after previous: String?) -> String {
+        let range =
+            missing.lowerBound == missing.upperBound
+            ? "sequence \(missing.lowerBound) is"
+            : "sequences \(missing) (\(missing.upperBound - missing.lowerBound + 1) records) are"
+        var parts: [String] = []
+        for snapshot in damagedSnapshots where snapshot.sequence >= missing.lowerBound {
+            parts.append(
+                "\(snapshot.name), which covers up to sequence \(snapshot.sequence), is damaged (\(snapshot.damage.reason) at byte offset \(snapshot.damage.offset))"
+            )
+        }
+        if let next {
+            if let previous {
+                parts.append("\(next) starts at sequence \(missing.upperBound + 1), after \(previous)")
+            } else if missing.lowerBound == 1 {
+                parts.append(
+                    "no valid snapshot covers them and the oldest segment, \(next), starts at sequence \(missing.upperBound + 1)"
+                )
+            } else {
+                parts.append("the oldest segment needed, \(next), starts at sequence \(missing.upperBound + 1)")
+            }
+            if damagedSnapshots.isEmpty { parts.append("a segment before it is missing") }
+        } else {
+            parts.append("the log ends at sequence \(missing.lowerBound - 1)")
+        }
+        return "\(range) in no file: " + parts.joined(separator: "; ")
+    }
+
+    /// `name`, or `name-2`, `name-3`, ... : the first that names no file in the directory.
+    private func uniqueName(_ name: String) -> String {
+        var candidate = name
+        var number = 2
+        while existingNames.contains(candidate) {
+            candidate = "\(name)-\(number)"
+            number += 1
+        }
+        return candidate
     }
 
     /// The valid records at the start of segment `name`, and the file's size.
@@ -434,6 +615,7 @@ struct Recovery {
     /// Removes file `name` from the directory and notes it in the report.
     private mutating func remove(_ name: String) throws(InterviewsError) {
         try performing("removing", path(name)) { () throws(FileIOError) in try io.unlink(path(name)) }
+        existingNames.remove(name)
         report.removedFiles.append(name)
         directoryChanged = true
     }

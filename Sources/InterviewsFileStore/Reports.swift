@@ -12,7 +12,9 @@ public struct RecoveryReport: Sendable, Hashable {
     public var tornTail: TornTail?
     /// The damage that `repair: true` cut away, if there was some.
     public var repair: RepairReport?
-    /// Snapshot files that failed validation and were skipped, with the reason.
+    /// Snapshot files that failed validation and were skipped, with the
+    /// reason and the name they were set aside as (`<name>.damaged`; a
+    /// damaged snapshot is never removed).
     public var ignoredSnapshots: [String] = []
     /// Files removed as leftovers of an interrupted snapshot or compaction.
     public var removedFiles: [String] = []
@@ -33,11 +35,17 @@ public struct TornTail: Sendable, Hashable {
     public var reason: String
     /// The file (beside the segment) holding a copy of the cut bytes.
     public var savedAs: String
+    /// The sequences of the unfinished write, as far as the cut bytes tell:
+    /// from the first record not kept to the highest whole record found in
+    /// the cut bytes; nil when none of them is whole. None of these records
+    /// was acknowledged: their write has no whole last record.
+    public var unfinishedSequences: ClosedRange<UInt64>?
 }
 
 /// What `repair: true` dropped to open a damaged log.
 public struct RepairReport: Sendable, Hashable {
-    /// The file where the damage is.
+    /// The file where the damage is (for a gap, the first segment after it;
+    /// for sequences whose only copy was a damaged snapshot, that snapshot).
     public var file: String
     /// The byte offset of the damage in that file.
     public var offset: Int64
@@ -45,11 +53,17 @@ public struct RepairReport: Sendable, Hashable {
     public var reason: String
     /// Bytes no longer part of the log (the rest of the damaged file and every later segment).
     public var droppedBytes: Int64
-    /// Whole records dropped with the later segments. Records after the damage
-    /// in the damaged file itself cannot be counted and are not included.
+    /// Whole records (checksum matching) dropped: those found after the
+    /// damage in the damaged segment, and those of the later segments.
     public var droppedRecords: Int
     /// Files, beside the log, holding everything that was dropped.
     public var savedAs: [String]
+    /// The sequences the log no longer holds: from the first one not kept
+    /// to the highest one known to have existed (in the bytes set aside, a
+    /// later segment, or a damaged snapshot's name). Records in this range
+    /// may have been acknowledged. Nil when nothing after the damage could
+    /// be identified.
+    public var lostSequences: ClosedRange<UInt64>?
 }
 
 /// What a compaction wrote and removed.

@@ -20,11 +20,23 @@ enum StoreErrors {
     }
 
     /// DATA_LOSS: damage that is not a torn tail; the log refuses to open.
-    static func corrupt(path: String, offset: Int64, reason: String) -> InterviewsError {
+    /// `detail`, when given, says why the damage is not a torn tail.
+    static func corrupt(path: String, offset: Int64, reason: String, detail: String? = nil) -> InterviewsError {
         InterviewsError(
             .dataLoss,
-            "\(path): \(reason) at byte offset \(offset); refusing to open. "
+            "\(path): \(reason) at byte offset \(offset)\(detail.map { "; " + $0 } ?? ""); refusing to open. "
                 + "Opening with repair: true keeps every record before this offset and sets the rest aside")
+    }
+
+    /// DATA_LOSS: the snapshot and the segments do not hold every sequence;
+    /// `description` names the sequences and the files around the gap.
+    static func missing(directory: String, description: String, from first: UInt64) -> InterviewsError {
+        let keeps =
+            first <= 1 ? "keeps no record (none precedes the gap)" : "keeps every record before sequence \(first)"
+        return InterviewsError(
+            .dataLoss,
+            "data directory \(directory): \(description); refusing to open. "
+                + "Opening with repair: true \(keeps) and sets the later files aside (renamed, not deleted)")
     }
 
     /// FAILED_PRECONDITION: another process holds the directory lock.

@@ -204,10 +204,30 @@ package struct InterviewStore: Sendable {
     package mutating func apply(
         _ record: Interview, sequence: UInt64, requestID: String = "", encoding: [UInt8]? = nil
     ) throws(InterviewsError) -> CommittedChange {
+        let stored = try StoredRecord(record, encoding: encoding)
+        let kind = try apply(stored, sequence: sequence, requestID: requestID, interview: record)
+        return CommittedChange(
+            change: Change(sequence: sequence, kind: kind, interview: record), requestID: requestID, record: stored)
+    }
+
+    /// ``apply(_:sequence:requestID:encoding:)`` for a record as it was read
+    /// from the log: the record is decoded only when the create carried a
+    /// request id (for its idempotency fingerprint).
+    ///
+    /// - Returns: The kind of the change.
+    @discardableResult
+    package mutating func apply(encoded stored: StoredRecord, sequence: UInt64, requestID: String = "")
+        throws(InterviewsError) -> ChangeKind
+    {
+        try apply(stored, sequence: sequence, requestID: requestID, interview: nil)
+    }
+
+    private mutating func apply(_ stored: StoredRecord, sequence: UInt64, requestID: String, interview: Interview?)
+        throws(InterviewsError) -> ChangeKind
+    {
         guard sequence > lastSequence else {
             throw InterviewsError(.dataLoss, "change \(sequence) is not after the last sequence \(lastSequence)")
         }
-        let stored = try StoredRecord(record, encoding: encoding)
         let previous = records[stored.id]
         if let previous { remove(previous) }
         insert(stored)
@@ -222,14 +242,15 @@ package struct InterviewStore: Sendable {
                 .updated
             }
         if kind == .created && !requestID.isEmpty {
+            let record: Interview
+            if let interview { record = interview } else { record = try stored.interview() }
             let entry = IdempotencyEntry(
                 companyID: record.companyID, requestID: requestID, interviewID: record.id,
                 fingerprint: Self.fingerprint(record), createdAt: record.createdAt ?? lastTimestamp)
             idempotency.insert(entry, now: lastTimestamp)
         }
         history.append(sequence: sequence, kind: kind, record: stored)
-        return CommittedChange(
-            change: Change(sequence: sequence, kind: kind, interview: record), requestID: requestID, record: stored)
+        return kind
     }
 
     // MARK: Writes

@@ -1,5 +1,5 @@
 package import InterviewsModel
-package import InterviewsWire
+import InterviewsWire
 
 /// One record as the store holds it: its canonical protobuf encoding
 /// (`interviews.v1.Interview`, produced once by the wire layer when the
@@ -77,6 +77,48 @@ package struct StoredRecord: Sendable, Hashable {
         self.sections = sections
         self.id = id
         self.isDeleted = interview.deletedAt != nil
+    }
+
+    /// A stored record of an encoding read from the log or a snapshot (whose
+    /// checksum held), without decoding it: the bytes are scanned as the
+    /// decoder would scan them (framing, UTF-8), and the id, company and
+    /// timestamps the store assigns must be there.
+    ///
+    /// - Throws: DATA_LOSS naming what is wrong.
+    package init(scanning encoding: [UInt8]) throws(InterviewsError) {
+        let scanned = encoding.withUnsafeBytes { raw in
+            Result { () throws(WireError) in try Interview.validateEncoding(raw) }
+        }
+        if case .failure(let error) = scanned {
+            throw InterviewsError(.dataLoss, "the interview does not decode: \(error)")
+        }
+        var id: UUIDv7?
+        var hasCompany = false
+        var hasCreated = false
+        var hasUpdated = false
+        var deleted = false
+        encoding.withUnsafeBytes { raw in
+            var reader = FieldReader(raw)
+            while let field = reader.next() {
+                switch field.number {
+                case 1: id = UUIDv7(String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self))
+                case 3: hasCompany = !field.value.isEmpty
+                case 17: hasCreated = true
+                case 18: hasUpdated = true
+                case 21: deleted = true
+                default: break
+                }
+            }
+        }
+        guard let id, hasCompany, hasCreated, hasUpdated, let sections = Self.sections(of: encoding) else {
+            throw InterviewsError(
+                .dataLoss,
+                "the interview lacks a store-assigned id, company or timestamps, or its fields are out of order")
+        }
+        self.bytes = encoding
+        self.sections = sections
+        self.id = id
+        self.isDeleted = deleted
     }
 
     /// The record as a value.

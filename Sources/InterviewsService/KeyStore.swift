@@ -11,6 +11,13 @@ import Synchronization
 /// directory) with mode 0600. `last_used_at` is kept in memory and written
 /// with the next change or ``flush()``, so that authenticating a call never
 /// waits for the disk.
+///
+/// The store rewrites the whole file from its memory, so only one process may
+/// have it open: open it only while holding the data directory's lock (the
+/// file backend's log holds it; with any other backend take
+/// `DataDirectoryLock` from InterviewsFileStore first, as `interviews serve`
+/// does). A second store on the same file would lose the keys the first
+/// creates and bring back the ones it revokes.
 public final class KeyStore: Sendable {
     /// The most keys a store holds (revoked ones included).
     public static let maxKeys = 10_000

@@ -211,3 +211,12 @@ extension Interview: CBridged {
             analysis: try readMessage(m.pointee.analysis, "analysis"), revision: m.pointee.revision)
     }
 }
+
+extension Interview {
+    /// Checks `bytes` as ``decode(from:maxSize:)`` does before it unpacks —
+    /// framing, wire types, UTF-8 and NUL in strings, at every depth — without
+    /// building the value. Enum values and timestamp ranges are not checked.
+    public static func validateEncoding(_ bytes: UnsafeRawBufferPointer) throws(WireError) {
+        try WireScanner.scan(bytes, cDescriptor)
+    }
+}

@@ -17,6 +17,11 @@ public struct RPCClientConfiguration: Sendable {
     public var maxFrameSize: Int = RPCProtocol.defaultMaxFrameSize
     /// The `agent` announced in the client's SETTINGS.
     public var agent: String = "interviews-rpc-client/1"
+    /// Users, by uid, whose server this client may talk to besides its own
+    /// user and root. Before it sends anything, the client asks the kernel
+    /// which uid the listening process runs as (`SO_PEERCRED`) and refuses
+    /// any other with PERMISSION_DENIED. Default: none.
+    public var trustedServerUIDs: Set<UInt32> = []
 
     /// A configuration with every default.
     public init() {}
@@ -59,7 +64,10 @@ public final class RPCClient: Sendable {
     /// Connects to the server at `socketPath` and exchanges preface and SETTINGS.
     ///
     /// - Throws: ``RPCError``: `UNAVAILABLE` "no server at <path>: <reason>"
-    ///   when nothing listens there; the server's GOAWAY code and message when
+    ///   when nothing listens there; `PERMISSION_DENIED` naming the path and
+    ///   the uid when the listening process runs as another user than this
+    ///   one, root or one of ``RPCClientConfiguration/trustedServerUIDs``
+    ///   (nothing is sent to it); the server's GOAWAY code and message when
     ///   it refuses the connection (e.g. `RESOURCE_EXHAUSTED`);
     ///   `DEADLINE_EXCEEDED` when the handshake takes longer than the
     ///   configured timeout.
@@ -86,6 +94,9 @@ public final class RPCClient: Sendable {
                         let promise = channel.eventLoop.makePromise(of: RPCSettings.self)
                         let handler = ClientConnectionHandler(path: socketPath, settings: settings, handshake: promise)
                         let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(
+                            ServerIdentityCheckHandler(
+                                path: socketPath, trustedUIDs: configuration.trustedServerUIDs, handshake: promise))
                         try sync.addHandler(ClientPrefaceHandler())
                         try sync.addHandler(
                             ByteToMessageHandler(

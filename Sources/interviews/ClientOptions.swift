@@ -4,6 +4,7 @@ import InterviewsClient
 import InterviewsJSON
 import InterviewsModel
 import RPCCore
+import RPCUnixSocket
 
 /// How a client command reaches the server and prints what comes back.
 struct ClientOptions: ParsableArguments {
@@ -19,6 +20,15 @@ struct ClientOptions: ParsableArguments {
         name: .long,
         help: "A file holding the API key (default: $INTERVIEWS_API_KEY). The key is never taken as an argument.")
     var apiKeyFile: String?
+
+    @Option(
+        name: .customLong("server-uid"),
+        help: ArgumentHelp(
+            "A uid besides yours and root's that the server may run as (default: $INTERVIEWS_SERVER_UID).",
+            discussion:
+                "Before sending anything (the API key included) the client checks which user the listening process runs as, and refuses any other.",
+            valueName: "uid"))
+    var serverUID: UInt32?
 
     @Option(help: "Seconds each call may take (1...3600; default 30, for import 300, for stream and export 86400).")
     var timeout: Int?
@@ -48,6 +58,17 @@ struct ClientOptions: ParsableArguments {
         return Defaults.environment("INTERVIEWS_API_KEY")
     }
 
+    /// The uid the server may run as besides the user's own and root's:
+    /// `--server-uid`, else `$INTERVIEWS_SERVER_UID`, else none.
+    func trustedServerUIDs() throws -> Set<UInt32> {
+        if let serverUID { return [serverUID] }
+        guard let text = Defaults.environment("INTERVIEWS_SERVER_UID") else { return [] }
+        guard let uid = UInt32(text.trimmingCharacters(in: .whitespaces)) else {
+            throw CLIError(.invalidArgument, "INTERVIEWS_SERVER_UID: \"\(text)\" is not a uid (a number such as 1000)")
+        }
+        return [uid]
+    }
+
     /// Connects to the server, runs `body` with the connection and closes it.
     ///
     /// - Parameter defaultTimeout: each call's deadline unless `--timeout` is given.
@@ -57,9 +78,15 @@ struct ClientOptions: ParsableArguments {
     func withConnection(
         defaultTimeout: Duration = .seconds(30), _ body: (InterviewsClient) async throws -> Void
     ) async throws {
+        if socket == Defaults.privateSocketPath {
+            try PrivateDirectory.check(Defaults.privateSocketDirectory, missingIsFine: true)
+        }
         let key = try apiKey()
+        var configuration = RPCClientConfiguration()
+        configuration.trustedServerUIDs = try trustedServerUIDs()
         let connection = try await InterviewsClient.connect(
-            to: socket, apiKey: key, timeout: timeout.map { .seconds($0) } ?? defaultTimeout)
+            to: socket, apiKey: key, timeout: timeout.map { .seconds($0) } ?? defaultTimeout,
+            configuration: configuration)
         do {
             try await body(connection)
         } catch let error as any StatusError where error.code == .unauthenticated && key == nil {

@@ -10,7 +10,9 @@ struct InterviewsCommand: AsyncParsableCommand {
             Start a server, create a key for a company, then make calls with it.
 
             Connection settings come from flags or the environment: INTERVIEWS_SOCKET (the socket \
-            path), INTERVIEWS_API_KEY (the key; never needed on the command line).
+            path), INTERVIEWS_API_KEY (the key; never needed on the command line), \
+            INTERVIEWS_SERVER_UID (a uid besides yours and root's the server may run as; \
+            any other is refused before anything is sent).
 
             Examples:
               interviews serve &

@@ -22,10 +22,13 @@ struct Serve: AsyncParsableCommand {
             SIGTERM or SIGINT drains: no new calls, in-flight calls finish within the grace \
             period, then the server exits.
 
-            A data directory with damage before the end of its log is refused (exit status 65) \
-            with the file and byte offset; --repair keeps every record before the damage and \
-            sets the rest aside in files beside the log. A data directory in use by another \
-            server is refused (exit status 75).
+            A data directory with damage before the end of its log, or with sequences that no \
+            file holds (a damaged snapshot, a missing segment), is refused (exit status 65) with \
+            the file and byte offset or the missing sequences; --repair keeps every record before \
+            the damage, sets the rest aside in files beside the log (nothing is deleted) and \
+            reports the sequences it dropped. A data directory in use by another server, of \
+            either backend, is refused (exit status 75). The data directory is kept owner-only: \
+            one that group or other users may use is changed to mode 0700, with a warning.
 
             Examples:
               interviews serve
@@ -42,7 +45,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help:
-            "The socket path (default: $INTERVIEWS_SOCKET, $XDG_RUNTIME_DIR/interviews.sock, /tmp/interviews-<uid>.sock)."
+            "The socket path (default: $INTERVIEWS_SOCKET, $XDG_RUNTIME_DIR/interviews.sock, ${TMPDIR:-/tmp}/interviews-<uid>/interviews.sock in a directory made 0700)."
     )
     var socket: String = Defaults.socketPath
 
@@ -117,13 +120,28 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "interviews")
 
+        if socket == Defaults.privateSocketPath {
+            // The last default lives in a shared temporary directory: only a
+            // directory of our own keeps another user from taking the path.
+            do {
+                try PrivateDirectory.ensure(Defaults.privateSocketDirectory)
+            } catch let error as CLIError {
+                logger.critical("cannot listen on \(socket): \(error.message)")
+                throw ExitCode(77)
+            }
+        }
         try Self.makeDirectory(dataDir)
-        // The file backend takes the directory's lock first, so that a second
-        // server is refused before it touches anything (the key store included).
+        try Self.restrictDataDirectory(dataDir, logger: logger)
+        // Whatever the backend, the server takes the directory's lock before
+        // it touches anything (the key store included), so that a second
+        // server on the same directory is refused at start: the file backend
+        // through its log, the memory backend directly.
         let repository: any InterviewRepository
         var fileRepository: FileInterviewRepository?
+        var directoryLock: DataDirectoryLock?
         switch backend {
         case .memory:
+            directoryLock = try lockDataDirectory(logger: logger)
             repository = InMemoryInterviewRepository()
         case .file:
             let opened = try openFileRepository(logger: logger)
@@ -164,10 +182,27 @@ struct Serve: AsyncParsableCommand {
             try await group.run()
         } catch {
             await fileRepository?.close()
+            directoryLock?.release()
             logger.critical("server stopped: \(error)")
             throw ExitCode(69)
         }
         await fileRepository?.close()
+        directoryLock?.release()
+    }
+
+    /// Takes --data-dir's lock for the memory backend, which keeps its keys
+    /// there. Exits 75 when another server (of either backend) holds it.
+    func lockDataDirectory(logger: Logger) throws -> DataDirectoryLock {
+        do {
+            return try DataDirectoryLock(directory: dataDir)
+        } catch let error where error.code == .failedPrecondition {
+            logger.critical(
+                "cannot use the data directory: \(error.message); stop that server or choose another --data-dir")
+            throw ExitCode(75)
+        } catch {
+            logger.critical("cannot lock the data directory \(dataDir): \(error.message)")
+            throw ExitCode(69)
+        }
     }
 
     /// Opens the file backend in --data-dir and logs what recovery did.
@@ -181,7 +216,7 @@ struct Serve: AsyncParsableCommand {
             repository = try FileInterviewRepository.open(directory: dataDir, options: options)
         } catch let error as InterviewsError where error.code == .dataLoss {
             logger.critical(
-                "cannot open the data directory: \(error.message). Start with --repair to keep every record before the damage and set the rest aside (nothing is deleted)"
+                "cannot open the data directory (DATA_LOSS): \(error.message). Start with --repair to keep every record before the damage and set the rest aside (nothing is deleted)"
             )
             throw ExitCode(65)
         } catch let error as InterviewsError where error.code == .failedPrecondition {
@@ -200,17 +235,46 @@ struct Serve: AsyncParsableCommand {
                 "snapshot": "\(recovery.snapshotSequence.map(String.init) ?? "none")",
             ])
         if let torn = recovery.tornTail {
+            let unfinished = torn.unfinishedSequences.map { "; it held sequences \($0) (never acknowledged)" } ?? ""
             logger.notice(
-                "cut a torn tail (an unfinished last write) of \(torn.bytes) bytes off \(torn.file) at byte offset \(torn.offset): \(torn.reason); saved as \(torn.savedAs)"
+                "cut a torn tail (an unfinished last write) of \(torn.bytes) bytes off \(torn.file) at byte offset \(torn.offset): \(torn.reason)\(unfinished); saved as \(torn.savedAs)"
             )
         }
-        for ignored in recovery.ignoredSnapshots { logger.warning("ignored snapshot: \(ignored)") }
+        for ignored in recovery.ignoredSnapshots { logger.warning("damaged snapshot not used: \(ignored)") }
         if let report = recovery.repair {
+            let lost =
+                report.lostSequences.map {
+                    "sequences \($0) are no longer in the log (some may have been acknowledged)"
+                } ?? "no record after the damage could be identified"
             logger.warning(
-                "repaired: \(report.file) is damaged at byte offset \(report.offset) (\(report.reason)); dropped \(report.droppedBytes) bytes and \(report.droppedRecords) whole records of later segments (records after the damage inside \(report.file) are not counted); set aside as \(report.savedAs.joined(separator: ", "))"
+                "repaired: \(report.file) at byte offset \(report.offset): \(report.reason); \(lost); dropped \(report.droppedBytes) bytes and \(report.droppedRecords) whole records; set aside as \(report.savedAs.joined(separator: ", "))"
             )
         }
         return repository
+    }
+
+    /// Makes the data directory `path` owner-only: one that group or other
+    /// users may read, write or enter (e.g. made 0755 by hand) is changed to
+    /// 0700, with a warning. Exits 77 when that change fails.
+    static func restrictDataDirectory(_ path: String, logger: Logger) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ValidationError("--data-dir: cannot inspect \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw ValidationError("--data-dir: \(path) is not a directory")
+        }
+        let mode = info.st_mode & 0o7777
+        guard mode & 0o077 != 0 else { return }
+        guard chmod(path, 0o700) == 0 else {
+            logger.critical(
+                "the data directory \(path) has mode \(octal(mode)), so other users can reach its records and keys, and it cannot be made 0700: \(String(cString: strerror(errno))); run `chmod 700 \(path)` as its owner or choose another --data-dir"
+            )
+            throw ExitCode(77)
+        }
+        logger.warning(
+            "tightened the data directory \(path) from mode \(octal(mode)) to 0700: group and other users could reach its records and keys"
+        )
     }
 
     /// Creates `path` (and its parents) owner-only when missing.

@@ -106,4 +106,36 @@ struct RecordFormatTests {
         _ = try await repaired.create(sample(99), requestID: "", tenant: acme)
         await repaired.close()
     }
+
+    @Test("a flipped byte in an acknowledged upsert (the last write, its commit record intact) is refused, not cut")
+    func damagedLastUpsert() async throws {
+        let directory = try TemporaryDirectory()
+        let repository = try FileInterviewRepository.open(directory: directory.path)
+        for n in 1...10 { _ = try await repository.create(sample(n), requestID: "", tenant: acme) }
+        // One upsert of three: three records in one write, the last with the commit bit.
+        _ = try await repository.upsert([sample(11), sample(12), sample(13)], tenant: acme)
+        await repository.close()
+        let segment = try #require(try directory.names().first { $0.hasSuffix(".seg") })
+        var bytes = try directory.bytes(segment)
+        var offset = 32
+        for _ in 0..<10 {
+            offset += 8 + (Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16)
+        }
+        bytes[offset + 30] ^= 0x01
+        try directory.write(bytes, to: segment)
+
+        let error = await interviewsError { _ = try FileInterviewRepository.open(directory: directory.path) }
+        #expect(error?.code == .dataLoss)
+        #expect(error?.message.contains("at byte offset \(offset)") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("not a torn tail") == true, "\(error?.message ?? "")")
+
+        let repaired = try FileInterviewRepository.open(
+            directory: directory.path, options: FileRepositoryOptions(log: LogOptions(repair: true)))
+        let report = try #require(repaired.recovery.repair)
+        #expect(report.lostSequences == 11...13)
+        #expect(report.droppedRecords == 2)
+        #expect(repaired.recovery.tornTail == nil)
+        #expect(try await everything(repaired, acme).count == 10)
+        await repaired.close()
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import InterviewsClient
+import InterviewsFileRepository
 import InterviewsModel
 import InterviewsTestSupport
 import Testing
@@ -83,5 +84,51 @@ struct ServeTests {
         repaired.stop()
         #expect(repaired.errors.contains("repaired"), "\(repaired.errors)")
         #expect(repaired.errors.contains("bytes"))
+    }
+
+    @Test("a damaged snapshot refuses to start with DATA_LOSS naming it; --repair starts, reports, keeps the snapshot")
+    func damagedSnapshotAndRepair() async throws {
+        let directory = try TemporaryDirectory()
+        let socket = directory.root + "/s.sock"
+        let first = try ServerProcess(dataDirectory: directory.path, socket: socket, errorLog: directory.root + "/e1")
+        let key = try await createKey(first, company: "acme")
+        let client = try #require(try await first.connect(apiKey: key))
+        for n in 1...30 { _ = try await client.create(CreateInterviewRequest(interview: sample(n))) }
+        await client.close()
+        first.stop()
+        // Compact (as the server's background compaction does): the snapshot
+        // then holds the only copy of the first 30 creates.
+        let repository = try FileInterviewRepository.open(directory: directory.path)
+        try await repository.compact()
+        for n in 31...35 { _ = try await repository.create(sample(n), requestID: "", tenant: acme) }
+        await repository.close()
+        let snapshot = try #require(try directory.names().first { $0.hasSuffix(".snap") })
+        #expect(try directory.names().filter { $0.hasSuffix(".seg") }.count == 1)
+        var bytes = try directory.bytes(snapshot)
+        bytes[32 + 40] ^= 0x01
+        try directory.write(bytes, to: snapshot)
+
+        let refused = try ServerProcess(dataDirectory: directory.path, socket: socket, errorLog: directory.root + "/e2")
+        let status = try await refused.exitStatus()
+        #expect(status == 65, "\(refused.errors)")
+        #expect(refused.errors.contains("DATA_LOSS"), "\(refused.errors)")
+        #expect(refused.errors.contains(snapshot), "\(refused.errors)")
+        #expect(refused.errors.contains("sequences 1...30"), "\(refused.errors)")
+        #expect(refused.errors.contains("--repair"))
+        #expect(try directory.bytes(snapshot) == bytes)
+
+        let repaired = try ServerProcess(
+            dataDirectory: directory.path, socket: socket, errorLog: directory.root + "/e3", arguments: ["--repair"])
+        let again = try #require(try await repaired.connect(apiKey: key))
+        #expect(try await again.serverInfo().interviewCount == 0)
+        _ = try await again.create(CreateInterviewRequest(interview: sample(99)))
+        await again.close()
+        repaired.stop()
+        let log = repaired.errors
+        #expect(log.contains("repaired"), "\(log)")
+        #expect(log.contains("sequences 1...35 are no longer in the log"), "\(log)")
+        #expect(log.contains("\(snapshot).damaged"), "\(log)")
+        // The damaged snapshot is kept beside the log, byte for byte.
+        #expect(try directory.bytes("\(snapshot).damaged") == bytes)
     }
 }

@@ -60,21 +60,62 @@ struct TornTailTests {
         #expect(report.tornTail?.bytes == 4096)
     }
 
-    @Test("a hole inside the last write, with later records of that write intact, is a torn tail")
-    func holeInsideTheLastBatch() async throws {
-        let directory = try TemporaryDirectory()
+    /// A segment holding records 1...3 (one append each), then 4, 5, 6
+    /// written together (one write batch, 6 carrying the commit bit), and the
+    /// frame offsets.
+    static func lastBatchOfThree(_ directory: TemporaryDirectory) async throws -> (bytes: [UInt8], offsets: [Int]) {
         let log = try openLog(directory).log
         try await appendEach(log, 1...3)
         _ = try await log.append([testEntry(4), testEntry(5), testEntry(6)])
         await log.close()
-        var bytes = try directory.bytes(Self.segment)
-        let offsets = frameOffsets(bytes)
+        let bytes = try directory.bytes(Self.segment)
+        return (bytes, frameOffsets(bytes))
+    }
+
+    @Test("a hole inside the last write that also took its last record (commit bit) is a torn tail")
+    func holeInsideTheLastBatch() async throws {
+        let directory = try TemporaryDirectory()
+        var (bytes, offsets) = try await Self.lastBatchOfThree(directory)
+        // Pages persisted out of order: record 5 never made it, record 6
+        // (the write's end) was cut short; record 4 survived.
         for index in offsets[4]..<offsets[5] { bytes[index] = 0 }
-        try directory.write(bytes, to: Self.segment)
+        try directory.write(Array(bytes[..<(offsets[5] + 12)]), to: Self.segment)
 
         let (records, report) = try await replayed(directory)
         #expect(records.map(\.sequence) == [1, 2, 3, 4])
         #expect(report.tornTail?.offset == Int64(offsets[4]))
+        #expect(report.tornTail?.unfinishedSequences == nil)
+        #expect(report.repair == nil)
+    }
+
+    @Test(
+        "a flipped byte in a record of the last write, before its intact last record, is refused, not cut",
+        arguments: [4, 5])
+    func damageBeforeTheCommitRecord(damagedIndex: Int) async throws {
+        let directory = try TemporaryDirectory()
+        var (bytes, offsets) = try await Self.lastBatchOfThree(directory)
+        let damaged = offsets[damagedIndex - 1]
+        bytes[damaged + 20] ^= 0x01
+        try directory.write(bytes, to: Self.segment)
+
+        let refused = await interviewsError { _ = try openLog(directory) }
+        #expect(refused?.code == .dataLoss)
+        #expect(refused?.message.contains(directory.file(Self.segment)) == true)
+        #expect(refused?.message.contains("byte offset \(damaged)") == true, "\(refused?.message ?? "")")
+        #expect(refused?.message.contains("record 6") == true, "\(refused?.message ?? "")")
+        // Refusing changed nothing.
+        #expect(try directory.bytes(Self.segment) == bytes)
+        #expect(try directory.names().allSatisfy { !$0.contains(".torn-") })
+
+        let (records, report) = try await replayed(directory, options: LogOptions(repair: true))
+        #expect(records.map(\.sequence) == Array(1...UInt64(damagedIndex - 1)))
+        let repair = try #require(report.repair)
+        #expect(repair.offset == Int64(damaged))
+        #expect(repair.lostSequences == UInt64(damagedIndex)...6)
+        #expect(repair.droppedRecords == 6 - damagedIndex)
+        #expect(repair.savedAs == ["\(Self.segment).damaged-\(damaged)"])
+        #expect(try directory.bytes("\(Self.segment).damaged-\(damaged)") == Array(bytes[damaged...]))
+        #expect(report.tornTail == nil)
     }
 
     @Test("a damaged last record (bad CRC, ending at the end of the file) is a torn tail")
@@ -189,7 +230,10 @@ struct CorruptionTests {
         #expect(records.map(\.sequence) == [1])
         let repair = try #require(report.repair)
         #expect(repair.droppedBytes == Int64(first.count - damaged + laterBytes))
-        #expect(repair.droppedRecords == 20 - frameOffsets(first).count)
+        // Record 1 is kept, record 2 is the damaged one: the whole records
+        // after it in the first segment are counted with the later segments'.
+        #expect(repair.droppedRecords == 18)
+        #expect(repair.lostSequences == 2...20)
         #expect(repair.savedAs.count == segments.count)
         #expect(try directory.segments() == [segments[0]])
     }
@@ -205,6 +249,7 @@ struct CorruptionTests {
         let refused = await interviewsError { _ = try openLog(directory) }
         #expect(refused?.code == .dataLoss)
         #expect(refused?.message.contains(segments[2]) == true)
-        #expect(refused?.message.contains("is in no file") == true)
+        #expect(refused?.message.contains("in no file") == true)
+        #expect(refused?.message.contains(segments[0]) == true, "\(refused?.message ?? "")")
     }
 }

@@ -65,10 +65,13 @@ enum CommandLineTool {
             sourceLocation: sourceLocation)
     }
 
-    /// The environment a child gets: ours without any `INTERVIEWS_` setting,
-    /// plus `extra`.
+    /// The environment a child gets: ours without any `INTERVIEWS_` setting
+    /// or `XDG_RUNTIME_DIR` (so the default socket path is the same in every
+    /// session), plus `extra`.
     static func environment(_ extra: [String: String]) -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INTERVIEWS_") }
+        var environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("INTERVIEWS_") && $0.key != "XDG_RUNTIME_DIR"
+        }
         environment.merge(extra) { $1 }
         return environment
     }
@@ -219,6 +222,9 @@ final class BackgroundCommand: Sendable {
         pid = process.processIdentifier
         self.process = Mutex(process)
     }
+
+    /// Whether the command is still running.
+    var isRunning: Bool { process.withLock { $0.isRunning } }
 
     /// What the command has written to standard output so far.
     var stdout: String { (try? String(contentsOfFile: scratch.file("stdout"), encoding: .utf8)) ?? "" }

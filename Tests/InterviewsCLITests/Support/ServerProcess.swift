@@ -88,6 +88,9 @@ final class ServerProcess: Sendable {
         throw ServerFailure("the server did not answer `interviews health` within 120 s:\n\(log)")
     }
 
+    /// The server's process id.
+    var processID: Int32 { pid }
+
     /// Whether the process is still running.
     var isRunning: Bool { process.withLock { $0.isRunning } }
 

@@ -38,6 +38,10 @@ class Client:
         connect_timeout: how long to wait for the server's SETTINGS.
         max_frame_size: the largest frame payload this client accepts.
         agent: the ``agent`` of this client's SETTINGS.
+        trusted_server_uids: uids besides this process's own and root's
+            that the server may run as. Before sending anything (the API key
+            included) the client checks the listening process's uid
+            (``SO_PEERCRED``) and refuses any other with PERMISSION_DENIED.
 
     Use it as a context manager, or call `close()`.
     """
@@ -51,11 +55,16 @@ class Client:
         connect_timeout: Optional[float] = 10.0,
         max_frame_size: int = frames.DEFAULT_MAX_FRAME_SIZE,
         agent: str = DEFAULT_AGENT,
+        trusted_server_uids: Iterable[int] = (),
     ) -> None:
         self.api_key = api_key
         self.timeout = timeout
         self.connection = Connection(
-            socket_path, connect_timeout=connect_timeout, max_frame_size=max_frame_size, agent=agent
+            socket_path,
+            connect_timeout=connect_timeout,
+            max_frame_size=max_frame_size,
+            agent=agent,
+            trusted_server_uids=trusted_server_uids,
         )
 
     # ------------------------------------------------------------ lifecycle

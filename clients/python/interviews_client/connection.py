@@ -26,6 +26,7 @@ import itertools
 import math
 import os
 import socket
+import struct
 import threading
 import time
 from concurrent.futures import Future
@@ -169,13 +170,21 @@ class Connection:
         connect_timeout: Optional[float] = 10.0,
         max_frame_size: int = frames.DEFAULT_MAX_FRAME_SIZE,
         agent: str = DEFAULT_AGENT,
+        trusted_server_uids: Iterable[int] = (),
     ) -> None:
         """Connect to `socket_path`, send the preface and SETTINGS, and wait for the server's SETTINGS.
 
+        Before anything is sent, the uid of the process listening on the socket
+        (`SO_PEERCRED`) must be this process's own, root's (0) or one of
+        `trusted_server_uids`: anyone may listen on a path in a shared
+        directory before the real server does.
+
         Raises `RpcError` UNAVAILABLE when the socket cannot be reached or the
-        connection closes during the handshake, DEADLINE_EXCEEDED when the
-        server's SETTINGS do not arrive within `connect_timeout` seconds, and
-        the GOAWAY's code when the server refuses the connection.
+        connection closes during the handshake, PERMISSION_DENIED (naming the
+        path and the uid; nothing was sent) when the server runs as another
+        user, DEADLINE_EXCEEDED when the server's SETTINGS do not arrive
+        within `connect_timeout` seconds, and the GOAWAY's code when the
+        server refuses the connection.
         """
         self.socket_path = socket_path
         self.max_frame_size = max(int(max_frame_size), frames.MIN_MAX_FRAME_SIZE)
@@ -202,6 +211,10 @@ class Connection:
         except OSError as error:
             sock.close()
             raise RpcError(StatusCode.UNAVAILABLE, f"cannot connect to {socket_path}: {error}") from error
+        refusal = server_uid_refusal(socket_path, peer_uid(sock), trusted_server_uids)
+        if refusal is not None:
+            sock.close()
+            raise refusal
         self._sock = sock
         self._rfile = sock.makefile("rb", buffering=1 << 16)
 
@@ -621,6 +634,41 @@ class Connection:
             raise _ProtocolError(f"the server sent {frames.type_name(ftype)}, which only clients send")
         else:
             raise _ProtocolError(f"unknown frame type 0x{ftype:x}")
+
+
+def peer_uid(sock: socket.socket) -> Optional[int]:
+    """The uid of the process at the other end of a connected Unix socket
+    (`SO_PEERCRED`: a `struct ucred` of pid, uid, gid), or None when the
+    platform cannot tell."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    try:
+        credentials = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return None
+    _pid, uid, _gid = struct.unpack("3i", credentials)
+    return uid & 0xFFFFFFFF
+
+
+def server_uid_refusal(socket_path: str, uid: Optional[int], trusted: Iterable[int] = ()) -> Optional[RpcError]:
+    """Why a server running as `uid` must not be talked to, or None when it may:
+    it runs as this process's (effective or real) uid, as root, or as one of
+    `trusted`."""
+    own = os.geteuid()
+    if uid is None:
+        return RpcError(
+            StatusCode.PERMISSION_DENIED,
+            f"cannot tell which user runs the server at {socket_path} (SO_PEERCRED is unavailable); nothing was sent",
+        )
+    if uid in (own, os.getuid(), 0) or uid in set(trusted):
+        return None
+    return RpcError(
+        StatusCode.PERMISSION_DENIED,
+        f"the server at {socket_path} runs as uid {uid}, not as you (uid {own}) or root, so nothing was sent "
+        f"to it (no API key either); another user may be listening on that path. If you trust uid {uid}, "
+        f"allow it: Client(..., trusted_server_uids=[{uid}])",
+    )
 
 
 def _decode(message_type: Type[M], payload: bytes, what: str) -> M:
