@@ -187,7 +187,17 @@ let package = Package(
         ),
         .testTarget(
             name: "InterviewsServiceTests",
-            dependencies: ["InterviewsModel", "InterviewsRepository", "InterviewsService"]
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsRepository",
+                "InterviewsService",
+                "InterviewsFileRepository",
+                "InterviewsFileStore",
+                "InterviewsTestSupport",
+                "InterviewsWire",
+                "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Helpers the storage test suites share (temporary data directories).
         .target(

@@ -65,13 +65,19 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     /// The data directory.
     public let directory: String
 
+    /// The store's epoch, kept in `store.epoch` in the data directory (created
+    /// with the store, the same after every restart).
+    public let storeEpoch: UInt64
+
     /// What opening found: snapshot, records replayed, a torn tail cut, a repair.
     public var recovery: RecoveryReport { log.recovery }
 
     private init(
-        directory: String, log: DurableLog, options: FileRepositoryOptions, store: InterviewStore, replay: StoreReplay
+        directory: String, epoch: UInt64, log: DurableLog, options: FileRepositoryOptions, store: InterviewStore,
+        replay: StoreReplay
     ) {
         self.directory = directory
+        self.storeEpoch = epoch
         self.log = log
         self.options = options
         let recovery = log.recovery
@@ -106,6 +112,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
                 .unavailable, "creating directory \(directory) failed: \(String(cString: strerror(code)))")
         }
         let secret = try StoreSecret.load(directory: directory)
+        let epoch = try StoreEpochFile.load(directory: directory)
         let configuration = InterviewStore.Configuration(
             changeHistoryLimit: options.changeHistoryLimit, idempotencyLimit: options.idempotencyLimit,
             idempotencyWindowSeconds: options.idempotencyWindowSeconds, tokenSecret: secret)
@@ -124,7 +131,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
             StoreSecret.removeLeftovers(directory: directory, names: names)
         }
         return FileInterviewRepository(
-            directory: directory, log: log, options: options, store: store, replay: replay)
+            directory: directory, epoch: epoch, log: log, options: options, store: store, replay: replay)
     }
 
     /// Stops accepting writes, waits until every submitted change is durable

@@ -21,23 +21,42 @@ enum StoreSecret {
     /// - Throws: DATA_LOSS when the file exists with another length;
     ///   UNAVAILABLE with the OS error when it cannot be read or created.
     static func load(directory: String) throws(InterviewsError) -> [UInt8] {
+        try loadOrCreate(
+            directory: directory, fileName: fileName, size: size,
+            what: "a page-token secret",
+            remedy: "Remove it to start with a new secret (page tokens issued before then stop working)"
+        ) { InterviewStore.Configuration.randomSecret() }
+    }
+
+    /// The `size` bytes in `directory/fileName`, created from `make()` when
+    /// missing, the same way as the secret (whole or not at all, mode 0600,
+    /// first creator wins).
+    static func loadOrCreate(
+        directory: String, fileName: String, size: Int, what: String, remedy: String, make: () -> [UInt8]
+    ) throws(InterviewsError) -> [UInt8] {
         let path = directory + "/" + fileName
         for _ in 0..<2 {
-            if let existing = try read(path) { return existing }
-            let secret = InterviewStore.Configuration.randomSecret()
-            if try create(path, secret, directory: directory) { return secret }
+            if let existing = try read(path, size: size, what: what, remedy: remedy) { return existing }
+            let bytes = make()
+            if try create(path, bytes, directory: directory) { return bytes }
         }
         throw InterviewsError(.unavailable, "\(path) appeared and vanished while being created")
     }
 
-    /// Removes `store.secret.tmp-*` files a crash left behind. Call it while
-    /// holding the directory lock (no other server is creating one).
+    /// Removes `store.secret.tmp-*` and `store.epoch.tmp-*` files a crash
+    /// left behind. Call it while holding the directory lock (no other
+    /// server is creating one).
     static func removeLeftovers(directory: String, names: [String]) {
-        for name in names where name.hasPrefix(fileName + ".tmp-") { unlink(directory + "/" + name) }
+        for name in names where name.hasPrefix(fileName + ".tmp-") || name.hasPrefix(StoreEpochFile.fileName + ".tmp-")
+        {
+            unlink(directory + "/" + name)
+        }
     }
 
     /// The secret in `path`, or nil when there is no such file.
-    private static func read(_ path: String) throws(InterviewsError) -> [UInt8]? {
+    private static func read(_ path: String, size: Int, what: String, remedy: String) throws(InterviewsError)
+        -> [UInt8]?
+    {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -58,7 +77,7 @@ enum StoreSecret {
         guard count == size else {
             throw InterviewsError(
                 .dataLoss,
-                "\(path) holds \(count == size + 1 ? "more than \(size)" : "\(count)") bytes; a page-token secret is exactly \(size). Remove it to start with a new secret (page tokens issued before then stop working)"
+                "\(path) holds \(count == size + 1 ? "more than \(size)" : "\(count)") bytes; \(what) is exactly \(size). \(remedy)"
             )
         }
         return Array(bytes.prefix(size))
@@ -94,5 +113,33 @@ enum StoreSecret {
         let code = errno
         return InterviewsError(
             .unavailable, "\(what) \(path) failed: \(String(cString: strerror(code))) (errno \(code))")
+    }
+}
+
+/// The store's epoch, kept in `store.epoch` in the data directory: 8 random
+/// bytes (little-endian, never all zero), created with the store and kept
+/// across restarts, so that a watcher can tell this store's sequences from
+/// another's. Written like ``StoreSecret`` (whole or not at all, mode 0600).
+enum StoreEpochFile {
+    /// The file name inside the data directory.
+    static let fileName = "store.epoch"
+
+    /// The directory's epoch, created when missing.
+    ///
+    /// - Throws: DATA_LOSS when the file exists with another length or holds
+    ///   0; UNAVAILABLE with the OS error when it cannot be read or created.
+    static func load(directory: String) throws(InterviewsError) -> UInt64 {
+        let remedy = "Remove it to start a new epoch (watchers must then list again and watch from 0)"
+        let bytes = try StoreSecret.loadOrCreate(
+            directory: directory, fileName: fileName, size: 8, what: "a store epoch", remedy: remedy
+        ) {
+            let epoch = StoreEpoch.random()
+            return (0..<8).map { UInt8(truncatingIfNeeded: epoch >> (8 * UInt64($0))) }
+        }
+        let epoch = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard epoch != 0 else {
+            throw InterviewsError(.dataLoss, "\(directory)/\(fileName) holds epoch 0, which is not valid. \(remedy)")
+        }
+        return epoch
     }
 }

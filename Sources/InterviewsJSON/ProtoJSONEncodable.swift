@@ -55,6 +55,7 @@ extension WatchEvent: ProtoJSONEncodable {
             w.uint64("sequence", event.sequence)
             w.enumValue("kind", event.kind.protoName, isDefault: event.kind == .unspecified)
             w.message("interview", event.interview, ProtoObjectWriter.write(interview:into:))
+            w.uint64("storeEpoch", event.storeEpoch)
         }
     }
 }
@@ -81,6 +82,7 @@ extension ServerInfoResponse: ProtoJSONEncodable {
             w.uint64("lastSequence", info.lastSequence)
             w.uint32("protocolVersion", info.protocolVersion)
             w.bool("writable", info.writable)
+            w.uint64("storeEpoch", info.storeEpoch)
         }
     }
 }

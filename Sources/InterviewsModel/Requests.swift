@@ -244,12 +244,18 @@ public struct WatchRequest: Sendable, Hashable {
     public var companyID: String
     public var afterSequence: UInt64
     public var includeRemoteData: Bool
+    /// The store epoch `afterSequence` belongs to; 0 when not checked. A
+    /// different epoch than the store's ends the call with FAILED_PRECONDITION.
+    public var storeEpoch: UInt64
 
     /// Creates a request.
-    public init(companyID: String = "", afterSequence: UInt64 = 0, includeRemoteData: Bool = false) {
+    public init(
+        companyID: String = "", afterSequence: UInt64 = 0, includeRemoteData: Bool = false, storeEpoch: UInt64 = 0
+    ) {
         self.companyID = companyID
         self.afterSequence = afterSequence
         self.includeRemoteData = includeRemoteData
+        self.storeEpoch = storeEpoch
     }
 }
 
@@ -266,12 +272,17 @@ public struct WatchEvent: Sendable, Hashable {
     public var sequence: UInt64
     public var kind: ChangeKind
     public var interview: Interview?
+    /// The epoch of the store `sequence` belongs to (resume with both).
+    public var storeEpoch: UInt64
 
     /// Creates an event.
-    public init(sequence: UInt64 = 0, kind: ChangeKind = .unspecified, interview: Interview? = nil) {
+    public init(
+        sequence: UInt64 = 0, kind: ChangeKind = .unspecified, interview: Interview? = nil, storeEpoch: UInt64 = 0
+    ) {
         self.sequence = sequence
         self.kind = kind
         self.interview = interview
+        self.storeEpoch = storeEpoch
     }
 }
 
@@ -315,12 +326,15 @@ public struct ServerInfoResponse: Sendable, Hashable {
     public var lastSequence: UInt64
     public var protocolVersion: UInt32
     public var writable: Bool
+    /// The store's identity: random, chosen when the store was created (the
+    /// file backend keeps it across restarts, the memory backend does not).
+    public var storeEpoch: UInt64
 
     /// Creates a response.
     public init(
         version: String = "", backend: String = "", uptimeSeconds: UInt64 = 0,
         startedAt: Timestamp? = nil, interviewCount: UInt64 = 0, deletedCount: UInt64 = 0,
-        lastSequence: UInt64 = 0, protocolVersion: UInt32 = 0, writable: Bool = false
+        lastSequence: UInt64 = 0, protocolVersion: UInt32 = 0, writable: Bool = false, storeEpoch: UInt64 = 0
     ) {
         self.version = version
         self.backend = backend
@@ -331,5 +345,6 @@ public struct ServerInfoResponse: Sendable, Hashable {
         self.lastSequence = lastSequence
         self.protocolVersion = protocolVersion
         self.writable = writable
+        self.storeEpoch = storeEpoch
     }
 }

@@ -13,6 +13,10 @@ public final class InMemoryInterviewRepository: InterviewRepository, EncodedInte
     private let store: Mutex<InterviewStore>
     private let notifier = ChangeNotifier()
 
+    /// A new random epoch for every repository: nothing survives the process,
+    /// so the sequences of a restarted server are those of another store.
+    public let storeEpoch = StoreEpoch.random()
+
     /// An empty repository with the default bounds.
     public convenience init() {
         self.init(configuration: InterviewStore.Configuration())

@@ -133,6 +133,36 @@ public protocol InterviewRepository: Sendable {
 
     /// Counts for `tenant` and store-wide facts.
     func stats(tenant: Tenant) async throws -> RepositoryStats
+
+    /// The store's identity: random and never 0, chosen when the store was
+    /// created (a durable backend keeps it across restarts; an in-memory one
+    /// picks a new one each time). Change sequences belong to it: sequence N
+    /// of one epoch says nothing about another. 0 when the backend has none.
+    var storeEpoch: UInt64 { get }
+
+    /// Whether the backend accepts writes now (false in fail-stop after an
+    /// I/O error, or once closed). Answered without suspending or I/O, so a
+    /// health check can call it on an event loop.
+    var isWritable: Bool { get }
+}
+
+extension InterviewRepository {
+    /// No epoch: watchers' resumes are not checked.
+    public var storeEpoch: UInt64 { 0 }
+    /// Always writable, for a backend that cannot fail-stop.
+    public var isWritable: Bool { true }
+}
+
+/// Store epochs: see ``InterviewRepository/storeEpoch``.
+public enum StoreEpoch {
+    /// A new random epoch (64 bits from the system's generator, never 0).
+    public static func random() -> UInt64 {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let epoch = generator.next()
+            if epoch != 0 { return epoch }
+        }
+    }
 }
 
 /// A repository that answers point reads and pages from memory without

@@ -1,6 +1,7 @@
 public import InterviewsModel
 public import InterviewsRepository
 public import RPCCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -34,6 +35,7 @@ public struct InterviewsService: Sendable {
     private let startedAt: Timestamp
     private let startedInstant: ContinuousClock.Instant
     private let administratorUID: UInt32
+    private let openStreams = OpenStreams()
 
     /// Creates the service.
     ///
@@ -144,18 +146,24 @@ public struct InterviewsService: Sendable {
             return .serverStreaming(MethodNames.streamInterviews) {
                 (request: ListRequest, context, writer: ResponseStreamWriter<EncodedInterview>) in
                 let tenant = try tenant(context, request.companyID)
-                try await encoded.scanEncoded(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
-                    for interview in batch { try await writer.write(interview) }
-                    return true
+                try await endingOnRevocation(context) { isRevoked in
+                    try await encoded.scanEncoded(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
+                        try isRevoked()
+                        for interview in batch { try await writer.write(interview) }
+                        return true
+                    }
                 }
             }
         }
         return .serverStreaming(MethodNames.streamInterviews) {
             (request: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
             let tenant = try tenant(context, request.companyID)
-            try await repository.scan(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
-                for interview in batch { try await writer.write(interview) }
-                return true
+            try await endingOnRevocation(context) { isRevoked in
+                try await repository.scan(request, tenant: tenant, batchSize: Self.streamBatchSize) { batch in
+                    try isRevoked()
+                    for interview in batch { try await writer.write(interview) }
+                    return true
+                }
             }
         }
     }
@@ -196,11 +204,16 @@ public struct InterviewsService: Sendable {
             },
             .serverStreaming(MethodNames.watchInterviews) {
                 (request: WatchRequest, context, writer: ResponseStreamWriter<WatchEvent>) in
-                try await watch(
-                    request, tenant: tenant(context, request.companyID), shutdown: context.shutdown, writer: writer)
+                let tenant = try tenant(context, request.companyID)
+                try await endingOnRevocation(context) { isRevoked in
+                    try await watch(
+                        request, tenant: tenant, shutdown: context.shutdown, isRevoked: isRevoked, writer: writer)
+                }
             },
-            .nonblockingUnary(MethodNames.health) { (_: HealthRequest, _) -> HealthResponse in
-                HealthResponse(status: .serving)
+            .nonblockingUnary(MethodNames.health) { (_: HealthRequest, context) -> HealthResponse in
+                // NOT_SERVING while the store refuses writes (fail-stop) or the server drains.
+                HealthResponse(
+                    status: repository.isWritable && !context.shutdown.isTriggered ? .serving : .notServing)
             },
             .unary(MethodNames.serverInfo) { (request: ServerInfoRequest, context) -> ServerInfoResponse in
                 let stats = try await repository.stats(tenant: tenant(context, request.companyID))
@@ -208,7 +221,8 @@ public struct InterviewsService: Sendable {
                 return ServerInfoResponse(
                     version: version, backend: backend, uptimeSeconds: UInt64(uptime.components.seconds),
                     startedAt: startedAt, interviewCount: stats.liveCount, deletedCount: stats.deletedCount,
-                    lastSequence: stats.lastSequence, protocolVersion: RPCProtocol.version, writable: stats.writable)
+                    lastSequence: stats.lastSequence, protocolVersion: RPCProtocol.version,
+                    writable: stats.writable && repository.isWritable, storeEpoch: repository.storeEpoch)
             },
             .unary(MethodNames.createKey) { (request: CreateKeyRequest, _) -> CreateKeyResponse in
                 try keys.create(request)
@@ -217,28 +231,71 @@ public struct InterviewsService: Sendable {
                 ListKeysResponse(keys: keys.list(includeRevoked: request.includeRevoked))
             },
             .unary(MethodNames.revokeKey) { (request: RevokeKeyRequest, _) -> APIKey in
-                try keys.revoke(id: request.id)
+                let key = try keys.revoke(id: request.id)
+                // The key's open streams (watches, StreamInterviews) end now too.
+                openStreams.endAll(keyID: key.id, Self.revoked(key.id))
+                return key
             },
         ]
+    }
+
+    /// The status a call of a revoked key ends with.
+    private static func revoked(_ id: String) -> RPCError {
+        RPCError(.unauthenticated, "API key \(id) was revoked; the call has ended")
+    }
+
+    /// Runs a streaming handler's `body` as an open call of the caller's key:
+    /// revoking the key ends the call at once, with UNAUTHENTICATED, through
+    /// the transport (``ServerContext/endCall``) — a handler waiting for
+    /// credit or for the next change is not left running. `body` also gets a
+    /// check to call between messages, for a transport that cannot end calls.
+    private func endingOnRevocation(
+        _ context: ServerContext, _ body: (_ isRevoked: @Sendable () throws -> Void) async throws -> Void
+    ) async throws {
+        guard let key = context.values[CallerKey.self] else { return try await body({}) }
+        let id = key.id
+        let token = context.endCall.map { openStreams.register(keyID: id, end: $0) }
+        defer { if let token { openStreams.unregister(keyID: id, token: token) } }
+        // Checked after registering: a revocation either finds this call
+        // registered or is seen here.
+        let check: @Sendable () throws -> Void = { [keys] in
+            if keys.isRevoked(id: id) { throw Self.revoked(id) }
+        }
+        try check()
+        try await body(check)
     }
 
     /// Replays the tenant's changes after `request.afterSequence`, then follows
     /// new ones until the client leaves. The feed keeps a bounded history, so
     /// a watcher that falls behind it ends with OUT_OF_RANGE; writers never
-    /// wait for watchers.
+    /// wait for watchers. A request naming another store epoch than this
+    /// store's ends with FAILED_PRECONDITION: its sequence belongs to
+    /// another store (or to a memory store before a restart).
     ///
     /// A watch never ends by itself, so a graceful shutdown ends it at once
     /// (rather than after the grace period) with UNAVAILABLE naming the
-    /// sequence to watch again from.
+    /// sequence and epoch to watch again from.
     private func watch(
-        _ request: WatchRequest, tenant: Tenant, shutdown: ShutdownSignal, writer: ResponseStreamWriter<WatchEvent>
+        _ request: WatchRequest, tenant: Tenant, shutdown: ShutdownSignal,
+        isRevoked: @Sendable () throws -> Void, writer: ResponseStreamWriter<WatchEvent>
     ) async throws {
+        let epoch = repository.storeEpoch
+        if request.storeEpoch != 0, request.storeEpoch != epoch {
+            throw InterviewsError(
+                .failedPrecondition,
+                "store_epoch: sequence \(request.afterSequence) belongs to store epoch \(request.storeEpoch); "
+                    + "this store's epoch is \(epoch) (another store, or one that restarted empty); "
+                    + "list the records again and watch from 0 (or ServerInfo.last_sequence) with store_epoch \(epoch)"
+            )
+        }
         var cursor = request.afterSequence
         while true {
             if shutdown.isTriggered {
                 throw InterviewsError(
-                    .unavailable, "the server is shutting down; watch again with after_sequence \(cursor)")
+                    .unavailable,
+                    "the server is shutting down; watch again with after_sequence \(cursor) and store_epoch \(epoch)")
             }
+            try isRevoked()
             let batch = try await repository.changes(after: cursor, limit: Self.watchBatchSize, tenant: tenant)
             if batch.truncated {
                 throw InterviewsError(
@@ -249,7 +306,8 @@ public struct InterviewsService: Sendable {
             for change in batch.changes {
                 var interview = change.interview
                 if !request.includeRemoteData { interview.remoteData = [] }
-                try await writer.write(WatchEvent(sequence: change.sequence, kind: change.kind, interview: interview))
+                try await writer.write(
+                    WatchEvent(sequence: change.sequence, kind: change.kind, interview: interview, storeEpoch: epoch))
                 cursor = change.sequence
             }
             cursor = max(cursor, batch.scannedThrough)
@@ -270,4 +328,41 @@ public struct InterviewsService: Sendable {
         }
         try Task.checkCancellation()
     }
+}
+
+/// The open streaming calls of each API key, so that revoking a key can end
+/// them (``InterviewsService``'s RevokeKey).
+final class OpenStreams: Sendable {
+    private struct State {
+        var nextToken: UInt64 = 0
+        var byKey: [String: [UInt64: @Sendable (RPCError) -> Void]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Records an open call of key `keyID`; returns the token to unregister it with.
+    func register(keyID: String, end: @escaping @Sendable (RPCError) -> Void) -> UInt64 {
+        state.withLock { state in
+            defer { state.nextToken += 1 }
+            state.byKey[keyID, default: [:]][state.nextToken] = end
+            return state.nextToken
+        }
+    }
+
+    /// Forgets a call that has ended.
+    func unregister(keyID: String, token: UInt64) {
+        state.withLock { state in
+            state.byKey[keyID]?[token] = nil
+            if state.byKey[keyID]?.isEmpty == true { state.byKey[keyID] = nil }
+        }
+    }
+
+    /// Ends every open call of key `keyID` with `error`.
+    func endAll(keyID: String, _ error: RPCError) {
+        let ends = state.withLock { state in state.byKey.removeValue(forKey: keyID).map { Array($0.values) } ?? [] }
+        for end in ends { end(error) }
+    }
+
+    /// How many calls are open, for tests.
+    var count: Int { state.withLock { $0.byKey.values.reduce(0) { $0 + $1.count } } }
 }

@@ -124,6 +124,11 @@ public final class KeyStore: Sendable {
         }
     }
 
+    /// Whether the key `id` authenticates nothing now: revoked, or unknown.
+    public func isRevoked(id: String) -> Bool {
+        state.withLock { $0.entries[id]?.revokedAt != nil || $0.entries[id] == nil }
+    }
+
     /// The key a secret belongs to, or nil when it is unknown, malformed or revoked.
     /// The digest comparison takes the same time wherever the digests differ.
     public func authenticate(secret: String) -> APIKey? {

@@ -253,12 +253,13 @@ extension WatchRequest: CBridged {
         m.pointee.company_id = try a.cString(companyID, "company_id")
         m.pointee.after_sequence = afterSequence
         m.pointee.include_remote_data = includeRemoteData ? 1 : 0
+        m.pointee.store_epoch = storeEpoch
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             companyID: readString(m.pointee.company_id), afterSequence: m.pointee.after_sequence,
-            includeRemoteData: m.pointee.include_remote_data != 0)
+            includeRemoteData: m.pointee.include_remote_data != 0, storeEpoch: m.pointee.store_epoch)
     }
 }
 
@@ -272,12 +273,13 @@ extension WatchEvent: CBridged {
         m.pointee.sequence = sequence
         m.pointee.kind = a.cEnum(kind)
         do { m.pointee.interview = try a.message(interview) } catch { throw error.inside("interview") }
+        m.pointee.store_epoch = storeEpoch
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             sequence: m.pointee.sequence, kind: try readEnum(m.pointee.kind.rawValue, "kind"),
-            interview: try readMessage(m.pointee.interview, "interview"))
+            interview: try readMessage(m.pointee.interview, "interview"), storeEpoch: m.pointee.store_epoch)
     }
 }
 
@@ -336,6 +338,7 @@ extension ServerInfoResponse: CBridged {
         m.pointee.last_sequence = lastSequence
         m.pointee.protocol_version = protocolVersion
         m.pointee.writable = writable ? 1 : 0
+        m.pointee.store_epoch = storeEpoch
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -345,6 +348,6 @@ extension ServerInfoResponse: CBridged {
             startedAt: try readTimestamp(m.pointee.started_at, "started_at"),
             interviewCount: m.pointee.interview_count, deletedCount: m.pointee.deleted_count,
             lastSequence: m.pointee.last_sequence, protocolVersion: m.pointee.protocol_version,
-            writable: m.pointee.writable != 0)
+            writable: m.pointee.writable != 0, storeEpoch: m.pointee.store_epoch)
     }
 }

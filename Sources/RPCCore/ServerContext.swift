@@ -82,6 +82,13 @@ public struct ServerContext: Sendable {
     /// Triggered when the server begins a graceful shutdown; a handler of a
     /// call that never ends by itself waits on it to end early.
     public var shutdown: ShutdownSignal
+    /// Ends the call now, from any task or thread: the client gets TRAILERS
+    /// with the error's code and message, the response stream's writer
+    /// throws, and the handler's task is cancelled. Nil when the transport
+    /// offers no such thing (it does for server-streaming calls). A service
+    /// uses it to end calls from outside, e.g. those of an API key that was
+    /// just revoked; calling it after the call has ended does nothing.
+    public var endCall: (@Sendable (RPCError) -> Void)?
 
     /// Creates a context.
     ///
@@ -91,7 +98,8 @@ public struct ServerContext: Sendable {
         method: String, metadata: [RPCMetadataEntry] = [], deadline: ContinuousClock.Instant? = nil,
         peer: PeerCredentials? = nil, callID: UInt32 = 0,
         logger: Logger = Logger(label: "interviews.rpc", factory: { _ in SwiftLogNoOpLogHandler() }),
-        values: ServerContextValues = ServerContextValues(), shutdown: ShutdownSignal = ShutdownSignal()
+        values: ServerContextValues = ServerContextValues(), shutdown: ShutdownSignal = ShutdownSignal(),
+        endCall: (@Sendable (RPCError) -> Void)? = nil
     ) {
         self.method = method
         self.metadata = metadata
@@ -101,6 +109,7 @@ public struct ServerContext: Sendable {
         self.baseLogger = logger
         self.values = values
         self.shutdown = shutdown
+        self.endCall = endCall
     }
 
     /// The first metadata value for `key` (compared in lowercase), or nil.

@@ -276,7 +276,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return
         }
         let timeout = Self.timeout(micros: headers.timeoutMicros)
-        let serverContext = ServerContext(
+        var serverContext = ServerContext(
             method: headers.method, metadata: headers.metadata,
             deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: logger,
             shutdown: shutdown)
@@ -285,6 +285,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         if method.kind == .serverStreaming {
             let window = headers.initialWindow == 0 ? limits.initialWindow : Int(headers.initialWindow)
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            // A stream may run for long (a watch never ends by itself): the
+            // service can end it from outside. Call ids are never reused, so
+            // the lookup finds this call or none.
+            let loop = context.eventLoop
+            serverContext.endCall = { error in
+                loop.execute {
+                    let connection = handler.value
+                    guard let call = connection.calls[id] else { return }
+                    connection.endCall(call, error, sendTrailers: true)
+                }
+            }
             outbox = ServerStreamOutbox(
                 credit: window, writable: context.channel.isWritable,
                 maxPendingBytes: limits.maxPendingStreamBytes, maxMessageSize: peerMaxFrameSize,

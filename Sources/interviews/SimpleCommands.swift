@@ -43,6 +43,7 @@ struct Info: AsyncParsableCommand {
                     uptime      \(info.uptimeSeconds)s
                     interviews  \(info.interviewCount) (\(info.deletedCount) deleted)
                     sequence    \(info.lastSequence)
+                    epoch       \(info.storeEpoch)
                     protocol    \(info.protocolVersion)
                     """
                 }

@@ -7,32 +7,54 @@ import InterviewsModel
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print change events after a sequence number, then follow live until Ctrl-C.",
-        discussion: "Examples:\n  interviews watch\n  interviews watch --after-sequence 1200 --output jsonl")
+        discussion: """
+            Sequences belong to a store epoch (each event's storeEpoch, `interviews info`): resume with both,             and a server whose store is not the one the sequence came from (a memory server that restarted)             answers FAILED_PRECONDITION instead of skipping changes. A watch that ends with an error prints             where to resume.
+
+            Examples:
+              interviews watch
+              interviews watch --after-sequence 1200 --store-epoch 9147483620557371241 --output jsonl
+            """)
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var tenant: CompanyOption
     @Option(help: "Replay changes after this sequence (0: the oldest kept).") var afterSequence: UInt64 = 0
+    @Option(
+        name: [.customLong("store-epoch"), .customLong("epoch")],
+        help: "The store epoch --after-sequence belongs to (0: not checked).") var storeEpoch: UInt64 = 0
     @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
 
     func run() async throws {
         try await runReportingErrors {
-            try await client.withConnection { connection in
-                let format = client.format
-                try await connection.watch(
-                    WatchRequest(
-                        companyID: tenant.company, afterSequence: afterSequence, includeRemoteData: includeRemoteData)
-                ) { events in
-                    for try await event in events {
-                        switch format {
-                        case .json, .jsonl: emit(event.protoJSON)
-                        case .table:
-                            let i = event.interview ?? Interview()
-                            emit(
-                                "\(event.sequence)\t\(event.kind)\t\(InterviewTable.cell(i.id))\t\(InterviewTable.cell(i.title))"
-                            )
+            var resumeSequence = afterSequence
+            var resumeEpoch = storeEpoch
+            do {
+                try await client.withConnection { connection in
+                    let format = client.format
+                    try await connection.watch(
+                        WatchRequest(
+                            companyID: tenant.company, afterSequence: afterSequence,
+                            includeRemoteData: includeRemoteData, storeEpoch: storeEpoch)
+                    ) { events in
+                        for try await event in events {
+                            resumeSequence = event.sequence
+                            resumeEpoch = event.storeEpoch
+                            switch format {
+                            case .json, .jsonl: emit(event.protoJSON)
+                            case .table:
+                                let i = event.interview ?? Interview()
+                                emit(
+                                    "\(event.sequence)\t\(event.kind)\t\(InterviewTable.cell(i.id))\t\(InterviewTable.cell(i.title))"
+                                )
+                            }
                         }
                     }
                 }
+            } catch let error as any StatusError where error.code != .failedPrecondition {
+                // Where to pick up again, on the error's one line.
+                let epoch = resumeEpoch == 0 ? "" : " --store-epoch \(resumeEpoch)"
+                throw InterviewsError(
+                    error.code, "\(error.message) (resume: interviews watch --after-sequence \(resumeSequence)\(epoch))"
+                )
             }
         }
     }

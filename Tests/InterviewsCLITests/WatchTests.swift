@@ -102,4 +102,30 @@ struct WatchTests {
         #expect(first.contains("CHANGE_KIND_UPDATED"))
         _ = await later.stop()
     }
+
+    @Test("watch prints each event's storeEpoch, resumes with --store-epoch, and refuses another epoch (exit 65)")
+    func storeEpoch() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let info = try await acme.succeed("info", "--output", "json").json()
+        let epoch = try #require((info["storeEpoch"] as? String).flatMap(UInt64.init), "\(info)")
+        #expect(epoch != 0)
+        let table = try await acme.succeed("info", "--output", "table")
+        #expect(table.stdout.contains("epoch       \(epoch)"), "\(table.stdout)")
+        _ = try await acme.create("--title", "Epoch")
+
+        let watcher = try watch(acme, "--store-epoch", String(epoch), "--output", "jsonl")
+        let line = try #require(try await watcher.firstLine(), "no event; stderr: \(watcher.stderr)")
+        _ = await watcher.stop()
+        #expect(try JSONObjects.object(line)["storeEpoch"] as? String == String(epoch), "\(line)")
+
+        let other = epoch == 1 ? 2 : epoch - 1
+        let refused = try await acme.run(
+            "watch", "--after-sequence", "5", "--epoch", String(other), limit: .seconds(20))
+        #expect(refused.status == 65 && !refused.signaled, "\(refused)")
+        #expect(
+            refused.stderr.hasPrefix(
+                "error: FAILED_PRECONDITION: store_epoch: sequence 5 belongs to store epoch \(other); "
+                    + "this store's epoch is \(epoch)"),
+            "\(refused.stderr)")
+    }
 }

@@ -92,14 +92,14 @@ struct ShutdownTests {
         let server = try await ServerProcess.start(arguments: ["--shutdown-grace", "30"])
         let client = try await server.client(try await server.companyKey(Company.unique("watch")))
         for n in 0..<2 { _ = try await client.create(CreateInterviewRequest(interview: Sample.small(n))) }
-        let (caughtUp, caughtUpSignal) = AsyncStream.makeStream(of: UInt64.self)
+        let (caughtUp, caughtUpSignal) = AsyncStream.makeStream(of: (sequence: UInt64, epoch: UInt64).self)
         let watcher = Task {
             try await client.watch(WatchRequest()) { stream -> RPCError? in
                 var count = 0
                 do {
                     for try await event in stream {
                         count += 1
-                        if count == 2 { caughtUpSignal.yield(event.sequence) }
+                        if count == 2 { caughtUpSignal.yield((event.sequence, event.storeEpoch)) }
                     }
                     return nil
                 } catch let error as RPCError {
@@ -113,7 +113,13 @@ struct ShutdownTests {
         let signalled = ContinuousClock.now
         server.send(SIGTERM)
         let ended = try await watcher.value
-        #expect(ended == RPCError(.unavailable, "the server is shutting down; watch again with after_sequence \(last)"))
+        #expect(last.epoch != 0, "every event names its store epoch")
+        #expect(
+            ended
+                == RPCError(
+                    .unavailable,
+                    "the server is shutting down; watch again with after_sequence \(last.sequence) "
+                        + "and store_epoch \(last.epoch)"))
         let termination = try await server.waitForExit(timeout: .seconds(40))
         #expect(termination == .exited(0), "\(server.log())")
         let took = ContinuousClock.now - signalled

@@ -35,6 +35,24 @@ struct FlowControlTests {
         }
     }
 
+    @Test("ServerContext.endCall ends an open stream from outside: TRAILERS with its status, the handler cancelled")
+    func endCallFromOutside() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.sendCall(1, method: TestMethods.endedFromOutside, ListRequest(), initialWindow: 4)
+                let message = try #require(try await raw.readFrame())
+                #expect(message.type == .message && message.callID == 1)
+                let status = try #require(try await raw.readStatus(of: 1))
+                #expect(status.code == StatusCode.unauthenticated.rawValue)
+                #expect(status.message == "ended from outside")
+            }
+            #expect(server.probe.count("endedFromOutside.started") == 1)
+            #expect(await server.probe.wait { server.probe.count("endedFromOutside.cancelled") == 1 })
+            #expect(try await server.expectHealthy())
+        }
+    }
+
     @Test("a slow reader slows the handler down: it is never more than a window ahead")
     func slowReader() async throws {
         try await withTestServer { server in

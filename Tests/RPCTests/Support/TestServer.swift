@@ -67,6 +67,7 @@ enum TestMethods {
     static let whoAmI = "/test.Test/WhoAmI"
     static let nulError = "/test.Test/NulError"
     static let onLoop = "/test.Test/OnLoop"
+    static let endedFromOutside = "/test.Test/EndedFromOutside"
 
     struct Boom: Error {}
 
@@ -96,6 +97,24 @@ enum TestMethods {
                     } catch let error as RPCError {
                         probe.note("infinite ended: \(error.code)")
                         probe.bump("infinite.ended")
+                        throw error
+                    }
+                },
+                // Sends one message, then waits; another task ends the call through
+                // ServerContext.endCall (UNAUTHENTICATED "ended from outside") 50 ms later.
+                .serverStreaming(endedFromOutside) {
+                    (_: ListRequest, context, writer: ResponseStreamWriter<Interview>) in
+                    try await writer.write(Interview(id: "0"))
+                    let end = context.endCall
+                    probe.bump(end == nil ? "endedFromOutside.noEndCall" : "endedFromOutside.started")
+                    Task {
+                        try? await Task.sleep(for: .milliseconds(50))
+                        end?(RPCError(.unauthenticated, "ended from outside"))
+                    }
+                    do {
+                        try await Task.sleep(for: .seconds(600))
+                    } catch {
+                        probe.bump("endedFromOutside.cancelled")
                         throw error
                     }
                 },

@@ -318,16 +318,26 @@ class Client:
         *,
         company_id: str = "",
         include_remote_data: bool = False,
+        store_epoch: int = 0,
         timeout: Optional[float] = None,
         metadata: Optional[Metadata] = None,
         window: Optional[int] = None,
     ) -> ResponseStream[interviews_pb2.WatchEvent]:
         """WatchInterviews: change events after `after_sequence`, then live (an iterator of `WatchEvent`).
 
+        Each event carries the `store_epoch` its sequence belongs to; resume
+        with both (`after_sequence=event.sequence, store_epoch=event.store_epoch`).
+        A server whose store has another epoch (a memory server that restarted)
+        then ends the stream with FAILED_PRECONDITION instead of skipping
+        changes; 0 (the default) is not checked.
+
         The stream does not end by itself: close it, or give it a timeout.
         """
         request = interviews_pb2.WatchRequest(
-            company_id=company_id, after_sequence=after_sequence, include_remote_data=include_remote_data
+            company_id=company_id,
+            after_sequence=after_sequence,
+            include_remote_data=include_remote_data,
+            store_epoch=store_epoch,
         )
         return self.stream(
             INTERVIEWS + "WatchInterviews", request, interviews_pb2.WatchEvent, timeout, metadata, window

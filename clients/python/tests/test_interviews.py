@@ -270,6 +270,20 @@ class InterviewsRPCTests(ServerTestCase):
             event = watch.read(timeout=10)
         self.assertEqual((event.kind, event.interview.id), (pb.CHANGE_KIND_CREATED, created.id))
 
+    def test_watch_checks_the_store_epoch(self) -> None:
+        info = self.client.server_info()
+        self.assertNotEqual(info.store_epoch, 0)
+        created = self.client.create_interview(sample(title="epoch"))
+        with self.client.watch_interviews(info.last_sequence, store_epoch=info.store_epoch, timeout=20) as watch:
+            event = watch.read(timeout=10)
+        self.assertEqual((event.interview.id, event.store_epoch), (created.id, info.store_epoch))
+        other = info.store_epoch ^ 1
+        with self.client.watch_interviews(info.last_sequence, store_epoch=other, timeout=20) as watch:
+            with self.assertRaises(RpcError) as raised:
+                watch.read(timeout=10)
+        self.assertEqual(raised.exception.code_name, "FAILED_PRECONDITION")
+        self.assertIn(str(info.store_epoch), raised.exception.message)
+
     def test_server_info_counts(self) -> None:
         client = self.company_client(unique("info-co"))
         empty = client.server_info()

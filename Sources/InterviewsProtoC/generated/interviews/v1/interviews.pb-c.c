@@ -2775,7 +2775,7 @@ const ProtobufCMessageDescriptor interviews__v1__upsert_interviews_response__des
   (ProtobufCMessageInit) interviews__v1__upsert_interviews_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor interviews__v1__watch_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor interviews__v1__watch_request__field_descriptors[4] =
 {
   {
     "company_id",
@@ -2813,16 +2813,29 @@ static const ProtobufCFieldDescriptor interviews__v1__watch_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "store_epoch",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__WatchRequest, store_epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned interviews__v1__watch_request__field_indices_by_name[] = {
   1,   /* field[1] = after_sequence */
   0,   /* field[0] = company_id */
   2,   /* field[2] = include_remote_data */
+  3,   /* field[3] = store_epoch */
 };
 static const ProtobufCIntRange interviews__v1__watch_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor interviews__v1__watch_request__descriptor =
 {
@@ -2832,14 +2845,14 @@ const ProtobufCMessageDescriptor interviews__v1__watch_request__descriptor =
   "Interviews__V1__WatchRequest",
   "interviews.v1",
   sizeof(Interviews__V1__WatchRequest),
-  3,
+  4,
   interviews__v1__watch_request__field_descriptors,
   interviews__v1__watch_request__field_indices_by_name,
   1,  interviews__v1__watch_request__number_ranges,
   (ProtobufCMessageInit) interviews__v1__watch_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor interviews__v1__watch_event__field_descriptors[3] =
+static const ProtobufCFieldDescriptor interviews__v1__watch_event__field_descriptors[4] =
 {
   {
     "sequence",
@@ -2877,16 +2890,29 @@ static const ProtobufCFieldDescriptor interviews__v1__watch_event__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "store_epoch",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__WatchEvent, store_epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned interviews__v1__watch_event__field_indices_by_name[] = {
   2,   /* field[2] = interview */
   1,   /* field[1] = kind */
   0,   /* field[0] = sequence */
+  3,   /* field[3] = store_epoch */
 };
 static const ProtobufCIntRange interviews__v1__watch_event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor interviews__v1__watch_event__descriptor =
 {
@@ -2896,7 +2922,7 @@ const ProtobufCMessageDescriptor interviews__v1__watch_event__descriptor =
   "Interviews__V1__WatchEvent",
   "interviews.v1",
   sizeof(Interviews__V1__WatchEvent),
-  3,
+  4,
   interviews__v1__watch_event__field_descriptors,
   interviews__v1__watch_event__field_indices_by_name,
   1,  interviews__v1__watch_event__number_ranges,
@@ -2997,7 +3023,7 @@ const ProtobufCMessageDescriptor interviews__v1__server_info_request__descriptor
   (ProtobufCMessageInit) interviews__v1__server_info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor interviews__v1__server_info_response__field_descriptors[9] =
+static const ProtobufCFieldDescriptor interviews__v1__server_info_response__field_descriptors[10] =
 {
   {
     "version",
@@ -3107,6 +3133,18 @@ static const ProtobufCFieldDescriptor interviews__v1__server_info_response__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "store_epoch",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__ServerInfoResponse, store_epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned interviews__v1__server_info_response__field_indices_by_name[] = {
   1,   /* field[1] = backend */
@@ -3115,6 +3153,7 @@ static const unsigned interviews__v1__server_info_response__field_indices_by_nam
   6,   /* field[6] = last_sequence */
   7,   /* field[7] = protocol_version */
   3,   /* field[3] = started_at */
+  9,   /* field[9] = store_epoch */
   2,   /* field[2] = uptime_seconds */
   0,   /* field[0] = version */
   8,   /* field[8] = writable */
@@ -3122,7 +3161,7 @@ static const unsigned interviews__v1__server_info_response__field_indices_by_nam
 static const ProtobufCIntRange interviews__v1__server_info_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor interviews__v1__server_info_response__descriptor =
 {
@@ -3132,7 +3171,7 @@ const ProtobufCMessageDescriptor interviews__v1__server_info_response__descripto
   "Interviews__V1__ServerInfoResponse",
   "interviews.v1",
   sizeof(Interviews__V1__ServerInfoResponse),
-  9,
+  10,
   interviews__v1__server_info_response__field_descriptors,
   interviews__v1__server_info_response__field_indices_by_name,
   1,  interviews__v1__server_info_response__number_ranges,

@@ -102,7 +102,8 @@ typedef enum _Interviews__V1__ServingStatus {
   INTERVIEWS__V1__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED = 0,
   INTERVIEWS__V1__SERVING_STATUS__SERVING_STATUS_SERVING = 1,
   /*
-   * Up, but refusing writes (e.g. the disk failed) or draining.
+   * Up, but refusing writes (e.g. the disk failed: the store is in
+   * fail-stop, ServerInfo.writable is false) or draining for a shutdown.
    */
   INTERVIEWS__V1__SERVING_STATUS__SERVING_STATUS_NOT_SERVING = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(INTERVIEWS__V1__SERVING_STATUS)
@@ -561,10 +562,18 @@ struct  Interviews__V1__WatchRequest
    */
   uint64_t after_sequence;
   protobuf_c_boolean include_remote_data;
+  /*
+   * The store epoch after_sequence belongs to (ServerInfo.store_epoch, or
+   * WatchEvent.store_epoch of the event it came from). When set and the
+   * store's epoch differs (another store, or a memory store that restarted),
+   * the call ends with FAILED_PRECONDITION: the sequence means nothing here,
+   * so list again and watch from 0 or ServerInfo.last_sequence. 0: not checked.
+   */
+  uint64_t store_epoch;
 };
 #define INTERVIEWS__V1__WATCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&interviews__v1__watch_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 /*
@@ -582,10 +591,15 @@ struct  Interviews__V1__WatchEvent
    * The record as it is after the change.
    */
   Interviews__V1__Interview *interview;
+  /*
+   * The identity of the store the sequence belongs to; resume with it as
+   * WatchRequest.store_epoch. Never 0 from this server.
+   */
+  uint64_t store_epoch;
 };
 #define INTERVIEWS__V1__WATCH_EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&interviews__v1__watch_event__descriptor) \
-    , 0, INTERVIEWS__V1__CHANGE_KIND__CHANGE_KIND_UNSPECIFIED, NULL }
+    , 0, INTERVIEWS__V1__CHANGE_KIND__CHANGE_KIND_UNSPECIFIED, NULL, 0 }
 
 
 struct  Interviews__V1__HealthRequest
@@ -638,13 +652,21 @@ struct  Interviews__V1__ServerInfoResponse
   uint64_t last_sequence;
   uint32_t protocol_version;
   /*
-   * False when the store refuses writes (fail-stop after an I/O error).
+   * False when the store refuses writes (fail-stop after an I/O error);
+   * Health then reports NOT_SERVING.
    */
   protobuf_c_boolean writable;
+  /*
+   * The identity of the store: random, chosen when the store was created.
+   * The file backend keeps it in its data directory (it survives restarts);
+   * the memory backend picks a new one at every start. Sequences of one
+   * epoch mean nothing in another; see WatchRequest.store_epoch.
+   */
+  uint64_t store_epoch;
 };
 #define INTERVIEWS__V1__SERVER_INFO_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&interviews__v1__server_info_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, NULL, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, NULL, 0, 0, 0, 0, 0, 0 }
 
 
 /* Interviews__V1__Participant methods */
