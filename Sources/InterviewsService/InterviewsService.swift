@@ -1,4 +1,4 @@
-public import InterviewsModel
+import InterviewsModel
 public import InterviewsRepository
 public import RPCCore
 import Synchronization
