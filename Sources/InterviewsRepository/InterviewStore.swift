@@ -118,7 +118,8 @@ package struct InterviewStore: Sendable {
         guard indexDeferred else { return }
         var builders: [String: CompanyIndexBuilder] = [:]
         for record in records.values {
-            builders[Self.company(of: record), default: CompanyIndexBuilder()].add(record)
+            let fields = record.indexFields
+            builders[fields.company, default: CompanyIndexBuilder()].add(record, fields)
         }
         var companies: [String: CompanyIndex] = [:]
         companies.reserveCapacity(builders.count)
@@ -696,13 +697,15 @@ package struct InterviewStore: Sendable {
         records[record.id] = record
         guard !indexDeferred else { return }
         let keysOf = Self.keys(in: records)
-        companies[Self.company(of: record), default: CompanyIndex()].insert(record, keysOf: keysOf)
+        let fields = record.indexFields
+        companies[fields.company, default: CompanyIndex()].insert(record, fields, keysOf: keysOf)
     }
 
     private mutating func remove(_ record: StoredRecord) {
         records[record.id] = nil
         guard !indexDeferred else { return }
-        companies[Self.company(of: record)]?.remove(record)
+        let fields = record.indexFields
+        companies[fields.company]?.remove(record, fields)
     }
 
     /// Keeps the store clock ahead of every timestamp it has seen.

@@ -11,32 +11,6 @@ package enum IndexPartition: Sendable, Hashable {
     case job(String)
     case agent(String)
     case stage(String)
-
-    /// The partitions `record` belongs to (empty references are not indexed),
-    /// read from its encoding: candidate_id (4), application_id (5), job_id (6),
-    /// agent_id (7), job_interview_stage_id (8).
-    package static func partitions(of record: StoredRecord) -> [IndexPartition] {
-        var result: [IndexPartition] = [.company, .status(record.status)]
-        let references: [(UInt32, (String) -> IndexPartition)] = [
-            (4, IndexPartition.candidate), (5, IndexPartition.application), (6, IndexPartition.job),
-            (7, IndexPartition.agent), (8, IndexPartition.stage),
-        ]
-        record.bytes.withUnsafeBytes { raw in
-            var reader = FieldReader(raw)
-            var next = 0
-            while next < references.count, let field = reader.next() {
-                while next < references.count && references[next].0 < field.number { next += 1 }
-                guard next < references.count, references[next].0 == field.number, field.wireType == 2,
-                    !field.value.isEmpty
-                else { continue }
-                result.append(
-                    references[next].1(
-                        String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)))
-                next += 1
-            }
-        }
-        return result
-    }
 }
 
 /// One counted list per list order.
@@ -145,11 +119,11 @@ package struct CompanyIndex: Sendable {
     /// Soft-deleted records of the company.
     package var deletedCount: Int { all.deleted.createdAt.count }
 
-    mutating func insert(_ record: StoredRecord, keysOf: RecordKeys) {
-        let keys = record.keys
+    mutating func insert(_ record: StoredRecord, _ fields: StoredRecord.IndexFields, keysOf: RecordKeys) {
+        let keys = fields.keys
         let deleted = record.isDeleted
         if deleted { all.deleted.insert(keys) } else { all.live.insert(keys) }
-        for partition in IndexPartition.partitions(of: record) where partition != .company {
+        for partition in fields.partitions where partition != .company {
             if lists[partition] != nil {
                 // In place: the dictionary's storage is the only owner of the lists.
                 lists[partition, default: PartitionLists()].insert(keys, deleted: deleted)
@@ -168,18 +142,17 @@ package struct CompanyIndex: Sendable {
                 few[partition] = .one(record.id)
             }
         }
-        let remoteID = record.stringField(2)
-        if !remoteID.isEmpty {
-            let hash = Self.hash(remoteID)
+        if !fields.remoteID.isEmpty {
+            let hash = Self.hash(fields.remoteID)
             remoteIDs[hash] = remoteIDs[hash]?.adding(record.id) ?? .one(record.id)
         }
     }
 
-    mutating func remove(_ record: StoredRecord) {
-        let keys = record.keys
+    mutating func remove(_ record: StoredRecord, _ fields: StoredRecord.IndexFields) {
+        let keys = fields.keys
         let deleted = record.isDeleted
         if deleted { all.deleted.remove(keys) } else { all.live.remove(keys) }
-        for partition in IndexPartition.partitions(of: record) where partition != .company {
+        for partition in fields.partitions where partition != .company {
             if lists[partition] != nil {
                 lists[partition, default: PartitionLists()].remove(keys, deleted: deleted)
                 if lists[partition]?.isEmpty == true { lists[partition] = nil }
@@ -187,9 +160,8 @@ package struct CompanyIndex: Sendable {
                 few[partition] = members.removing(record.id)
             }
         }
-        let remoteID = record.stringField(2)
-        if !remoteID.isEmpty {
-            let hash = Self.hash(remoteID)
+        if !fields.remoteID.isEmpty {
+            let hash = Self.hash(fields.remoteID)
             if let members = remoteIDs.removeValue(forKey: hash) { remoteIDs[hash] = members.removing(record.id) }
         }
     }
@@ -283,14 +255,13 @@ package struct CompanyIndexBuilder {
     package init() {}
 
     /// Adds `record` to every partition it belongs to.
-    package mutating func add(_ record: StoredRecord) {
-        let keys = record.keys
-        let remoteID = record.stringField(2)
-        if !remoteID.isEmpty {
-            let hash = CompanyIndex.hash(remoteID)
+    package mutating func add(_ record: StoredRecord, _ fields: StoredRecord.IndexFields) {
+        let keys = fields.keys
+        if !fields.remoteID.isEmpty {
+            let hash = CompanyIndex.hash(fields.remoteID)
             remoteIDs[hash] = remoteIDs[hash]?.adding(record.id) ?? .one(record.id)
         }
-        for partition in IndexPartition.partitions(of: record) {
+        for partition in fields.partitions {
             if !record.isDeleted {
                 live[partition, default: Keys()].append(keys)
             } else {

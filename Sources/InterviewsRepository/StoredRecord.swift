@@ -155,24 +155,68 @@ package struct StoredRecord: Sendable, Hashable {
     }
 
     /// The record's ordering and filtering fields (one scan of the encoding).
-    package var facts: Facts {
+    package var facts: Facts { scan(indexing: false).facts }
+
+    /// What the index files a record under, read in one scan of its
+    /// encoding: its ordering fields, company, remote id and the partitions
+    /// it belongs to.
+    package struct IndexFields {
+        package var facts = Facts()
+        package var company = ""
+        package var remoteID: ArraySlice<UInt8> = []
+        /// `.company`, `.status(...)`, then one per non-empty reference id.
+        package var partitions: [IndexPartition] = []
+        /// The record's keys in the three orders.
+        package var keys = (
+            createdAt: IndexKey(seconds: 0, nanos: 0, id: .zero), startAt: IndexKey(seconds: 0, nanos: 0, id: .zero),
+            updatedAt: IndexKey(seconds: 0, nanos: 0, id: .zero)
+        )
+    }
+
+    /// The record's index fields (one scan of the encoding).
+    package var indexFields: IndexFields { scan(indexing: true) }
+
+    private func scan(indexing: Bool) -> IndexFields {
         bytes.withUnsafeBytes { raw in
-            var facts = Facts()
+            var fields = IndexFields()
+            var references: [IndexPartition] = []
             var reader = FieldReader(raw)
+            func text(_ field: FieldReader.Field) -> String {
+                String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)
+            }
             while let field = reader.next() {
                 switch field.number {
-                case 13: facts.startAt = Self.timestamp(raw, field)
+                case 2 where indexing && field.wireType == 2: fields.remoteID = bytes[field.value]
+                case 3 where indexing && field.wireType == 2: fields.company = text(field)
+                case 4...8 where indexing && field.wireType == 2 && !field.value.isEmpty:
+                    let value = text(field)
+                    switch field.number {
+                    case 4: references.append(.candidate(value))
+                    case 5: references.append(.application(value))
+                    case 6: references.append(.job(value))
+                    case 7: references.append(.agent(value))
+                    default: references.append(.stage(value))
+                    }
+                case 13: fields.facts.startAt = Self.timestamp(raw, field)
                 case 15:
-                    facts.status =
+                    fields.facts.status =
                         InterviewStatus(rawValue: Int32(truncatingIfNeeded: Self.varint(raw, field))) ?? .unspecified
-                case 17: facts.createdAt = Self.timestamp(raw, field) ?? facts.createdAt
-                case 18: facts.updatedAt = Self.timestamp(raw, field) ?? facts.updatedAt
-                case 21: facts.deletedAt = Self.timestamp(raw, field)
-                case 26: facts.revision = Self.varint(raw, field)
+                case 17: fields.facts.createdAt = Self.timestamp(raw, field) ?? fields.facts.createdAt
+                case 18: fields.facts.updatedAt = Self.timestamp(raw, field) ?? fields.facts.updatedAt
+                case 21: fields.facts.deletedAt = Self.timestamp(raw, field)
+                case 26: fields.facts.revision = Self.varint(raw, field)
                 default: break
                 }
             }
-            return facts
+            if indexing {
+                fields.partitions = [.company, .status(fields.facts.status)] + references
+                let facts = fields.facts
+                fields.keys = (
+                    IndexKey(facts.createdAt, id: id), IndexKey(facts.startAt, id: id),
+                    IndexKey(facts.updatedAt, id: id)
+                )
+            }
+            return fields
         }
     }
 
