@@ -42,7 +42,7 @@ package struct StoredRecord: Sendable, Hashable {
     ///   nothing protobuf-c cannot carry); DATA_LOSS when it lacks its id or
     ///   timestamps.
     package init(_ interview: Interview, encoding: [UInt8]? = nil) throws(InterviewsError) {
-        guard let id = UUIDv7(interview.id), let createdAt = interview.createdAt, let updatedAt = interview.updatedAt,
+        guard let id = UUIDv7(interview.id), interview.createdAt != nil, interview.updatedAt != nil,
             !interview.companyID.isEmpty
         else {
             throw InterviewsError(
@@ -72,7 +72,6 @@ package struct StoredRecord: Sendable, Hashable {
                 .internalError,
                 "the encoding of interview \(interview.id) does not list its fields in field-number order")
         }
-        _ = (createdAt, updatedAt)
         self.bytes = bytes
         self.sections = sections
         self.id = id
