@@ -108,6 +108,7 @@ let package = Package(
             dependencies: [
                 "InterviewsModel",
                 "InterviewsRepository",
+                "InterviewsWire",
                 "RPCCore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

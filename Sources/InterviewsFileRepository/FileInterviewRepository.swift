@@ -269,6 +269,14 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
         }
     }
 
+    /// ``changes(after:limit:tenant:)`` with the records as stored encodings;
+    /// see ``EncodedInterviewReads``.
+    public func encodedChanges(after sequence: UInt64, limit: Int, tenant: Tenant) async throws -> EncodedChangeBatch {
+        try state.withLock { state throws(InterviewsError) in
+            try state.reader.encodedChanges(after: sequence, limit: limit, tenant: tenant)
+        }
+    }
+
     /// Waits for a durable sequence after `sequence`; see ``InterviewRepository/waitForChanges(after:)``.
     public func waitForChanges(after sequence: UInt64) async throws -> UInt64 {
         try await notifier.wait(after: sequence)

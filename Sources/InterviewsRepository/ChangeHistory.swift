@@ -43,6 +43,18 @@ package struct ChangeHistory: Sendable {
     /// O(log h + scanned): a binary search over the h kept changes, then a
     /// scan that skips other tenants' changes.
     package func changes(after sequence: UInt64, limit: Int, tenant: Tenant) throws(InterviewsError) -> ChangeBatch {
+        let batch = encodedChanges(after: sequence, limit: limit, tenant: tenant)
+        var changes: [Change] = []
+        changes.reserveCapacity(batch.changes.count)
+        for change in batch.changes {
+            changes.append(
+                Change(sequence: change.sequence, kind: change.kind, interview: try change.record.interview()))
+        }
+        return ChangeBatch(changes: changes, truncated: batch.truncated, scannedThrough: batch.scannedThrough)
+    }
+
+    /// ``changes(after:limit:tenant:)`` with each record as it is stored.
+    package func encodedChanges(after sequence: UInt64, limit: Int, tenant: Tenant) -> EncodedChangeBatch {
         var low = 0
         var high = entries.count
         while low < high {
@@ -53,13 +65,12 @@ package struct ChangeHistory: Sendable {
                 high = middle
             }
         }
-        var result: [Change] = []
+        var result: [EncodedChange] = []
         var index = low
         while index < entries.count && result.count < limit {
             let entry = entries[index]
             if entry.record.field(3, equals: tenant.companyID) {
-                result.append(
-                    Change(sequence: entry.sequence, kind: entry.kind, interview: try entry.record.interview()))
+                result.append(EncodedChange(sequence: entry.sequence, kind: entry.kind, record: entry.record))
             }
             index += 1
         }
@@ -67,6 +78,6 @@ package struct ChangeHistory: Sendable {
         // The loop stopped at the end of the history or at the limit: either
         // way every change up to the last one it examined has been seen.
         let scannedThrough = index > 0 ? max(sequence, entries[index - 1].sequence) : sequence
-        return ChangeBatch(changes: result, truncated: truncated, scannedThrough: scannedThrough)
+        return EncodedChangeBatch(changes: result, truncated: truncated, scannedThrough: scannedThrough)
     }
 }

@@ -165,7 +165,7 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
             totalSize: page.totalSize, page: page.page, pageSize: page.pageSize)
     }
 
-    private static func writeVarint(_ value: UInt64, into buffer: inout ByteBuffer) {
+    static func writeVarint(_ value: UInt64, into buffer: inout ByteBuffer) {
         var value = value
         while value >= 0x80 {
             buffer.writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
@@ -179,5 +179,77 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
         buffer.writeInteger(number << 3 | 2)
         writeVarint(UInt64(value.utf8.count), into: &buffer)
         buffer.writeString(value)
+    }
+}
+
+/// A change of the watch feed with its record as stored.
+public struct EncodedChange: Sendable, Hashable {
+    /// The change's sequence.
+    public var sequence: UInt64
+    /// The change's kind.
+    public var kind: ChangeKind
+    let record: StoredRecord
+
+    /// The event WatchInterviews sends for this change: the record as slices
+    /// of its encoding, without remote_data unless `includeRemoteData`.
+    public func event(includeRemoteData: Bool, storeEpoch: UInt64) -> EncodedWatchEvent {
+        EncodedWatchEvent(
+            sequence: sequence, kind: kind,
+            interview: EncodedInterview(
+                record, RecordView(customFields: true, remoteData: includeRemoteData, analysis: true)),
+            storeEpoch: storeEpoch)
+    }
+}
+
+/// ``ChangeBatch`` with each record as stored.
+public struct EncodedChangeBatch: Sendable, Hashable {
+    public var changes: [EncodedChange]
+    public var truncated: Bool
+    public var scannedThrough: UInt64
+}
+
+/// A WatchEvent whose record is a stored encoding, ready to send: written
+/// exactly as protobuf-c would encode the equivalent ``WatchEvent``.
+public struct EncodedWatchEvent: WireCodable, Sendable, Hashable {
+    public var sequence: UInt64
+    public var kind: ChangeKind
+    public var interview: EncodedInterview
+    public var storeEpoch: UInt64
+
+    /// The event as a value.
+    public func typed() throws -> WatchEvent {
+        WatchEvent(sequence: sequence, kind: kind, interview: try interview.interview(), storeEpoch: storeEpoch)
+    }
+
+    public func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        if sequence != 0 {
+            buffer.writeInteger(UInt8(0x08))
+            EncodedPage.writeVarint(sequence, into: &buffer)
+        }
+        if kind.rawValue != 0 {
+            buffer.writeInteger(UInt8(0x10))
+            EncodedPage.writeVarint(UInt64(bitPattern: Int64(kind.rawValue)), into: &buffer)
+        }
+        buffer.writeInteger(UInt8(0x1A))  // field 3, length-delimited
+        EncodedPage.writeVarint(UInt64(interview.encodedSize), into: &buffer)
+        try interview.encode(into: &buffer)
+        if storeEpoch != 0 {
+            buffer.writeInteger(UInt8(0x20))
+            EncodedPage.writeVarint(storeEpoch, into: &buffer)
+        }
+    }
+
+    public static func decode(from bytes: UnsafeRawBufferPointer, maxSize: Int) throws(WireError) -> EncodedWatchEvent {
+        let event = try WatchEvent.decode(from: bytes, maxSize: maxSize)
+        guard let interview = event.interview else {
+            throw WireError(.rejected, field: "interview", "is required in a watch event")
+        }
+        do {
+            return EncodedWatchEvent(
+                sequence: event.sequence, kind: event.kind,
+                interview: EncodedInterview(try StoredRecord(interview), .everything), storeEpoch: event.storeEpoch)
+        } catch {
+            throw WireError(.rejected, field: "interview", error.message)
+        }
     }
 }

@@ -145,6 +145,14 @@ public final class InMemoryInterviewRepository: InterviewRepository, EncodedInte
         }
     }
 
+    /// ``changes(after:limit:tenant:)`` with the records as stored encodings;
+    /// see ``EncodedInterviewReads``.
+    public func encodedChanges(after sequence: UInt64, limit: Int, tenant: Tenant) async throws -> EncodedChangeBatch {
+        try store.withLock { store throws(InterviewsError) in
+            try store.encodedChanges(after: sequence, limit: limit, tenant: tenant)
+        }
+    }
+
     /// Waits for a sequence after `sequence`; see ``InterviewRepository/waitForChanges(after:)``.
     public func waitForChanges(after sequence: UInt64) async throws -> UInt64 {
         try await notifier.wait(after: sequence)

@@ -198,6 +198,9 @@ public protocol EncodedInterviewReads: NonblockingInterviewReads {
     /// ``InterviewRepository/list(_:tenant:)`` with its records as encodings.
     func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage
 
+    /// ``InterviewRepository/changes(after:limit:tenant:)`` with the records as encodings.
+    func encodedChanges(after sequence: UInt64, limit: Int, tenant: Tenant) async throws -> EncodedChangeBatch
+
     /// ``InterviewRepository/scan(_:tenant:batchSize:_:)`` with the records as encodings.
     func scanEncoded(
         _ request: ListRequest, tenant: Tenant, batchSize: Int, _ body: ([EncodedInterview]) async throws -> Bool

@@ -178,6 +178,14 @@ package struct InterviewStore: Sendable {
         return try history.changes(after: sequence, limit: min(max(limit, 1), 10_000), tenant: tenant)
     }
 
+    /// ``changes(after:limit:tenant:)`` with each record as stored.
+    package func encodedChanges(after sequence: UInt64, limit: Int, tenant: Tenant) throws(InterviewsError)
+        -> EncodedChangeBatch
+    {
+        try InterviewValidation.validateCompanyID(tenant.companyID)
+        return history.encodedChanges(after: sequence, limit: min(max(limit, 1), 10_000), tenant: tenant)
+    }
+
     /// Every record and the state a durable store needs to rebuild this one:
     /// records in id order, the last sequence, live idempotency entries.
     /// O(n log n).

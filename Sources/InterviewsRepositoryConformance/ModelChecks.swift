@@ -219,6 +219,26 @@ private struct RandomModel {
             #expect(try encoded.typed() == page, "\(request)")
             #expect(try encoded.encodedBytes() == page.encodedBytes(), "\(request)")
             if chance(10) {
+                // The change feed's events, as stored encodings and as values.
+                let last = try await repo.stats(tenant: tenant).lastSequence
+                let after = UInt64.random(in: 0...max(1, last), using: &random)
+                let typed = try await repo.changes(after: after, limit: 30, tenant: tenant)
+                let encoded = try await reads.encodedChanges(after: after, limit: 30, tenant: tenant)
+                #expect(encoded.truncated == typed.truncated && encoded.scannedThrough == typed.scannedThrough)
+                #expect(encoded.changes.count == typed.changes.count)
+                for (stored, change) in zip(encoded.changes, typed.changes) {
+                    for includeRemoteData in [false, true] {
+                        var interview = change.interview
+                        if !includeRemoteData { interview.remoteData = [] }
+                        let event = WatchEvent(
+                            sequence: change.sequence, kind: change.kind, interview: interview, storeEpoch: 7)
+                        let bytes = stored.event(includeRemoteData: includeRemoteData, storeEpoch: 7)
+                        #expect(try bytes.typed() == event)
+                        #expect(try bytes.encodedBytes() == event.encodedBytes())
+                    }
+                }
+            }
+            if chance(10) {
                 var scanned: [Interview] = []
                 try await reads.scanEncoded(request, tenant: tenant, batchSize: 7) { batch in
                     scanned += try batch.map { try $0.interview() }

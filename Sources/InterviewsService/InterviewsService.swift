@@ -1,5 +1,6 @@
 import InterviewsModel
 public import InterviewsRepository
+import InterviewsWire
 public import RPCCore
 import Synchronization
 
@@ -168,6 +169,50 @@ public struct InterviewsService: Sendable {
         }
     }
 
+    /// WatchInterviews: the records of the change feed as stored encodings
+    /// when the backend offers them.
+    private var watchMethod: RPCMethod {
+        if let encoded = repository as? any EncodedInterviewReads {
+            return .serverStreaming(MethodNames.watchInterviews) {
+                (request: WatchRequest, context, writer: ResponseStreamWriter<EncodedWatchEvent>) in
+                let tenant = try tenant(context, request.companyID)
+                try await endingOnRevocation(context) { isRevoked in
+                    try await watch(
+                        request, tenant: tenant, shutdown: context.shutdown, isRevoked: isRevoked, writer: writer
+                    ) { cursor, epoch in
+                        let batch = try await encoded.encodedChanges(
+                            after: cursor, limit: Self.watchBatchSize, tenant: tenant)
+                        let events = batch.changes.map {
+                            ($0.sequence, $0.event(includeRemoteData: request.includeRemoteData, storeEpoch: epoch))
+                        }
+                        return (events, batch.truncated, batch.scannedThrough)
+                    }
+                }
+            }
+        }
+        return .serverStreaming(MethodNames.watchInterviews) {
+            (request: WatchRequest, context, writer: ResponseStreamWriter<WatchEvent>) in
+            let tenant = try tenant(context, request.companyID)
+            try await endingOnRevocation(context) { isRevoked in
+                try await watch(
+                    request, tenant: tenant, shutdown: context.shutdown, isRevoked: isRevoked, writer: writer
+                ) { cursor, epoch in
+                    let batch = try await repository.changes(after: cursor, limit: Self.watchBatchSize, tenant: tenant)
+                    let events = batch.changes.map { change in
+                        var interview = change.interview
+                        if !request.includeRemoteData { interview.remoteData = [] }
+                        return (
+                            change.sequence,
+                            WatchEvent(
+                                sequence: change.sequence, kind: change.kind, interview: interview, storeEpoch: epoch)
+                        )
+                    }
+                    return (events, batch.truncated, batch.scannedThrough)
+                }
+            }
+        }
+    }
+
     private var methods: [RPCMethod] {
         readMethods + [
             streamMethod,
@@ -202,14 +247,7 @@ public struct InterviewsService: Sendable {
                 for k in results.indices { results[k].interview?.remoteData = [] }
                 return UpsertInterviewsResponse(results: results)
             },
-            .serverStreaming(MethodNames.watchInterviews) {
-                (request: WatchRequest, context, writer: ResponseStreamWriter<WatchEvent>) in
-                let tenant = try tenant(context, request.companyID)
-                try await endingOnRevocation(context) { isRevoked in
-                    try await watch(
-                        request, tenant: tenant, shutdown: context.shutdown, isRevoked: isRevoked, writer: writer)
-                }
-            },
+            watchMethod,
             .nonblockingUnary(MethodNames.health) { (_: HealthRequest, context) -> HealthResponse in
                 // NOT_SERVING while the store refuses writes (fail-stop) or the server drains.
                 HealthResponse(
@@ -275,9 +313,12 @@ public struct InterviewsService: Sendable {
     /// A watch never ends by itself, so a graceful shutdown ends it at once
     /// (rather than after the grace period) with UNAVAILABLE naming the
     /// sequence and epoch to watch again from.
-    private func watch(
+    private func watch<Event: WireCodable>(
         _ request: WatchRequest, tenant: Tenant, shutdown: ShutdownSignal,
-        isRevoked: @Sendable () throws -> Void, writer: ResponseStreamWriter<WatchEvent>
+        isRevoked: @Sendable () throws -> Void, writer: ResponseStreamWriter<Event>,
+        read: (_ cursor: UInt64, _ epoch: UInt64) async throws -> (
+            events: [(sequence: UInt64, event: Event)], truncated: Bool, scannedThrough: UInt64
+        )
     ) async throws {
         let epoch = repository.storeEpoch
         if request.storeEpoch != 0, request.storeEpoch != epoch {
@@ -296,22 +337,19 @@ public struct InterviewsService: Sendable {
                     "the server is shutting down; watch again with after_sequence \(cursor) and store_epoch \(epoch)")
             }
             try isRevoked()
-            let batch = try await repository.changes(after: cursor, limit: Self.watchBatchSize, tenant: tenant)
+            let batch = try await read(cursor, epoch)
             if batch.truncated {
                 throw InterviewsError(
                     .outOfRange,
                     "after_sequence: changes after \(cursor) are no longer kept (the watcher fell too far behind); "
                         + "list the records again and watch from ServerInfo.last_sequence")
             }
-            for change in batch.changes {
-                var interview = change.interview
-                if !request.includeRemoteData { interview.remoteData = [] }
-                try await writer.write(
-                    WatchEvent(sequence: change.sequence, kind: change.kind, interview: interview, storeEpoch: epoch))
-                cursor = change.sequence
+            for (sequence, event) in batch.events {
+                try await writer.write(event)
+                cursor = sequence
             }
             cursor = max(cursor, batch.scannedThrough)
-            if batch.changes.count < Self.watchBatchSize {
+            if batch.events.count < Self.watchBatchSize {
                 // Caught up with the store: wait for a newer change, or the shutdown.
                 try await waitForChanges(after: cursor, orUntil: shutdown)
             }
