@@ -360,7 +360,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
         var writer = state.reader
         for next in state.inFlight {
             do {
-                try writer.apply(next.change.interview, sequence: next.change.sequence, requestID: next.requestID)
+                try writer.apply(committed: next)
             } catch {
                 state.broken = InterviewsError(
                     .internalError, "rebuilding the write state failed at change \(next.change.sequence): \(error)")
@@ -378,8 +378,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
             while let next = state.inFlight.first, next.change.sequence <= target {
                 state.inFlight.removeFirst()
                 do {
-                    try state.reader.apply(
-                        next.change.interview, sequence: next.change.sequence, requestID: next.requestID)
+                    try state.reader.apply(committed: next)
                     last = next.change.sequence
                 } catch {
                     state.broken = InterviewsError(

@@ -219,6 +219,16 @@ package struct InterviewStore: Sendable {
             change: Change(sequence: sequence, kind: kind, interview: record), requestID: requestID, record: stored)
     }
 
+    /// Applies a change another store committed (a durable backend's reader
+    /// store taking its writer's change): the same stored bytes, not encoded
+    /// again.
+    @discardableResult
+    package mutating func apply(committed: CommittedChange) throws(InterviewsError) -> ChangeKind {
+        try apply(
+            committed.record, sequence: committed.change.sequence, requestID: committed.requestID,
+            interview: committed.change.interview)
+    }
+
     /// ``apply(_:sequence:requestID:encoding:)`` for a record as it was read
     /// from the log: the record is decoded only when the create carried a
     /// request id (for its idempotency fingerprint).

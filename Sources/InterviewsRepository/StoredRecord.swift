@@ -96,9 +96,20 @@ package struct StoredRecord: Sendable, Hashable {
         var hasCreated = false
         var hasUpdated = false
         var deleted = false
+        var outOfRange: UInt32?
         encoding.withUnsafeBytes { raw in
             var reader = FieldReader(raw)
             while let field = reader.next() {
+                // What the decoder checks beyond the scan: timestamps in range, a defined status.
+                switch field.number {
+                case 13, 14, 17...22:
+                    if Self.timestamp(raw, field)?.isValid != true { outOfRange = field.number }
+                case 15:
+                    if InterviewStatus(rawValue: Int32(truncatingIfNeeded: Self.varint(raw, field))) == nil {
+                        outOfRange = field.number
+                    }
+                default: break
+                }
                 switch field.number {
                 case 1: id = UUIDv7(String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self))
                 case 3: hasCompany = !field.value.isEmpty
@@ -108,6 +119,10 @@ package struct StoredRecord: Sendable, Hashable {
                 default: break
                 }
             }
+        }
+        if let outOfRange {
+            throw InterviewsError(
+                .dataLoss, "the interview's field \(outOfRange) holds a timestamp out of range or an undefined status")
         }
         guard let id, hasCompany, hasCreated, hasUpdated, let sections = Self.sections(of: encoding) else {
             throw InterviewsError(
@@ -301,8 +316,10 @@ package struct StoredRecord: Sendable, Hashable {
             var analysis: Int?
             var revision: Int?
             while let field = reader.next() {
-                // Repeated fields repeat their number; anything else must increase.
-                guard field.number >= previous else { return nil }
+                // Only the repeated fields (interviewers 11, custom_fields 23)
+                // repeat their number; anything else must increase.
+                guard field.number > previous || (field.number == previous && (previous == 11 || previous == 23))
+                else { return nil }
                 if field.number != previous {
                     switch field.number {
                     case 23: custom = field.start
