@@ -12,7 +12,12 @@
 ///
 /// A list of one chunk keeps no Fenwick tree, so the many small lists
 /// (one candidate's interviews) cost two small allocations.
-package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
+///
+/// Elements are ordered by their keys, which a ``SortKeysOf`` value passed
+/// to each call supplies: the store's lists hold 4-byte record slots and
+/// read the keys (timestamp, id) from its record table. A list of
+/// `Comparable` elements ordered by themselves has overloads without it.
+package struct CountedSortedList<Element: Sendable>: Sendable {
     private static var chunkLoad: Int { 512 }
 
     private var chunks: [[Element]] = []
@@ -25,7 +30,7 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
     /// An empty list.
     package init() {}
 
-    /// A list holding `sorted`, which must be strictly increasing.
+    /// A list holding `sorted`, which must be strictly increasing by key.
     package init(sorted: [Element]) {
         guard !sorted.isEmpty else { return }
         count = sorted.count
@@ -43,7 +48,9 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
 
     /// Inserts `element`; returns false (and changes nothing) when it is present.
     @discardableResult
-    package mutating func insert(_ element: Element) -> Bool {
+    package mutating func insert<Keys: SortKeysOf>(_ element: Element, keys: Keys) -> Bool
+    where Keys.Element == Element {
+        let key = keys[element]
         if chunks.isEmpty {
             chunks = [[element]]
             count = 1
@@ -51,15 +58,15 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
         }
         let chunk: Int
         let last = chunks.count - 1
-        if chunks[last][chunks[last].count - 1] < element {
+        if keys[chunks[last][chunks[last].count - 1]] < key {
             // Past the end, the common case for created_at and updated_at
             // keys of new records: no search, no move.
             chunk = last
             chunks[last].append(element)
         } else {
-            chunk = chunkIndex(for: element) ?? last
-            let position = Self.lowerBound(chunks[chunk], element)
-            if position < chunks[chunk].count && chunks[chunk][position] == element { return false }
+            chunk = chunkIndex(for: key, keys) ?? last
+            let position = Self.lowerBound(chunks[chunk], key, keys)
+            if position < chunks[chunk].count && keys[chunks[chunk][position]] == key { return false }
             chunks[chunk].insert(element, at: position)
         }
         count += 1
@@ -76,10 +83,12 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
 
     /// Removes `element`; returns false when it was not present.
     @discardableResult
-    package mutating func remove(_ element: Element) -> Bool {
-        guard let chunk = chunkIndex(for: element) else { return false }
-        let position = Self.lowerBound(chunks[chunk], element)
-        guard position < chunks[chunk].count && chunks[chunk][position] == element else { return false }
+    package mutating func remove<Keys: SortKeysOf>(_ element: Element, keys: Keys) -> Bool
+    where Keys.Element == Element {
+        let key = keys[element]
+        guard let chunk = chunkIndex(for: key, keys) else { return false }
+        let position = Self.lowerBound(chunks[chunk], key, keys)
+        guard position < chunks[chunk].count && keys[chunks[chunk][position]] == key else { return false }
         chunks[chunk].remove(at: position)
         count -= 1
         if chunks[chunk].isEmpty {
@@ -91,16 +100,16 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
         return true
     }
 
-    /// The number of elements less than `element`.
-    package func lowerRank(_ element: Element) -> Int {
-        guard let chunk = chunkIndex(for: element) else { return count }
-        return elementsBefore(chunk: chunk) + Self.lowerBound(chunks[chunk], element)
+    /// The number of elements whose key is less than `key`.
+    package func lowerRank<Keys: SortKeysOf>(_ key: Keys.Key, keys: Keys) -> Int where Keys.Element == Element {
+        guard let chunk = chunkIndex(for: key, keys) else { return count }
+        return elementsBefore(chunk: chunk) + Self.lowerBound(chunks[chunk], key, keys)
     }
 
-    /// The number of elements less than or equal to `element`.
-    package func upperRank(_ element: Element) -> Int {
-        let rank = lowerRank(element)
-        return rank < count && self[rank] == element ? rank + 1 : rank
+    /// The number of elements whose key is less than or equal to `key`.
+    package func upperRank<Keys: SortKeysOf>(_ key: Keys.Key, keys: Keys) -> Int where Keys.Element == Element {
+        let rank = lowerRank(key, keys: keys)
+        return rank < count && keys[self[rank]] == key ? rank + 1 : rank
     }
 
     /// The element at 0-based `rank`; `rank` must be in `0..<count`.
@@ -123,14 +132,14 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
         return chunks[index][remaining]
     }
 
-    /// The first chunk whose last element is >= `element`, or nil when every
-    /// element is smaller.
-    private func chunkIndex(for element: Element) -> Int? {
+    /// The first chunk whose last element's key is >= `key`, or nil when
+    /// every element is smaller.
+    private func chunkIndex<Keys: SortKeysOf>(for key: Keys.Key, _ keys: Keys) -> Int? where Keys.Element == Element {
         var low = 0
         var high = chunks.count
         while low < high {
             let middle = (low + high) / 2
-            if chunks[middle][chunks[middle].count - 1] < element {
+            if keys[chunks[middle][chunks[middle].count - 1]] < key {
                 low = middle + 1
             } else {
                 high = middle
@@ -172,12 +181,13 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
         }
     }
 
-    private static func lowerBound(_ array: [Element], _ element: Element) -> Int {
+    private static func lowerBound<Keys: SortKeysOf>(_ array: [Element], _ key: Keys.Key, _ keys: Keys) -> Int
+    where Keys.Element == Element {
         var low = 0
         var high = array.count
         while low < high {
             let middle = (low + high) / 2
-            if array[middle] < element {
+            if keys[array[middle]] < key {
                 low = middle + 1
             } else {
                 high = middle
@@ -185,4 +195,37 @@ package struct CountedSortedList<Element: Comparable & Sendable>: Sendable {
         }
         return low
     }
+}
+
+/// How a ``CountedSortedList`` learns the key of an element.
+package protocol SortKeysOf {
+    associatedtype Element
+    associatedtype Key: Comparable
+    /// The key of `element`.
+    subscript(element: Element) -> Key { get }
+}
+
+/// Elements that are their own keys.
+package struct SelfKeys<Element: Comparable>: SortKeysOf {
+    /// The identity.
+    package init() {}
+
+    @inline(__always)
+    package subscript(element: Element) -> Element { element }
+}
+
+extension CountedSortedList where Element: Comparable {
+    /// Inserts `element`; returns false (and changes nothing) when it is present.
+    @discardableResult
+    package mutating func insert(_ element: Element) -> Bool { insert(element, keys: SelfKeys()) }
+
+    /// Removes `element`; returns false when it was not present.
+    @discardableResult
+    package mutating func remove(_ element: Element) -> Bool { remove(element, keys: SelfKeys()) }
+
+    /// The number of elements less than `element`.
+    package func lowerRank(_ element: Element) -> Int { lowerRank(element, keys: SelfKeys()) }
+
+    /// The number of elements less than or equal to `element`.
+    package func upperRank(_ element: Element) -> Int { upperRank(element, keys: SelfKeys()) }
 }

@@ -55,8 +55,8 @@ package struct InterviewStore: Sendable {
     }
 
     private let secret: [UInt8]
-    /// Every record (live or deleted) as its encoding and fixed fields.
-    private var records: [UUIDv7: StoredRecord] = [:]
+    /// Every record (live or deleted) as its encoding and fixed fields, by slot.
+    private var table = RecordTable()
     private var companies: [String: CompanyIndex] = [:]
     private var history: ChangeHistory
     private var idempotency: IdempotencyCache
@@ -90,13 +90,12 @@ package struct InterviewStore: Sendable {
         self.init(configuration: configuration)
         history = ChangeHistory(limit: configuration.changeHistoryLimit, floor: snapshot.lastSequence)
         indexDeferred = true
-        records.reserveCapacity(snapshot.records.count)
+        table.reserveCapacity(snapshot.records.count)
         for record in snapshot.records {
-            guard records[record.id] == nil else {
+            guard table.slot(of: record.id) == nil else {
                 throw InterviewsError(.dataLoss, "snapshot holds interview \(record.id) twice")
             }
-            insert(record)
-            observe(record)
+            store(record, previousSlot: nil)
         }
         lastSequence = snapshot.lastSequence
         for entry in snapshot.idempotencyEntries { idempotency.insert(entry, now: entry.createdAt) }
@@ -117,14 +116,15 @@ package struct InterviewStore: Sendable {
     package mutating func buildDeferredIndex() {
         guard indexDeferred else { return }
         var builders: [String: CompanyIndexBuilder] = [:]
-        for record in records.values {
+        for slot in 0..<Slot(table.count) {
+            let record = table[slot].record
             let fields = record.indexFields
-            builders[fields.company, default: CompanyIndexBuilder()].add(record, fields)
+            builders[fields.company, default: CompanyIndexBuilder()].add(slot, fields, isDeleted: record.isDeleted)
         }
         var companies: [String: CompanyIndex] = [:]
         companies.reserveCapacity(builders.count)
         for company in Array(builders.keys) {
-            companies[company] = builders[company]!.build()
+            companies[company] = builders[company]?.build(table)
             builders[company] = nil
         }
         self.companies = companies
@@ -191,7 +191,7 @@ package struct InterviewStore: Sendable {
     /// O(n log n).
     package func snapshot() -> StoreSnapshot {
         StoreSnapshot(
-            records: records.values.sorted { $0.id < $1.id }, lastSequence: lastSequence,
+            records: table.entries.map(\.record).sorted { $0.id < $1.id }, lastSequence: lastSequence,
             idempotencyEntries: idempotency.allEntries(now: lastTimestamp))
     }
 
@@ -247,10 +247,9 @@ package struct InterviewStore: Sendable {
         guard sequence > lastSequence else {
             throw InterviewsError(.dataLoss, "change \(sequence) is not after the last sequence \(lastSequence)")
         }
-        let previous = records[stored.id]
-        if let previous { remove(previous) }
-        insert(stored)
-        observe(stored)
+        let previousSlot = table.slot(of: stored.id)
+        let previous = previousSlot.map { table[$0].record }
+        store(stored, previousSlot: previousSlot)
         lastSequence = sequence
         let kind: ChangeKind =
             if previous == nil {
@@ -451,7 +450,7 @@ package struct InterviewStore: Sendable {
 
     /// A page's fields (without its records), the keys of its records, and the query.
     private func pageKeys(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> (
-        Page, [IndexKey], ListQuery
+        Page, [Hit], ListQuery
     ) {
         let query = try ListQuery(request, tenant: tenant)
         let binding = query.binding
@@ -461,7 +460,7 @@ package struct InterviewStore: Sendable {
         let plan = plan(for: query)
         let ascending = !query.order.descending
         var page = Page(pageSize: UInt32(query.pageSize))
-        var keys: [IndexKey] = []
+        var keys: [Hit] = []
         var hasNext = false
         var hasPrevious = false
         if let cursor {
@@ -470,8 +469,8 @@ package struct InterviewStore: Sendable {
             keys = collect(plan, query, from: start, ascending: walkAscending, limit: query.pageSize)
             if cursor.backward { keys.reverse() }
             page.totalSize = UInt64(count(plan, query))
-            hasNext = exists(plan, query, beyond: keys.last ?? cursor.key, ascending: ascending)
-            hasPrevious = exists(plan, query, beyond: keys.first ?? cursor.key, ascending: !ascending)
+            hasNext = exists(plan, query, beyond: keys.last?.key ?? cursor.key, ascending: ascending)
+            hasPrevious = exists(plan, query, beyond: keys.first?.key ?? cursor.key, ascending: !ascending)
         } else {
             let pageNumber = Int(InterviewValidation.effectivePage(request))
             let offset = (pageNumber - 1) * query.pageSize
@@ -485,9 +484,9 @@ package struct InterviewStore: Sendable {
                 if !ascending { keys.reverse() }
             } else {
                 var seen = 0
-                plan.ranges.walk(from: plan.ranges.start(ascending: ascending), ascending: ascending) { key in
-                    guard let record = records[key.id], query.matches(record) else { return true }
-                    if seen >= offset && seen < offset + query.pageSize { keys.append(key) }
+                plan.ranges.walk(from: plan.ranges.start(ascending: ascending), ascending: ascending) { slot, key in
+                    guard query.matches(table[slot].record) else { return true }
+                    if seen >= offset && seen < offset + query.pageSize { keys.append(Hit(slot, key)) }
                     seen += 1
                     return true
                 }
@@ -498,10 +497,10 @@ package struct InterviewStore: Sendable {
             hasPrevious = !keys.isEmpty && offset > 0
         }
         let reference = keys.isEmpty ? cursor?.key : nil
-        if hasNext, let key = keys.last ?? reference {
+        if hasNext, let key = keys.last?.key ?? reference {
             page.nextPageToken = ListCursor(key: key, backward: false).token(binding: binding, secret: secret)
         }
-        if hasPrevious, let key = keys.first ?? reference {
+        if hasPrevious, let key = keys.first?.key ?? reference {
             page.previousPageToken = ListCursor(key: key, backward: true).token(binding: binding, secret: secret)
         }
         return (page, keys, query)
@@ -516,7 +515,7 @@ package struct InterviewStore: Sendable {
         throws(InterviewsError) -> (interviews: [Interview], last: IndexKey?)
     {
         let (keys, query) = try scanKeys(request, tenant: tenant, after: key, limit: limit)
-        return (try selected(keys, query), keys.last)
+        return (try selected(keys, query), keys.last?.key)
     }
 
     /// ``scanBatch(_:tenant:after:limit:)`` with the records as stored encodings.
@@ -524,11 +523,11 @@ package struct InterviewStore: Sendable {
         throws(InterviewsError) -> (interviews: [EncodedInterview], last: IndexKey?)
     {
         let (keys, query) = try scanKeys(request, tenant: tenant, after: key, limit: limit)
-        return (try encoded(keys, query), keys.last)
+        return (try encoded(keys, query), keys.last?.key)
     }
 
     private func scanKeys(_ request: ListRequest, tenant: Tenant, after key: IndexKey?, limit: Int)
-        throws(InterviewsError) -> ([IndexKey], ListQuery)
+        throws(InterviewsError) -> ([Hit], ListQuery)
     {
         var request = request
         request.page = 0
@@ -544,12 +543,12 @@ package struct InterviewStore: Sendable {
     }
 
     /// The records of `keys` as `query` asks to see them, as stored encodings.
-    private func encoded(_ keys: [IndexKey], _ query: ListQuery) throws(InterviewsError) -> [EncodedInterview] {
+    private func encoded(_ keys: [Hit], _ query: ListQuery) throws(InterviewsError) -> [EncodedInterview] {
         var interviews: [EncodedInterview] = []
         interviews.reserveCapacity(keys.count)
         let view = query.view
-        for key in keys {
-            guard let record = records[key.id] else { continue }
+        for hit in keys {
+            let record = table[hit.slot].record
             if let view {
                 interviews.append(EncodedInterview(record, view))
             } else {
@@ -560,13 +559,22 @@ package struct InterviewStore: Sendable {
     }
 
     /// The records of `keys` as `query` asks to see them, decoded.
-    private func selected(_ keys: [IndexKey], _ query: ListQuery) throws(InterviewsError) -> [Interview] {
+    private func selected(_ keys: [Hit], _ query: ListQuery) throws(InterviewsError) -> [Interview] {
         var result: [Interview] = []
         result.reserveCapacity(keys.count)
-        for key in keys {
-            if let record = records[key.id] { result.append(query.select(try record.interview())) }
-        }
+        for hit in keys { result.append(query.select(try table[hit.slot].record.interview())) }
         return result
+    }
+
+    /// A record a list found: its slot and its key in the list's order.
+    private struct Hit {
+        var slot: Slot
+        var key: IndexKey
+
+        init(_ slot: Slot, _ key: IndexKey) {
+            self.slot = slot
+            self.key = key
+        }
     }
 
     /// The slices a query reads and whether every key in them matches.
@@ -583,21 +591,20 @@ package struct InterviewStore: Sendable {
         let request = query.request
         let fields = query.filterFields
         if fields.contains(.ids) || fields.contains(.remoteIDs) {
-            var ids = Set<UUIDv7>()
+            var slots = Set<Slot>()
             if !query.ids.isEmpty {
-                ids = Set(query.ids.compactMap { UUIDv7($0) })
+                slots = Set(query.ids.compactMap { UUIDv7($0).flatMap(table.slot(of:)) })
             } else {
                 for remoteID in query.remoteIDs {
-                    ids.formUnion(index.ids(remoteID: remoteID))
+                    slots.formUnion(index.slots(remoteID: remoteID))
                 }
             }
-            let keys = ids.compactMap { id -> IndexKey? in
-                guard let record = records[id], record.field(3, equals: query.tenant.companyID), query.matches(record)
-                else { return nil }
-                return record.key(query.order.field)
+            let matching = slots.filter { slot in
+                let record = table[slot].record
+                return record.field(3, equals: query.tenant.companyID) && query.matches(record)
             }
-            let list = CountedSortedList(sorted: keys.sorted())
-            return Plan(ranges: MergedRanges([ListRange(list, from: nil, to: nil)]), covered: true)
+            let range = ListRange(sorting: Array(matching), table.keys(query.order.field), from: nil, to: nil)
+            return Plan(ranges: MergedRanges([range]), covered: true)
         }
         var options: [(ListQuery.FilterField?, [IndexPartition])] = [(nil, [.company])]
         if !query.candidateIDs.isEmpty {
@@ -619,12 +626,11 @@ package struct InterviewStore: Sendable {
         // otherwise the smallest candidate set is scanned.
         var best: Plan? = nil
         for (field, partitions) in options {
-            let keysOf = Self.keys(in: records)
             let ranges = MergedRanges(
                 partitions.flatMap {
                     index.ranges(
                         $0, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper,
-                        keysOf: keysOf)
+                        table: table)
                 })
             let covered = fields.subtracting(field.map { [$0] } ?? []).isEmpty
             if covered { return Plan(ranges: ranges, covered: true) }
@@ -634,12 +640,12 @@ package struct InterviewStore: Sendable {
     }
 
     /// Up to `limit` matching keys walking from `start`.
-    private func collect(_ plan: Plan, _ query: ListQuery, from start: [Int], ascending: Bool, limit: Int) -> [IndexKey]
-    {
-        var keys: [IndexKey] = []
+    private func collect(_ plan: Plan, _ query: ListQuery, from start: [Int], ascending: Bool, limit: Int) -> [Hit] {
+        var keys: [Hit] = []
         guard limit > 0 else { return keys }
-        plan.ranges.walk(from: start, ascending: ascending) { key in
-            if plan.covered || records[key.id].map(query.matches) == true { keys.append(key) }
+        keys.reserveCapacity(min(limit, 1000))
+        plan.ranges.walk(from: start, ascending: ascending) { slot, key in
+            if plan.covered || query.matches(table[slot].record) { keys.append(Hit(slot, key)) }
             return keys.count < limit
         }
         return keys
@@ -655,8 +661,8 @@ package struct InterviewStore: Sendable {
     private func count(_ plan: Plan, _ query: ListQuery) -> Int {
         if plan.covered { return plan.ranges.total }
         var total = 0
-        plan.ranges.walk(from: plan.ranges.start(ascending: true), ascending: true) { key in
-            if records[key.id].map(query.matches) == true { total += 1 }
+        plan.ranges.walk(from: plan.ranges.start(ascending: true), ascending: true) { slot, _ in
+            if query.matches(table[slot].record) { total += 1 }
             return true
         }
         return total
@@ -665,7 +671,7 @@ package struct InterviewStore: Sendable {
     // MARK: Helpers
 
     private func record(id: String, tenant: Tenant) -> StoredRecord? {
-        guard let key = UUIDv7(id), let record = records[key], record.field(3, equals: tenant.companyID) else {
+        guard let key = UUIDv7(id), let record = table.record(key), record.field(3, equals: tenant.companyID) else {
             return nil
         }
         return record
@@ -677,17 +683,13 @@ package struct InterviewStore: Sendable {
     }
 
     private func liveRecord(remoteID: String, tenant: Tenant) throws(InterviewsError) -> Interview? {
-        for id in companies[tenant.companyID]?.ids(remoteID: remoteID) ?? [] {
-            if let record = records[id], !record.isDeleted, record.field(2, equals: remoteID) {
+        for slot in companies[tenant.companyID]?.slots(remoteID: remoteID) ?? [] {
+            let record = table[slot].record
+            if !record.isDeleted, record.field(2, equals: remoteID) {
                 return try record.interview()
             }
         }
         return nil
-    }
-
-    /// A record's keys and deletion, for the index's partitions held as ids.
-    private static func keys(in records: [UUIDv7: StoredRecord]) -> RecordKeys {
-        { id in records[id].map { ($0.keys, $0.isDeleted) } }
     }
 
     private func liveRecord(id: String, expectedRevision: UInt64, tenant: Tenant) throws(InterviewsError) -> Interview {
@@ -711,24 +713,29 @@ package struct InterviewStore: Sendable {
         )
     }
 
-    private mutating func insert(_ record: StoredRecord) {
-        records[record.id] = record
-        guard !indexDeferred else { return }
-        let keysOf = Self.keys(in: records)
+    /// Puts `record` in the table (in `previousSlot`, where the record it
+    /// replaces is) and, unless deferred, in the index: the old version out
+    /// of its lists first, while the table still holds its keys.
+    private mutating func store(_ record: StoredRecord, previousSlot: Slot?) {
+        if !indexDeferred, let previousSlot {
+            let previous = table[previousSlot].record
+            let fields = previous.indexFields
+            companies[fields.company]?.remove(previousSlot, fields, table)
+        }
+        if indexDeferred {
+            let facts = record.facts
+            table.store(record, facts: facts)
+            observe(facts)
+            return
+        }
         let fields = record.indexFields
-        companies[fields.company, default: CompanyIndex()].insert(record, fields, keysOf: keysOf)
-    }
-
-    private mutating func remove(_ record: StoredRecord) {
-        records[record.id] = nil
-        guard !indexDeferred else { return }
-        let fields = record.indexFields
-        companies[fields.company]?.remove(record, fields)
+        let slot = table.store(record, facts: fields.facts).slot
+        observe(fields.facts)
+        companies[fields.company, default: CompanyIndex()].insert(slot, fields, table)
     }
 
     /// Keeps the store clock ahead of every timestamp it has seen.
-    private mutating func observe(_ record: StoredRecord) {
-        let facts = record.facts
+    private mutating func observe(_ facts: StoredRecord.Facts) {
         for timestamp in [facts.createdAt, facts.updatedAt, facts.deletedAt] {
             if let timestamp, timestamp > lastTimestamp { lastTimestamp = timestamp }
         }

@@ -1,21 +1,34 @@
-/// A contiguous slice `lower..<upper` (by rank) of one counted list.
+/// A contiguous slice `lower..<upper` (by rank) of one counted list of
+/// record slots, with the keys the list is ordered by.
 package struct ListRange: Sendable {
     /// The list.
-    package var list: CountedSortedList<IndexKey>
+    package var list: CountedSortedList<Slot>
+    /// The keys of its slots.
+    package var keys: SlotKeys
     /// The first rank in the slice.
     package var lower: Int
     /// One past the last rank in the slice.
     package var upper: Int
 
     /// The slice of `list` whose keys lie in `lowerKey..<upperKey` (nil: unbounded).
-    package init(_ list: CountedSortedList<IndexKey>, from lowerKey: IndexKey?, to upperKey: IndexKey?) {
+    package init(_ list: CountedSortedList<Slot>, _ keys: SlotKeys, from lowerKey: IndexKey?, to upperKey: IndexKey?) {
         self.list = list
-        lower = lowerKey.map(list.lowerRank) ?? 0
-        upper = max(lower, upperKey.map(list.lowerRank) ?? list.count)
+        self.keys = keys
+        lower = lowerKey.map { list.lowerRank($0, keys: keys) } ?? 0
+        upper = max(lower, upperKey.map { list.lowerRank($0, keys: keys) } ?? list.count)
+    }
+
+    /// The slice of a list of `slots`, put in key order here.
+    package init(sorting slots: [Slot], _ keys: SlotKeys, from lowerKey: IndexKey?, to upperKey: IndexKey?) {
+        self.init(CompanyIndexBuilder.sorted(slots, keys), keys, from: lowerKey, to: upperKey)
     }
 
     /// The number of keys in the slice.
     package var count: Int { upper - lower }
+
+    /// The key at `rank`.
+    @inline(__always)
+    func key(at rank: Int) -> IndexKey { keys[list[rank]] }
 }
 
 /// Several disjoint sorted slices read as one sorted sequence: the records
@@ -42,7 +55,8 @@ package struct MergedRanges: Sendable {
     /// keys strictly beyond `key` (greater when ascending, smaller otherwise).
     package func positions(beyond key: IndexKey, ascending: Bool) -> [Int] {
         ranges.map { range in
-            let rank = ascending ? range.list.upperRank(key) : range.list.lowerRank(key)
+            let rank =
+                ascending ? range.list.upperRank(key, keys: range.keys) : range.list.lowerRank(key, keys: range.keys)
             return min(max(rank, range.lower), range.upper)
         }
     }
@@ -64,10 +78,10 @@ package struct MergedRanges: Sendable {
             }
             if widest < 0 { return low }
             let middle = (low[widest] + high[widest]) / 2
-            let pivot = ranges[widest].list[middle]
+            let pivot = ranges[widest].key(at: middle)
             var below = 0
             let ranks = ranges.map { range in
-                let rank = min(max(range.list.lowerRank(pivot), range.lower), range.upper)
+                let rank = min(max(range.list.lowerRank(pivot, keys: range.keys), range.lower), range.upper)
                 below += rank - range.lower
                 return rank
             }
@@ -82,34 +96,51 @@ package struct MergedRanges: Sendable {
         }
     }
 
-    /// Visits keys from `positions` in the given direction until `body`
-    /// returns false or the keys run out.
-    package func walk(from positions: [Int], ascending: Bool, _ body: (IndexKey) -> Bool) {
+    /// Visits slots (with their keys) from `positions` in the given
+    /// direction until `body` returns false or the slots run out.
+    package func walk(from positions: [Int], ascending: Bool, _ body: (Slot, IndexKey) -> Bool) {
         var positions = positions
+        if ranges.count == 1 {
+            // One slice (the common case): no merge.
+            let range = ranges[0]
+            var position = positions[0]
+            while ascending ? position < range.upper : position > range.lower {
+                let rank = ascending ? position : position - 1
+                let slot = range.list[rank]
+                position += ascending ? 1 : -1
+                if !body(slot, range.keys[slot]) { return }
+            }
+            return
+        }
         while true {
             var best = -1
             var bestKey: IndexKey? = nil
+            var bestSlot: Slot = 0
             for index in ranges.indices {
                 let range = ranges[index]
                 if ascending {
                     guard positions[index] < range.upper else { continue }
-                    let key = range.list[positions[index]]
+                    let slot = range.list[positions[index]]
+                    let key = range.keys[slot]
                     if bestKey.map({ key < $0 }) ?? true {
                         best = index
                         bestKey = key
+                        bestSlot = slot
                     }
                 } else {
                     guard positions[index] > range.lower else { continue }
-                    let key = range.list[positions[index] - 1]
+                    let slot = range.list[positions[index] - 1]
+                    let key = range.keys[slot]
                     if bestKey.map({ key > $0 }) ?? true {
                         best = index
                         bestKey = key
+                        bestSlot = slot
                     }
                 }
             }
             guard let key = bestKey else { return }
             positions[best] += ascending ? 1 : -1
-            if !body(key) { return }
+            if !body(bestSlot, key) { return }
         }
     }
 }

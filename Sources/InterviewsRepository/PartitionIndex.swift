@@ -13,14 +13,14 @@ package enum IndexPartition: Sendable, Hashable {
     case stage(String)
 }
 
-/// One counted list per list order.
+/// One counted list of record slots per list order.
 package struct OrderedLists: Sendable {
-    var createdAt = CountedSortedList<IndexKey>()
-    var startAt = CountedSortedList<IndexKey>()
-    var updatedAt = CountedSortedList<IndexKey>()
+    var createdAt = CountedSortedList<Slot>()
+    var startAt = CountedSortedList<Slot>()
+    var updatedAt = CountedSortedList<Slot>()
 
     /// The list for `field`.
-    package subscript(field: OrderBy) -> CountedSortedList<IndexKey> {
+    package subscript(field: OrderBy) -> CountedSortedList<Slot> {
         switch field {
         case .startAt: startAt
         case .updatedAt: updatedAt
@@ -28,16 +28,18 @@ package struct OrderedLists: Sendable {
         }
     }
 
-    mutating func insert(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
-        createdAt.insert(keys.createdAt)
-        startAt.insert(keys.startAt)
-        updatedAt.insert(keys.updatedAt)
+    /// Inserts `slot`, whose keys `table` holds.
+    mutating func insert(_ slot: Slot, _ table: RecordTable) {
+        createdAt.insert(slot, keys: table.keys(.createdAt))
+        startAt.insert(slot, keys: table.keys(.startAt))
+        updatedAt.insert(slot, keys: table.keys(.updatedAt))
     }
 
-    mutating func remove(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
-        createdAt.remove(keys.createdAt)
-        startAt.remove(keys.startAt)
-        updatedAt.remove(keys.updatedAt)
+    /// Removes `slot`, whose keys `table` still holds.
+    mutating func remove(_ slot: Slot, _ table: RecordTable) {
+        createdAt.remove(slot, keys: table.keys(.createdAt))
+        startAt.remove(slot, keys: table.keys(.startAt))
+        updatedAt.remove(slot, keys: table.keys(.updatedAt))
     }
 }
 
@@ -50,126 +52,120 @@ package struct PartitionLists: Sendable {
     /// Whether the partition holds no record.
     var isEmpty: Bool { live.createdAt.isEmpty && deleted.createdAt.isEmpty }
 
-    mutating func insert(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey), deleted: Bool) {
-        if deleted { self.deleted.insert(keys) } else { live.insert(keys) }
+    mutating func insert(_ slot: Slot, _ table: RecordTable, deleted: Bool) {
+        if deleted { self.deleted.insert(slot, table) } else { live.insert(slot, table) }
     }
 
-    mutating func remove(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey), deleted: Bool) {
-        if deleted { self.deleted.remove(keys) } else { live.remove(keys) }
+    mutating func remove(_ slot: Slot, _ table: RecordTable, deleted: Bool) {
+        if deleted { self.deleted.remove(slot, table) } else { live.remove(slot, table) }
     }
 }
 
 /// The records of a partition of a few records (one application's
-/// interviews, one candidate's), held as their ids, 16 bytes each, and put
+/// interviews, one candidate's), held as their slots, 4 bytes each, and put
 /// in order when a list reads them; a larger partition has counted lists.
-package enum FewIDs: Sendable {
-    case one(UUIDv7)
-    case few([UUIDv7])
+package enum FewSlots: Sendable {
+    case one(Slot)
+    case few([Slot])
 
-    /// Partitions up to this size are held as ids.
+    /// Partitions up to this size are held as slots.
     static let limit = 16
 
-    var ids: [UUIDv7] {
+    var slots: [Slot] {
         switch self {
-        case .one(let id): [id]
-        case .few(let ids): ids
+        case .one(let slot): [slot]
+        case .few(let slots): slots
         }
     }
 
-    func adding(_ id: UUIDv7) -> FewIDs {
+    func adding(_ slot: Slot) -> FewSlots {
         switch self {
-        case .one(let other): .few([other, id])
-        case .few(let ids): .few(ids + [id])
+        case .one(let other): .few([other, slot])
+        case .few(let slots): .few(slots + [slot])
         }
     }
 
-    /// The ids without `id`; nil when none is left.
-    func removing(_ id: UUIDv7) -> FewIDs? {
-        var ids = ids
-        ids.removeAll { $0 == id }
-        return ids.count > 1 ? .few(ids) : ids.first.map { .one($0) }
+    /// The slots without `slot`; nil when none is left.
+    func removing(_ slot: Slot) -> FewSlots? {
+        var slots = slots
+        slots.removeAll { $0 == slot }
+        return slots.count > 1 ? .few(slots) : slots.first.map { .one($0) }
     }
 
-    init?(_ ids: [UUIDv7]) {
-        guard let first = ids.first else { return nil }
-        self = ids.count == 1 ? .one(first) : .few(ids)
+    init?(_ slots: [Slot]) {
+        guard let first = slots.first else { return nil }
+        self = slots.count == 1 ? .one(first) : .few(slots)
     }
 }
-
-/// How a company index learns what it does not hold: a record's keys in the
-/// three orders, and whether it is deleted (nil: no such record).
-package typealias RecordKeys = (UUIDv7) -> (
-    keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey), deleted: Bool
-)?
 
 /// The ordered lists of one company's records, by partition, and the
 /// company's remote ids.
 package struct CompanyIndex: Sendable {
     /// Every record of the company, live and deleted, in counted lists.
     package fileprivate(set) var all = PartitionLists()
-    /// The partitions of more than ``FewIDs/limit`` records.
+    /// The partitions of more than ``FewSlots/limit`` records.
     package fileprivate(set) var lists: [IndexPartition: PartitionLists] = [:]
     /// The other partitions that hold at least one record.
-    package fileprivate(set) var few: [IndexPartition: FewIDs] = [:]
+    package fileprivate(set) var few: [IndexPartition: FewSlots] = [:]
     /// Records by a hash of their remote_id (a lookup checks the record's own).
-    fileprivate(set) var remoteIDs: [Int: FewIDs] = [:]
+    fileprivate(set) var remoteIDs: [Int: FewSlots] = [:]
 
     /// Live records of the company.
     package var liveCount: Int { all.live.createdAt.count }
     /// Soft-deleted records of the company.
     package var deletedCount: Int { all.deleted.createdAt.count }
 
-    mutating func insert(_ record: StoredRecord, _ fields: StoredRecord.IndexFields, keysOf: RecordKeys) {
-        let keys = fields.keys
-        let deleted = record.isDeleted
-        if deleted { all.deleted.insert(keys) } else { all.live.insert(keys) }
+    /// Files the record in `slot` (as `table` holds it now) under its partitions.
+    mutating func insert(_ slot: Slot, _ fields: StoredRecord.IndexFields, _ table: RecordTable) {
+        let deleted = table[slot].record.isDeleted
+        all.insert(slot, table, deleted: deleted)
         for partition in fields.partitions where partition != .company {
             if lists[partition] != nil {
                 // In place: the dictionary's storage is the only owner of the lists.
-                lists[partition, default: PartitionLists()].insert(keys, deleted: deleted)
+                lists[partition, default: PartitionLists()].insert(slot, table, deleted: deleted)
             } else if let members = few.removeValue(forKey: partition) {
-                if members.ids.count < FewIDs.limit {
-                    few[partition] = members.adding(record.id)
+                if members.slots.count < FewSlots.limit {
+                    few[partition] = members.adding(slot)
                 } else {
                     var grown = PartitionLists()
-                    for id in members.ids {
-                        if let member = keysOf(id) { grown.insert(member.keys, deleted: member.deleted) }
+                    for member in members.slots {
+                        grown.insert(member, table, deleted: table[member].record.isDeleted)
                     }
-                    grown.insert(keys, deleted: deleted)
+                    grown.insert(slot, table, deleted: deleted)
                     lists[partition] = grown
                 }
             } else {
-                few[partition] = .one(record.id)
+                few[partition] = .one(slot)
             }
         }
         if !fields.remoteID.isEmpty {
             let hash = Self.hash(fields.remoteID)
-            remoteIDs[hash] = remoteIDs[hash]?.adding(record.id) ?? .one(record.id)
+            remoteIDs[hash] = remoteIDs[hash]?.adding(slot) ?? .one(slot)
         }
     }
 
-    mutating func remove(_ record: StoredRecord, _ fields: StoredRecord.IndexFields) {
-        let keys = fields.keys
-        let deleted = record.isDeleted
-        if deleted { all.deleted.remove(keys) } else { all.live.remove(keys) }
+    /// Takes the record in `slot` (as `table` still holds it) out of its partitions.
+    mutating func remove(_ slot: Slot, _ fields: StoredRecord.IndexFields, _ table: RecordTable) {
+        let deleted = table[slot].record.isDeleted
+        all.remove(slot, table, deleted: deleted)
         for partition in fields.partitions where partition != .company {
             if lists[partition] != nil {
-                lists[partition, default: PartitionLists()].remove(keys, deleted: deleted)
+                lists[partition, default: PartitionLists()].remove(slot, table, deleted: deleted)
                 if lists[partition]?.isEmpty == true { lists[partition] = nil }
             } else if let members = few.removeValue(forKey: partition) {
-                few[partition] = members.removing(record.id)
+                few[partition] = members.removing(slot)
             }
         }
         if !fields.remoteID.isEmpty {
             let hash = Self.hash(fields.remoteID)
-            if let members = remoteIDs.removeValue(forKey: hash) { remoteIDs[hash] = members.removing(record.id) }
+            if let members = remoteIDs.removeValue(forKey: hash) { remoteIDs[hash] = members.removing(slot) }
         }
     }
 
-    /// The ids of the records whose remote_id hashes like `remoteID` (the
+    /// The slots of the records whose remote_id hashes like `remoteID` (the
     /// caller checks each record's own).
-    package func ids(remoteID: String) -> [UUIDv7] {
-        remoteIDs[Self.hash(ArraySlice(remoteID.utf8))]?.ids ?? []
+    package func slots(remoteID: String) -> [Slot] {
+        remoteIDs[Self.hash(ArraySlice(remoteID.utf8))]?.slots ?? []
     }
 
     static func hash(_ bytes: ArraySlice<UInt8>) -> Int {
@@ -181,10 +177,10 @@ package struct CompanyIndex: Sendable {
 
     /// The slices of `partition` in `order` between the given keys: live
     /// records, and deleted ones too when `includeDeleted`. A partition held
-    /// as ids is put in order here, O(k log k) for its k ≤ 16 records.
+    /// as slots is put in order here, O(k log k) for its k ≤ 16 records.
     package func ranges(
         _ partition: IndexPartition, order: OrderBy, includeDeleted: Bool, from lower: IndexKey?, to upper: IndexKey?,
-        keysOf: RecordKeys
+        table: RecordTable
     ) -> [ListRange] {
         let found: PartitionLists
         if partition == .company {
@@ -192,101 +188,59 @@ package struct CompanyIndex: Sendable {
         } else if let partitionLists = lists[partition] {
             found = partitionLists
         } else if let members = few[partition] {
-            return Self.ranges(of: members.ids, order, includeDeleted, lower, upper, keysOf)
+            let slots = members.slots.filter { includeDeleted || !table[$0].record.isDeleted }
+            return [ListRange(sorting: slots, table.keys(order), from: lower, to: upper)]
         } else {
             return []
         }
-        var result = [ListRange(found.live[order], from: lower, to: upper)]
-        if includeDeleted { result.append(ListRange(found.deleted[order], from: lower, to: upper)) }
+        let keys = table.keys(order)
+        var result = [ListRange(found.live[order], keys, from: lower, to: upper)]
+        if includeDeleted { result.append(ListRange(found.deleted[order], keys, from: lower, to: upper)) }
         return result
-    }
-
-    private static func ranges(
-        of ids: [UUIDv7], _ order: OrderBy, _ includeDeleted: Bool, _ lower: IndexKey?, _ upper: IndexKey?,
-        _ keysOf: RecordKeys
-    ) -> [ListRange] {
-        var keys: [IndexKey] = []
-        keys.reserveCapacity(ids.count)
-        for id in ids {
-            guard let member = keysOf(id), includeDeleted || !member.deleted else { continue }
-            switch order {
-            case .startAt: keys.append(member.keys.startAt)
-            case .updatedAt: keys.append(member.keys.updatedAt)
-            case .createdAt, .unspecified: keys.append(member.keys.createdAt)
-            }
-        }
-        keys.sort()
-        return [ListRange(CountedSortedList(sorted: keys), from: lower, to: upper)]
     }
 }
 
-/// One company's index built in bulk, for opening a store: keys are
-/// collected in any order, then each list is sorted once and cut into chunks.
-/// That is O(n log n) comparisons of 32-byte keys, where inserting one key
-/// at a time moves up to a chunk (about a thousand keys) per insert.
+/// One company's index built in bulk, for opening a store: slots are
+/// collected in any order, then each list is sorted once (as keys beside
+/// their slots, so that the sort reads memory in order) and cut into chunks.
 package struct CompanyIndexBuilder {
-    private struct Keys {
-        var createdAt: [IndexKey] = []
-        var startAt: [IndexKey] = []
-        var updatedAt: [IndexKey] = []
-
-        mutating func append(_ keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey)) {
-            createdAt.append(keys.createdAt)
-            startAt.append(keys.startAt)
-            updatedAt.append(keys.updatedAt)
-        }
-
-        /// The lists; keys are unique because record ids are.
-        mutating func build() -> OrderedLists {
-            createdAt.sort()
-            startAt.sort()
-            updatedAt.sort()
-            return OrderedLists(
-                createdAt: CountedSortedList(sorted: createdAt), startAt: CountedSortedList(sorted: startAt),
-                updatedAt: CountedSortedList(sorted: updatedAt))
-        }
-    }
-
-    private var live: [IndexPartition: Keys] = [:]
-    private var deleted: [IndexPartition: Keys] = [:]
-    private var remoteIDs: [Int: FewIDs] = [:]
+    private var live: [IndexPartition: [Slot]] = [:]
+    private var deleted: [IndexPartition: [Slot]] = [:]
+    private var remoteIDs: [Int: FewSlots] = [:]
 
     /// An empty builder.
     package init() {}
 
-    /// Adds `record` to every partition it belongs to.
-    package mutating func add(_ record: StoredRecord, _ fields: StoredRecord.IndexFields) {
-        let keys = fields.keys
+    /// Adds the record in `slot` to every partition it belongs to.
+    package mutating func add(_ slot: Slot, _ fields: StoredRecord.IndexFields, isDeleted: Bool) {
         if !fields.remoteID.isEmpty {
             let hash = CompanyIndex.hash(fields.remoteID)
-            remoteIDs[hash] = remoteIDs[hash]?.adding(record.id) ?? .one(record.id)
+            remoteIDs[hash] = remoteIDs[hash]?.adding(slot) ?? .one(slot)
         }
         for partition in fields.partitions {
-            if !record.isDeleted {
-                live[partition, default: Keys()].append(keys)
+            if !isDeleted {
+                live[partition, default: []].append(slot)
             } else {
-                deleted[partition, default: Keys()].append(keys)
+                deleted[partition, default: []].append(slot)
             }
         }
     }
 
-    /// The index. Each partition's keys are released as soon as its lists
+    /// The index. Each partition's slots are released as soon as its lists
     /// are built, so the peak is the index plus one partition's keys.
-    package mutating func build() -> CompanyIndex {
+    package mutating func build(_ table: RecordTable) -> CompanyIndex {
         var index = CompanyIndex()
         index.remoteIDs = remoteIDs
         remoteIDs = [:]
         for partition in Set(live.keys).union(deleted.keys) {
-            var liveKeys = live.removeValue(forKey: partition)
-            var deletedKeys = deleted.removeValue(forKey: partition)
-            let ids = (liveKeys?.createdAt ?? []).map(\.id) + (deletedKeys?.createdAt ?? []).map(\.id)
-            if partition != .company && ids.count <= FewIDs.limit {
-                index.few[partition] = FewIDs(ids)
+            let liveSlots = live.removeValue(forKey: partition) ?? []
+            let deletedSlots = deleted.removeValue(forKey: partition) ?? []
+            if partition != .company && liveSlots.count + deletedSlots.count <= FewSlots.limit {
+                index.few[partition] = FewSlots(liveSlots + deletedSlots)
                 continue
             }
-            var lists = PartitionLists()
-            if var keys = liveKeys.take() { lists.live = keys.build() }
-            if var keys = deletedKeys.take() { lists.deleted = keys.build() }
+            let lists = PartitionLists(
+                live: Self.lists(liveSlots, table), deleted: Self.lists(deletedSlots, table))
             if partition == .company {
                 index.all = lists
             } else {
@@ -294,5 +248,19 @@ package struct CompanyIndexBuilder {
             }
         }
         return index
+    }
+
+    private static func lists(_ slots: [Slot], _ table: RecordTable) -> OrderedLists {
+        guard !slots.isEmpty else { return OrderedLists() }
+        return OrderedLists(
+            createdAt: sorted(slots, table.keys(.createdAt)), startAt: sorted(slots, table.keys(.startAt)),
+            updatedAt: sorted(slots, table.keys(.updatedAt)))
+    }
+
+    /// `slots` in key order, as a list. Keys are unique because ids are.
+    static func sorted(_ slots: [Slot], _ keys: SlotKeys) -> CountedSortedList<Slot> {
+        var pairs = slots.map { (key: keys[$0], slot: $0) }
+        pairs.sort { $0.key < $1.key }
+        return CountedSortedList(sorted: pairs.map(\.slot))
     }
 }

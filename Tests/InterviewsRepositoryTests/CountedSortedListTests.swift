@@ -106,27 +106,39 @@ struct CountedSortedListTests {
 
 @Suite("Merged ranges select and walk several sorted lists as one")
 struct MergedRangesTests {
-    private func key(_ seconds: Int64, _ id: UInt64) -> IndexKey {
-        IndexKey(seconds: seconds, nanos: 0, id: UUIDv7(high: 0, low: id))
+    /// A table record created at `seconds`.
+    private func add(_ seconds: Int64, to table: inout RecordTable) throws -> Slot {
+        var interview = Interview()
+        interview.id = UUIDv7.generate().description
+        interview.companyID = "company"
+        interview.createdAt = Timestamp(seconds: seconds)
+        interview.updatedAt = interview.createdAt
+        let record = try StoredRecord(interview)
+        return table.store(record, facts: record.facts).slot
     }
 
+    private func key(_ seconds: Int64) -> IndexKey { IndexKey(seconds: seconds, nanos: 0, id: .zero) }
+
     @Test("positions at every rank split the merged order exactly", arguments: [1, 2, 5, 8] as [Int])
-    func select(lists: Int) {
+    func select(lists: Int) throws {
         var random = TestRandom(state: UInt64(lists))
+        var table = RecordTable()
+        var members: [[Slot]] = []
+        for _ in 0..<lists {
+            var slots: [Slot] = []
+            for _ in 0..<(random.next() % 700) { slots.append(try add(Int64(random.next() % 50), to: &table)) }
+            members.append(slots)
+        }
+        let keys = table.keys(.createdAt)
         var all: [IndexKey] = []
         var ranges: [ListRange] = []
-        var id: UInt64 = 0
-        for _ in 0..<lists {
-            var keys: [IndexKey] = []
-            for _ in 0..<(random.next() % 700) {
-                id += 1
-                keys.append(key(Int64(random.next() % 50), id))
-            }
-            keys.sort()
-            let lowerKey = random.next() % 2 == 0 ? key(5, 0) : nil
-            let upperKey = random.next() % 2 == 0 ? key(45, 0) : nil
-            let range = ListRange(CountedSortedList(sorted: keys), from: lowerKey, to: upperKey)
-            all += keys[range.lower..<range.upper]
+        for slots in members {
+            let lowerKey = random.next() % 2 == 0 ? key(5) : nil
+            let upperKey = random.next() % 2 == 0 ? key(45) : nil
+            let range = ListRange(sorting: slots, keys, from: lowerKey, to: upperKey)
+            let sorted = slots.map { keys[$0] }.sorted()
+            #expect((0..<range.list.count).map { keys[range.list[$0]] } == sorted)
+            all += sorted[range.lower..<range.upper]
             ranges.append(range)
         }
         all.sort()
@@ -134,14 +146,15 @@ struct MergedRangesTests {
         #expect(merged.total == all.count)
         for rank in stride(from: 0, through: all.count, by: max(1, all.count / 60)) {
             var walked: [IndexKey] = []
-            merged.walk(from: merged.positions(atRank: rank), ascending: true) { key in
+            merged.walk(from: merged.positions(atRank: rank), ascending: true) { slot, key in
+                #expect(keys[slot] == key)
                 walked.append(key)
                 return walked.count < 5
             }
             #expect(walked == Array(all[rank..<min(rank + 5, all.count)]))
         }
         var backward: [IndexKey] = []
-        merged.walk(from: merged.start(ascending: false), ascending: false) { key in
+        merged.walk(from: merged.start(ascending: false), ascending: false) { _, key in
             backward.append(key)
             return true
         }
