@@ -61,40 +61,55 @@ package struct PartitionLists: Sendable {
     }
 }
 
-/// The records of a partition of a few records (one application's
-/// interviews, one candidate's), held as their slots, 4 bytes each, and put
-/// in order when a list reads them; a larger partition has counted lists.
-package enum FewSlots: Sendable {
-    case one(Slot)
-    case few([Slot])
+/// The partitions of a few records (one application's interviews, one
+/// candidate's) and remote ids, filed by tag in a ``SlotMultimap``.
+extension IndexPartition {
+    /// Partitions up to this size are held in the multimap; a larger one
+    /// has counted lists.
+    static let fewLimit = 16
 
-    /// Partitions up to this size are held as slots.
-    static let limit = 16
-
-    var slots: [Slot] {
+    /// The partition's tag in a company's multimap.
+    var tag: UInt32 {
+        var hasher = Hasher()
         switch self {
-        case .one(let slot): [slot]
-        case .few(let slots): slots
+        case .company: hasher.combine(0 as UInt8)
+        case .status(let status): hasher.combine(status.rawValue)
+        case .candidate(let value), .application(let value), .job(let value), .agent(let value), .stage(let value):
+            hasher.combine(fieldNumber)
+            hasher.combine(value)
+        }
+        return UInt32(truncatingIfNeeded: hasher.finalize())
+    }
+
+    /// The record's field this partition is by (0 for company and status).
+    private var fieldNumber: UInt32 {
+        switch self {
+        case .company, .status: 0
+        case .candidate: 4
+        case .application: 5
+        case .job: 6
+        case .agent: 7
+        case .stage: 8
         }
     }
 
-    func adding(_ slot: Slot) -> FewSlots {
+    /// Whether `record` belongs to the partition (read from its encoding).
+    func holds(_ record: StoredRecord) -> Bool {
         switch self {
-        case .one(let other): .few([other, slot])
-        case .few(let slots): .few(slots + [slot])
+        case .company: true
+        case .status(let status): record.status == status
+        case .candidate(let value), .application(let value), .job(let value), .agent(let value), .stage(let value):
+            record.field(fieldNumber, equals: value)
         }
     }
 
-    /// The slots without `slot`; nil when none is left.
-    func removing(_ slot: Slot) -> FewSlots? {
-        var slots = slots
-        slots.removeAll { $0 == slot }
-        return slots.count > 1 ? .few(slots) : slots.first.map { .one($0) }
-    }
-
-    init?(_ slots: [Slot]) {
-        guard let first = slots.first else { return nil }
-        self = slots.count == 1 ? .one(first) : .few(slots)
+    /// The tag of a remote id in a company's multimap.
+    static func remoteIDTag(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var hasher = Hasher()
+        hasher.combine(2 as UInt32)
+        hasher.combine(bytes.count)
+        for byte in bytes { hasher.combine(byte) }
+        return UInt32(truncatingIfNeeded: hasher.finalize())
     }
 }
 
@@ -103,17 +118,20 @@ package enum FewSlots: Sendable {
 package struct CompanyIndex: Sendable {
     /// Every record of the company, live and deleted, in counted lists.
     package fileprivate(set) var all = PartitionLists()
-    /// The partitions of more than ``FewSlots/limit`` records.
+    /// The partitions of more than ``IndexPartition/fewLimit`` records.
     package fileprivate(set) var lists: [IndexPartition: PartitionLists] = [:]
-    /// The other partitions that hold at least one record.
-    package fileprivate(set) var few: [IndexPartition: FewSlots] = [:]
-    /// Records by a hash of their remote_id (a lookup checks the record's own).
-    fileprivate(set) var remoteIDs: [Int: FewSlots] = [:]
+    /// The other partitions' records, and every record with a remote id, by tag.
+    fileprivate(set) var few = SlotMultimap()
 
     /// Live records of the company.
     package var liveCount: Int { all.live.createdAt.count }
     /// Soft-deleted records of the company.
     package var deletedCount: Int { all.deleted.createdAt.count }
+
+    /// The slots of a partition held in the multimap.
+    func members(_ partition: IndexPartition, _ table: RecordTable) -> [Slot] {
+        few.slots(partition.tag).filter { partition.holds(table[$0].record) }
+    }
 
     /// Files the record in `slot` (as `table` holds it now) under its partitions.
     mutating func insert(_ slot: Slot, _ fields: StoredRecord.IndexFields, _ table: RecordTable) {
@@ -123,25 +141,22 @@ package struct CompanyIndex: Sendable {
             if lists[partition] != nil {
                 // In place: the dictionary's storage is the only owner of the lists.
                 lists[partition, default: PartitionLists()].insert(slot, table, deleted: deleted)
-            } else if let members = few.removeValue(forKey: partition) {
-                if members.slots.count < FewSlots.limit {
-                    few[partition] = members.adding(slot)
-                } else {
-                    var grown = PartitionLists()
-                    for member in members.slots {
-                        grown.insert(member, table, deleted: table[member].record.isDeleted)
-                    }
-                    grown.insert(slot, table, deleted: deleted)
-                    lists[partition] = grown
-                }
-            } else {
-                few[partition] = .one(slot)
+                continue
             }
+            let members = members(partition, table)
+            if members.count < IndexPartition.fewLimit {
+                few.insert(partition.tag, slot)
+                continue
+            }
+            var grown = PartitionLists()
+            for member in members {
+                few.remove(partition.tag, member)
+                grown.insert(member, table, deleted: table[member].record.isDeleted)
+            }
+            grown.insert(slot, table, deleted: deleted)
+            lists[partition] = grown
         }
-        if !fields.remoteID.isEmpty {
-            let hash = Self.hash(fields.remoteID)
-            remoteIDs[hash] = remoteIDs[hash]?.adding(slot) ?? .one(slot)
-        }
+        if !fields.remoteID.isEmpty { few.insert(IndexPartition.remoteIDTag(fields.remoteID), slot) }
     }
 
     /// Takes the record in `slot` (as `table` still holds it) out of its partitions.
@@ -152,32 +167,22 @@ package struct CompanyIndex: Sendable {
             if lists[partition] != nil {
                 lists[partition, default: PartitionLists()].remove(slot, table, deleted: deleted)
                 if lists[partition]?.isEmpty == true { lists[partition] = nil }
-            } else if let members = few.removeValue(forKey: partition) {
-                few[partition] = members.removing(slot)
+            } else {
+                few.remove(partition.tag, slot)
             }
         }
-        if !fields.remoteID.isEmpty {
-            let hash = Self.hash(fields.remoteID)
-            if let members = remoteIDs.removeValue(forKey: hash) { remoteIDs[hash] = members.removing(slot) }
-        }
+        if !fields.remoteID.isEmpty { few.remove(IndexPartition.remoteIDTag(fields.remoteID), slot) }
     }
 
-    /// The slots of the records whose remote_id hashes like `remoteID` (the
-    /// caller checks each record's own).
+    /// The slots of the records whose remote_id has the tag of `remoteID`
+    /// (the caller checks each record's own).
     package func slots(remoteID: String) -> [Slot] {
-        remoteIDs[Self.hash(ArraySlice(remoteID.utf8))]?.slots ?? []
-    }
-
-    static func hash(_ bytes: ArraySlice<UInt8>) -> Int {
-        var hasher = Hasher()
-        hasher.combine(bytes.count)
-        for byte in bytes { hasher.combine(byte) }
-        return hasher.finalize()
+        few.slots(IndexPartition.remoteIDTag(ArraySlice(remoteID.utf8)))
     }
 
     /// The slices of `partition` in `order` between the given keys: live
     /// records, and deleted ones too when `includeDeleted`. A partition held
-    /// as slots is put in order here, O(k log k) for its k ≤ 16 records.
+    /// in the multimap is put in order here, O(k log k) for its k ≤ 16 records.
     package func ranges(
         _ partition: IndexPartition, order: OrderBy, includeDeleted: Bool, from lower: IndexKey?, to upper: IndexKey?,
         table: RecordTable
@@ -187,11 +192,10 @@ package struct CompanyIndex: Sendable {
             found = all
         } else if let partitionLists = lists[partition] {
             found = partitionLists
-        } else if let members = few[partition] {
-            let slots = members.slots.filter { includeDeleted || !table[$0].record.isDeleted }
-            return [ListRange(sorting: slots, table.keys(order), from: lower, to: upper)]
         } else {
-            return []
+            let slots = members(partition, table).filter { includeDeleted || !table[$0].record.isDeleted }
+            if slots.isEmpty { return [] }
+            return [ListRange(sorting: slots, table.keys(order), from: lower, to: upper)]
         }
         let keys = table.keys(order)
         var result = [ListRange(found.live[order], keys, from: lower, to: upper)]
@@ -206,17 +210,14 @@ package struct CompanyIndex: Sendable {
 package struct CompanyIndexBuilder {
     private var live: [IndexPartition: [Slot]] = [:]
     private var deleted: [IndexPartition: [Slot]] = [:]
-    private var remoteIDs: [Int: FewSlots] = [:]
+    private var few = SlotMultimap()
 
     /// An empty builder.
     package init() {}
 
     /// Adds the record in `slot` to every partition it belongs to.
     package mutating func add(_ slot: Slot, _ fields: StoredRecord.IndexFields, isDeleted: Bool) {
-        if !fields.remoteID.isEmpty {
-            let hash = CompanyIndex.hash(fields.remoteID)
-            remoteIDs[hash] = remoteIDs[hash]?.adding(slot) ?? .one(slot)
-        }
+        if !fields.remoteID.isEmpty { few.insert(IndexPartition.remoteIDTag(fields.remoteID), slot) }
         for partition in fields.partitions {
             if !isDeleted {
                 live[partition, default: []].append(slot)
@@ -230,13 +231,12 @@ package struct CompanyIndexBuilder {
     /// are built, so the peak is the index plus one partition's keys.
     package mutating func build(_ table: RecordTable) -> CompanyIndex {
         var index = CompanyIndex()
-        index.remoteIDs = remoteIDs
-        remoteIDs = [:]
         for partition in Set(live.keys).union(deleted.keys) {
             let liveSlots = live.removeValue(forKey: partition) ?? []
             let deletedSlots = deleted.removeValue(forKey: partition) ?? []
-            if partition != .company && liveSlots.count + deletedSlots.count <= FewSlots.limit {
-                index.few[partition] = FewSlots(liveSlots + deletedSlots)
+            if partition != .company && liveSlots.count + deletedSlots.count <= IndexPartition.fewLimit {
+                let tag = partition.tag
+                for slot in liveSlots + deletedSlots { few.insert(tag, slot) }
                 continue
             }
             let lists = PartitionLists(
@@ -247,6 +247,8 @@ package struct CompanyIndexBuilder {
                 index.lists[partition] = lists
             }
         }
+        index.few = few
+        few = SlotMultimap()
         return index
     }
 
