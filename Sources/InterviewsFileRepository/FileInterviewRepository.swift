@@ -1,4 +1,3 @@
-import DequeModule
 import Glibc
 public import InterviewsFileStore
 public import InterviewsModel
@@ -6,26 +5,27 @@ public import InterviewsRepository
 import Synchronization
 
 /// The durable backend: every change is a record in a ``DurableLog`` in the
-/// data directory, and two ``InterviewStore`` engines in memory serve it.
+/// data directory, and one ``InterviewStore`` engine in memory serves it.
 ///
-/// - The **writer** store holds every change submitted to the log, durable or
-///   not. Writes run against it (validation, ids, revisions, uniqueness,
+/// - Writes run against the store (validation, ids, revisions, uniqueness,
 ///   idempotency) and submit their changes to the log under the same lock, so
-///   store and log number changes alike.
-/// - The **reader** store holds only durable changes. Every read, the change
-///   feed and the stats come from it.
+///   store and log number changes alike. The store stages them: later writes
+///   see them, reads do not.
+/// - Once the log has synced them, the store publishes them (records, index,
+///   change feed): every read, the change feed and the stats see durable
+///   changes only, from the one copy of the records and the index.
 ///
 /// A write returns only once its changes are durable (`fdatasync` covered
-/// them; concurrent writes share one sync), and applies them to the reader
-/// before it returns: a change is visible to readers exactly when it is
+/// them; concurrent writes share one sync), and publishes them before it
+/// returns: a change is visible to readers exactly when it is
 /// acknowledged or just before (another write's sync may cover it first), never
 /// while it could still be lost. An answer that commits nothing (an idempotent
 /// retry, an update that changes nothing, an error) also waits until the state
 /// it was computed from is durable.
 ///
 /// **Fail-stop.** Once the log fails (EIO, ENOSPC, ...), every write throws
-/// UNAVAILABLE with the OS error text, reads keep working from the reader
-/// store (which never held the unacknowledged changes), and
+/// UNAVAILABLE with the OS error text, reads keep working from the store
+/// (which never published the unacknowledged changes), and
 /// ``stats(tenant:)`` reports `writable == false`. Restart to write again.
 ///
 /// The data directory holds the log's files (see docs/STORAGE.md) and
@@ -37,13 +37,9 @@ import Synchronization
 /// thread). Call ``close()`` when done.
 public final class FileInterviewRepository: InterviewRepository, EncodedInterviewReads {
     private struct State: Sendable {
-        /// Every submitted change, durable or not.
-        var writer: InterviewStore
-        /// Durable changes only: what every read sees.
-        var reader: InterviewStore
-        /// Submitted changes not yet applied to `reader`, in sequence order.
-        var inFlight = Deque<CommittedChange>()
-        /// The newest submit; its sequences end at `writer.lastSequence`.
+        /// Every submitted change; reads see the durable ones (published).
+        var store: InterviewStore
+        /// The newest submit; its sequences end at `store.lastSequence`.
         var lastSubmitted: PendingAppend?
         var closed = false
         /// Set when store and log disagree (a bug): writes are refused.
@@ -81,9 +77,11 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
         self.log = log
         self.options = options
         let recovery = log.recovery
+        var store = store
+        store.publishesOnWrite = false
         state = Mutex(
             State(
-                writer: store, reader: store, recordCount: replay.recordCount,
+                store: store, recordCount: replay.recordCount,
                 snapshotOverhead: replay.snapshotOverhead,
                 diskRecords: recovery.snapshotRecords + recovery.logRecords))
         notifier = ChangeNotifier(lastSequence: store.lastSequence)
@@ -199,7 +197,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
         -> Interview
     {
         try state.withLock { state throws(InterviewsError) in
-            try state.reader.get(id: id, includeDeleted: includeDeleted, tenant: tenant)
+            try state.store.get(id: id, includeDeleted: includeDeleted, tenant: tenant)
         }
     }
 
@@ -212,7 +210,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     /// One page from the durable read index, under its lock; see
     /// ``NonblockingInterviewReads``.
     public func listNonblocking(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> Page {
-        try state.withLock { state throws(InterviewsError) in try state.reader.list(request, tenant: tenant) }
+        try state.withLock { state throws(InterviewsError) in try state.store.list(request, tenant: tenant) }
     }
 
     /// The record with `id` from the durable read index as its stored
@@ -221,14 +219,14 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
         throws(InterviewsError) -> EncodedInterview
     {
         try state.withLock { state throws(InterviewsError) in
-            try state.reader.getEncoded(
+            try state.store.getEncoded(
                 id: id, includeDeleted: includeDeleted, includeRemoteData: includeRemoteData, tenant: tenant)
         }
     }
 
     /// One page of stored encodings from the durable read index; see ``EncodedInterviewReads``.
     public func listEncoded(_ request: ListRequest, tenant: Tenant) throws(InterviewsError) -> EncodedPage {
-        try state.withLock { state throws(InterviewsError) in try state.reader.listEncoded(request, tenant: tenant) }
+        try state.withLock { state throws(InterviewsError) in try state.store.listEncoded(request, tenant: tenant) }
     }
 
     /// Every match in batches of `batchSize` (clamped to 1...1000), each read
@@ -241,7 +239,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
             batchSize: batchSize,
             read: { after, limit throws(InterviewsError) in
                 try state.withLock { state throws(InterviewsError) in
-                    try state.reader.scanBatch(request, tenant: tenant, after: after, limit: limit)
+                    try state.store.scanBatch(request, tenant: tenant, after: after, limit: limit)
                 }
             }, body)
     }
@@ -255,7 +253,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
             batchSize: batchSize,
             read: { after, limit throws(InterviewsError) in
                 try state.withLock { state throws(InterviewsError) in
-                    try state.reader.scanBatchEncoded(request, tenant: tenant, after: after, limit: limit)
+                    try state.store.scanBatchEncoded(request, tenant: tenant, after: after, limit: limit)
                 }
             }, body)
     }
@@ -265,7 +263,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     /// sequences report `truncated`.
     public func changes(after sequence: UInt64, limit: Int, tenant: Tenant) async throws -> ChangeBatch {
         try state.withLock { state throws(InterviewsError) in
-            try state.reader.changes(after: sequence, limit: limit, tenant: tenant)
+            try state.store.changes(after: sequence, limit: limit, tenant: tenant)
         }
     }
 
@@ -273,7 +271,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     /// see ``EncodedInterviewReads``.
     public func encodedChanges(after sequence: UInt64, limit: Int, tenant: Tenant) async throws -> EncodedChangeBatch {
         try state.withLock { state throws(InterviewsError) in
-            try state.reader.encodedChanges(after: sequence, limit: limit, tenant: tenant)
+            try state.store.encodedChanges(after: sequence, limit: limit, tenant: tenant)
         }
     }
 
@@ -287,7 +285,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     public func stats(tenant: Tenant) async throws -> RepositoryStats {
         try state.withLock { state throws(InterviewsError) in
             try InterviewValidation.validateCompanyID(tenant.companyID)
-            var stats = state.reader.stats(tenant: tenant)
+            var stats = state.store.stats(tenant: tenant)
             stats.writable = refusal(state) == nil
             return stats
         }
@@ -302,7 +300,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
 
     // MARK: Committing
 
-    /// Runs `body` against the writer store under the lock, submits its
+    /// Runs `body` against the store under the lock, submits its
     /// changes to the log, then waits (outside the lock) until everything the
     /// answer depends on is durable and visible.
     private func commit<Value: Sendable>(
@@ -312,15 +310,15 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
             if let refusal = refusal(state) { return (.failure(refusal), nil) }
             let outcome: Result<Value, InterviewsError>
             do throws(InterviewsError) {
-                let (value, changes) = try body(&state.writer)
+                let (value, changes) = try body(&state.store)
                 if !changes.isEmpty { try submit(changes, &state) }
                 outcome = .success(value)
             } catch {
                 outcome = .failure(error)
             }
-            // The answer was computed from the writer's state: it may be given
+            // The answer was computed from the staged state: it may be given
             // only once all of that state is durable.
-            let wait = state.reader.lastSequence < state.writer.lastSequence ? state.lastSubmitted : nil
+            let wait = state.store.publishedSequence < state.store.lastSequence ? state.lastSubmitted : nil
             return (outcome, wait)
         }
         if let wait {
@@ -330,9 +328,8 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
         return try outcome.get()
     }
 
-    /// Appends `changes` to the log under the lock. On failure the writer
-    /// store is rebuilt from the reader and the changes still in flight, so
-    /// that it again matches what the log holds.
+    /// Appends `changes` to the log under the lock. On failure the store
+    /// forgets them, so that it again matches what the log holds.
     private func submit(_ changes: [CommittedChange], _ state: inout State) throws(InterviewsError) {
         do throws(InterviewsError) {
             let entries = try changes.map { change throws(InterviewsError) in try LogRecordCoding.entry(for: change) }
@@ -346,47 +343,25 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
                 state.broken = error
                 throw error
             }
-            state.inFlight.append(contentsOf: changes)
             state.lastSubmitted = pending
             state.diskRecords += changes.count
             state.recordCount += changes.count(where: { $0.change.kind == .created })
         } catch {
-            if state.broken == nil { rebuildWriter(&state) }
+            if state.broken == nil { state.store.discardStaged(after: changes[0].change.sequence - 1) }
             throw error
         }
     }
 
-    private func rebuildWriter(_ state: inout State) {
-        var writer = state.reader
-        for next in state.inFlight {
-            do {
-                try writer.apply(committed: next)
-            } catch {
-                state.broken = InterviewsError(
-                    .internalError, "rebuilding the write state failed at change \(next.change.sequence): \(error)")
-                return
-            }
-        }
-        state.writer = writer
-    }
-
-    /// Applies every in-flight change up to `target` (now durable) to the
-    /// reader store and wakes watchers.
+    /// Publishes every staged change up to `target` (now durable) and wakes watchers.
     private func makeVisible(through target: UInt64) {
         let published = state.withLock { state -> UInt64? in
-            var last: UInt64?
-            while let next = state.inFlight.first, next.change.sequence <= target {
-                state.inFlight.removeFirst()
-                do {
-                    try state.reader.apply(committed: next)
-                    last = next.change.sequence
-                } catch {
-                    state.broken = InterviewsError(
-                        .internalError, "applying durable change \(next.change.sequence) failed: \(error)")
-                    break
-                }
+            let before = state.store.publishedSequence
+            do throws(InterviewsError) {
+                try state.store.publish(through: target)
+            } catch {
+                state.broken = error
             }
-            return last
+            return state.store.publishedSequence > before ? state.store.publishedSequence : nil
         }
         if let published { notifier.publish(published) }
     }
@@ -434,7 +409,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     /// continue meanwhile.
     ///
     /// Under the lock: a segment boundary (``DurableLog/rotate()``) and an
-    /// O(1) copy of the writer store; the next write pays one O(n) copy of
+    /// O(1) copy of the store (staged changes included); the next write pays one O(n) copy of
     /// the store's storage. Outside it: the records are sorted and encoded
     /// (O(n log n)) and the log writes the snapshot on a thread of its own.
     /// A crash at any point reopens to the same records (docs/STORAGE.md).
@@ -450,20 +425,20 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
                 throw InterviewsError(.failedPrecondition, "a compaction of \(directory) is already running")
             }
             let through = try log.rotate()
-            guard through == state.writer.lastSequence else {
+            guard through == state.store.lastSequence else {
                 throw InterviewsError(
                     .internalError,
-                    "the log's last sequence \(through) is not the store's \(state.writer.lastSequence)")
+                    "the log's last sequence \(through) is not the store's \(state.store.lastSequence)")
             }
             state.compacting = true
-            return (through, state.writer)
+            return (through, state.store)
         }
         defer { state.withLock { $0.compacting = false } }
         let (records, overhead) = try await Self.snapshotRecords(of: store, through: through)
         let report = try await log.compact(through: through, records: records)
         state.withLock { state in
             state.snapshotOverhead = overhead
-            state.diskRecords = records.count + Int(state.writer.lastSequence - through)
+            state.diskRecords = records.count + Int(state.store.lastSequence - through)
         }
         return report
     }

@@ -30,7 +30,8 @@ package struct IdempotencyEntry: Sendable, Hashable {
 /// The remembered creates, bounded twice: by age (the window) and by count
 /// (oldest forgotten first).
 package struct IdempotencyCache: Sendable {
-    private struct Key: Hashable {
+    /// An entry's key: its company and request id.
+    struct Key: Hashable, Sendable {
         var companyID: String
         var requestID: String
     }

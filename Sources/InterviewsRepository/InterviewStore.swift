@@ -60,8 +60,16 @@ package struct InterviewStore: Sendable {
     private var companies: [String: CompanyIndex] = [:]
     private var history: ChangeHistory
     private var idempotency: IdempotencyCache
-    /// The newest change sequence (0: none yet).
+    /// The newest change sequence a write committed (0: none yet), staged or published.
     package private(set) var lastSequence: UInt64 = 0
+    /// The newest change reads see: ``lastSequence`` unless changes are staged.
+    package private(set) var publishedSequence: UInt64 = 0
+    /// Committed changes reads do not see yet (see ``publishesOnWrite``).
+    private var staged = StagedChanges()
+    /// Whether a write's changes are visible at once (the default, for the
+    /// memory backend), or staged until ``publish(through:)`` (a durable
+    /// backend, once its log has synced them).
+    package var publishesOnWrite = true
     /// The newest timestamp the store assigned or replayed.
     private var lastTimestamp = Timestamp(seconds: 0)
     /// While true, `insert` and `remove` leave `companies` alone: a bulk
@@ -98,6 +106,7 @@ package struct InterviewStore: Sendable {
             store(record, previousSlot: nil)
         }
         lastSequence = snapshot.lastSequence
+        publishedSequence = snapshot.lastSequence
         for entry in snapshot.idempotencyEntries { idempotency.insert(entry, now: entry.createdAt) }
         if !deferringIndex { buildDeferredIndex() }
     }
@@ -168,7 +177,7 @@ package struct InterviewStore: Sendable {
         let index = companies[tenant.companyID]
         return RepositoryStats(
             liveCount: UInt64(index?.liveCount ?? 0), deletedCount: UInt64(index?.deletedCount ?? 0),
-            lastSequence: lastSequence, writable: true)
+            lastSequence: publishedSequence, writable: true)
     }
 
     /// Changes of `tenant` after `sequence`, oldest first, at most `limit`
@@ -186,13 +195,51 @@ package struct InterviewStore: Sendable {
         return history.encodedChanges(after: sequence, limit: min(max(limit, 1), 10_000), tenant: tenant)
     }
 
-    /// Every record and the state a durable store needs to rebuild this one:
-    /// records in id order, the last sequence, live idempotency entries.
-    /// O(n log n).
+    /// Every record and the state a durable store needs to rebuild this one,
+    /// staged changes included: records in id order, ``lastSequence``, live
+    /// idempotency entries. O(n log n).
     package func snapshot() -> StoreSnapshot {
-        StoreSnapshot(
-            records: table.entries.map(\.record).sorted { $0.id < $1.id }, lastSequence: lastSequence,
-            idempotencyEntries: idempotency.allEntries(now: lastTimestamp))
+        var records = table.entries.map(\.record)
+        var entries = idempotency.allEntries(now: lastTimestamp)
+        if !staged.isEmpty {
+            var newer = staged.latest
+            for index in records.indices {
+                if let record = newer.removeValue(forKey: records[index].id) { records[index] = record }
+            }
+            records += newer.values
+            entries += staged.entries
+        }
+        records.sort { $0.id < $1.id }
+        return StoreSnapshot(records: records, lastSequence: lastSequence, idempotencyEntries: entries)
+    }
+
+    // MARK: Publishing
+
+    /// Makes every staged change up to `sequence` visible to reads, in
+    /// order: records, index, change history, request ids.
+    ///
+    /// - Throws: INTERNAL when a staged change does not apply (a bug; the
+    ///   store's reads are then behind its writes).
+    package mutating func publish(through sequence: UInt64) throws(InterviewsError) {
+        var published = false
+        while let next = staged.popFirst(through: sequence) {
+            published = true
+            do throws(InterviewsError) {
+                _ = try apply(
+                    next.record, sequence: next.sequence, requestID: next.requestID, interview: next.change.interview)
+            } catch {
+                staged.reindex()
+                throw InterviewsError(.internalError, "publishing change \(next.sequence) failed: \(error.message)")
+            }
+        }
+        if published { staged.reindex() }
+    }
+
+    /// Forgets the staged changes after `sequence` (their log append
+    /// failed): writes see the store as it was before them.
+    package mutating func discardStaged(after sequence: UInt64) {
+        staged.discard(after: sequence)
+        lastSequence = max(publishedSequence, min(lastSequence, sequence))
     }
 
     // MARK: Replay
@@ -219,16 +266,6 @@ package struct InterviewStore: Sendable {
             change: Change(sequence: sequence, kind: kind, interview: record), requestID: requestID, record: stored)
     }
 
-    /// Applies a change another store committed (a durable backend's reader
-    /// store taking its writer's change): the same stored bytes, not encoded
-    /// again.
-    @discardableResult
-    package mutating func apply(committed: CommittedChange) throws(InterviewsError) -> ChangeKind {
-        try apply(
-            committed.record, sequence: committed.change.sequence, requestID: committed.requestID,
-            interview: committed.change.interview)
-    }
-
     /// ``apply(_:sequence:requestID:encoding:)`` for a record as it was read
     /// from the log: the record is decoded only when the create carried a
     /// request id (for its idempotency fingerprint).
@@ -244,13 +281,14 @@ package struct InterviewStore: Sendable {
     private mutating func apply(_ stored: StoredRecord, sequence: UInt64, requestID: String, interview: Interview?)
         throws(InterviewsError) -> ChangeKind
     {
-        guard sequence > lastSequence else {
-            throw InterviewsError(.dataLoss, "change \(sequence) is not after the last sequence \(lastSequence)")
+        guard sequence > publishedSequence else {
+            throw InterviewsError(.dataLoss, "change \(sequence) is not after the last sequence \(publishedSequence)")
         }
         let previousSlot = table.slot(of: stored.id)
         let previous = previousSlot.map { table[$0].record }
         store(stored, previousSlot: previousSlot)
-        lastSequence = sequence
+        publishedSequence = sequence
+        lastSequence = max(lastSequence, sequence)
         let kind: ChangeKind =
             if previous == nil {
                 .created
@@ -289,7 +327,9 @@ package struct InterviewStore: Sendable {
         let fields = interview.clientOwnedFields
         try InterviewValidation.validate(fields)
         if !requestID.isEmpty,
-            let entry = idempotency.entry(companyID: tenant.companyID, requestID: requestID, now: Timestamp.now())
+            let entry =
+                staged.requests[IdempotencyCache.Key(companyID: tenant.companyID, requestID: requestID)]
+                ?? idempotency.entry(companyID: tenant.companyID, requestID: requestID, now: Timestamp.now())
         {
             var candidate = fields
             candidate.companyID = tenant.companyID
@@ -299,7 +339,7 @@ package struct InterviewStore: Sendable {
                     "request_id: \(InterviewValidation.quoted(requestID)) was already used for a create with different fields; use a new request_id for a new interview"
                 )
             }
-            if let original = record(id: entry.interviewID, tenant: tenant) {
+            if let original = currentRecord(id: entry.interviewID, tenant: tenant) {
                 return StoreWrite(interview: try original.interview(), changes: [])
             }
         }
@@ -311,7 +351,7 @@ package struct InterviewStore: Sendable {
         record.createdAt = now
         record.updatedAt = now
         record.revision = 1
-        let committed = try apply(record, sequence: lastSequence + 1, requestID: requestID)
+        let committed = try stage(record, requestID: requestID)
         return StoreWrite(interview: record, changes: [committed])
     }
 
@@ -413,8 +453,40 @@ package struct InterviewStore: Sendable {
         record.revision = stored.revision + 1
         record.updatedAt = nextTimestamp()
         if record.deletedAt != nil && stored.deletedAt == nil { record.deletedAt = record.updatedAt }
-        let committed = try apply(record, sequence: lastSequence + 1)
+        let committed = try stage(record, requestID: "")
         return StoreWrite(interview: record, changes: [committed])
+    }
+
+    /// Commits `record` as the next change: published at once when
+    /// ``publishesOnWrite``, staged otherwise.
+    private mutating func stage(_ record: Interview, requestID: String) throws(InterviewsError) -> CommittedChange {
+        let stored = try StoredRecord(record)
+        let sequence = lastSequence + 1
+        let previous = staged.latest[stored.id] ?? table.record(stored.id)
+        let kind: ChangeKind =
+            if previous == nil {
+                .created
+            } else if stored.isDeleted && previous?.isDeleted == false {
+                .deleted
+            } else {
+                .updated
+            }
+        let committed = CommittedChange(
+            change: Change(sequence: sequence, kind: kind, interview: record), requestID: requestID, record: stored)
+        if publishesOnWrite && staged.isEmpty {
+            _ = try apply(stored, sequence: sequence, requestID: requestID, interview: record)
+            return committed
+        }
+        var entry: IdempotencyEntry?
+        if kind == .created && !requestID.isEmpty {
+            entry = IdempotencyEntry(
+                companyID: record.companyID, requestID: requestID, interviewID: record.id,
+                fingerprint: Self.fingerprint(record), createdAt: record.createdAt ?? lastTimestamp)
+        }
+        staged.append(committed, entry: entry)
+        lastSequence = sequence
+        if publishesOnWrite { try publish(through: sequence) }
+        return committed
     }
 
     // MARK: Lists
@@ -682,10 +754,28 @@ package struct InterviewStore: Sendable {
         String(decoding: record.stringField(3), as: UTF8.self)
     }
 
+    /// The record `id` of `tenant` as writes see it: staged, else published.
+    private func currentRecord(id: String, tenant: Tenant) -> StoredRecord? {
+        guard let key = UUIDv7(id), let record = staged.latest[key] ?? table.record(key),
+            record.field(3, equals: tenant.companyID)
+        else { return nil }
+        return record
+    }
+
+    /// The live record of `tenant` with `remoteID`, as writes see it.
     private func liveRecord(remoteID: String, tenant: Tenant) throws(InterviewsError) -> Interview? {
         for slot in companies[tenant.companyID]?.slots(remoteID: remoteID) ?? [] {
             let record = table[slot].record
+            // A staged version replaces the published one.
+            if !staged.isEmpty, staged.latest[record.id] != nil { continue }
             if !record.isDeleted, record.field(2, equals: remoteID) {
+                return try record.interview()
+            }
+        }
+        guard !staged.isEmpty else { return nil }
+        for id in staged.remoteIDs[IndexPartition.remoteIDTag(ArraySlice(remoteID.utf8))] ?? [] {
+            guard let record = staged.latest[id] else { continue }
+            if !record.isDeleted, record.field(2, equals: remoteID), record.field(3, equals: tenant.companyID) {
                 return try record.interview()
             }
         }
@@ -693,7 +783,7 @@ package struct InterviewStore: Sendable {
     }
 
     private func liveRecord(id: String, expectedRevision: UInt64, tenant: Tenant) throws(InterviewsError) -> Interview {
-        guard let stored = record(id: id, tenant: tenant), !stored.isDeleted else { throw Self.notFound(id) }
+        guard let stored = currentRecord(id: id, tenant: tenant), !stored.isDeleted else { throw Self.notFound(id) }
         if expectedRevision != 0 && expectedRevision != stored.revision {
             throw InterviewsError(
                 .failedPrecondition,
