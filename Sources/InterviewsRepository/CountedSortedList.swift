@@ -36,7 +36,8 @@ package struct CountedSortedList<Element: Sendable>: Sendable {
         count = sorted.count
         var start = 0
         while start < sorted.count {
-            let end = min(start + Self.chunkLoad, sorted.count)
+            // Full chunks: a list built in bulk is read far more than it grows.
+            let end = min(start + 2 * Self.chunkLoad, sorted.count)
             chunks.append(Array(sorted[start..<end]))
             start = end
         }
@@ -58,11 +59,13 @@ package struct CountedSortedList<Element: Sendable>: Sendable {
         }
         let chunk: Int
         let last = chunks.count - 1
+        var appended = false
         if keys[chunks[last][chunks[last].count - 1]] < key {
             // Past the end, the common case for created_at and updated_at
             // keys of new records: no search, no move.
             chunk = last
             chunks[last].append(element)
+            appended = true
         } else {
             chunk = chunkIndex(for: key, keys) ?? last
             let position = Self.lowerBound(chunks[chunk], key, keys)
@@ -71,8 +74,11 @@ package struct CountedSortedList<Element: Sendable>: Sendable {
         }
         count += 1
         if chunks[chunk].count > 2 * Self.chunkLoad {
-            let upper = Array(chunks[chunk][Self.chunkLoad...])
-            chunks[chunk].removeSubrange(Self.chunkLoad...)
+            // An append leaves the full chunk behind and starts a new one, so
+            // ever-growing keys fill chunks; an insert inside splits in halves.
+            let cut = appended ? 2 * Self.chunkLoad : Self.chunkLoad
+            let upper = Array(chunks[chunk][cut...])
+            chunks[chunk].removeSubrange(cut...)
             chunks.insert(upper, at: chunk + 1)
             rebuildTree()
         } else if !tree.isEmpty {

@@ -1,7 +1,7 @@
 /// A hash multimap from a 32-bit tag to record slots: where a company index
 /// files its partitions of a few records (one candidate's, one
 /// application's interviews) and its remote ids, 8 bytes per entry at a load
-/// of at most one half, with no key stored. A tag stands for a partition or
+/// of at most three quarters, with no key stored. A tag stands for a partition or
 /// a remote id only up to collisions, so a reader checks each slot's record.
 ///
 /// Open addressing with linear probing; an entry's home bucket is its tag
@@ -36,7 +36,7 @@ package struct SlotMultimap: Sendable {
     /// partitions of one record whose tags collide); each filing is removed
     /// on its own.
     package mutating func insert(_ tag: UInt32, _ slot: Slot) {
-        if 2 * (count + 1) > buckets.count { grow() }
+        if 4 * (count + 1) > 3 * buckets.count { grow() }
         let value = UInt64(tag) << 32 | UInt64(slot + 1)
         let mask = buckets.count - 1
         var bucket = Int(tag) & mask
