@@ -124,17 +124,30 @@ package struct InterviewStore: Sendable {
     /// ``CompanyIndexBuilder``) and maintains it again from here on.
     package mutating func buildDeferredIndex() {
         guard indexDeferred else { return }
-        var builders: [String: CompanyIndexBuilder] = [:]
+        // Companies by their bytes, so that no string is made per record.
+        var numbers: [CompanyBytes: Int] = [:]
+        var names: [String] = []
+        var builders: [CompanyIndexBuilder] = []
         for slot in 0..<Slot(table.count) {
             let record = table[slot].record
-            let fields = record.indexFields
-            builders[fields.company, default: CompanyIndexBuilder()].add(slot, fields, isDeleted: record.isDeleted)
+            let fields = record.bulkFields
+            let company = CompanyBytes(bytes: record.bytes[fields.company])
+            let number: Int
+            if let known = numbers[company] {
+                number = known
+            } else {
+                number = builders.count
+                numbers[company] = number
+                names.append(String(decoding: company.bytes, as: UTF8.self))
+                builders.append(CompanyIndexBuilder())
+            }
+            builders[number].add(slot, record, fields)
         }
         var companies: [String: CompanyIndex] = [:]
         companies.reserveCapacity(builders.count)
-        for company in Array(builders.keys) {
-            companies[company] = builders[company]?.build(table)
-            builders[company] = nil
+        for number in builders.indices {
+            companies[names[number]] = builders[number].build(table)
+            builders[number] = CompanyIndexBuilder()
         }
         self.companies = companies
         indexDeferred = false
@@ -935,4 +948,15 @@ extension InterviewStore {
             last = batch.last
         }
     }
+}
+
+/// A company id as its encoding's bytes, hashed in bulk.
+private struct CompanyBytes: Hashable {
+    var bytes: ArraySlice<UInt8>
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    static func == (lhs: CompanyBytes, rhs: CompanyBytes) -> Bool { lhs.bytes.elementsEqual(rhs.bytes) }
 }

@@ -70,19 +70,36 @@ extension IndexPartition {
 
     /// The partition's tag in a company's multimap.
     var tag: UInt32 {
-        var hasher = Hasher()
         switch self {
-        case .company: hasher.combine(0 as UInt8)
-        case .status(let status): hasher.combine(status.rawValue)
-        case .candidate(let value), .application(let value), .job(let value), .agent(let value), .stage(let value):
-            hasher.combine(fieldNumber)
-            hasher.combine(value)
+        case .company: return Self.tag(field: 0, value: UnsafeRawBufferPointer(start: nil, count: 0))
+        case .status(let status): return Self.tag(status: status.rawValue)
+        case .candidate(var value), .application(var value), .job(var value), .agent(var value),
+            .stage(var value):
+            let field = fieldNumber
+            return value.withUTF8 { Self.tag(field: field, value: UnsafeRawBufferPointer($0)) }
         }
+    }
+
+    /// The tag of the partition of string field `field` (4...8) with the
+    /// UTF-8 `value`: what ``tag`` computes, from the encoding's bytes.
+    static func tag(field: UInt32, value: UnsafeRawBufferPointer) -> UInt32 {
+        var hasher = Hasher()
+        hasher.combine(field)
+        hasher.combine(value.count)
+        hasher.combine(bytes: value)
+        return UInt32(truncatingIfNeeded: hasher.finalize())
+    }
+
+    /// The tag of the partition of a status (its raw value).
+    static func tag(status: Int32) -> UInt32 {
+        var hasher = Hasher()
+        hasher.combine(15 as UInt32)
+        hasher.combine(status)
         return UInt32(truncatingIfNeeded: hasher.finalize())
     }
 
     /// The record's field this partition is by (0 for company and status).
-    private var fieldNumber: UInt32 {
+    var fieldNumber: UInt32 {
         switch self {
         case .company, .status: 0
         case .candidate: 4
@@ -105,11 +122,7 @@ extension IndexPartition {
 
     /// The tag of a remote id in a company's multimap.
     static func remoteIDTag(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var hasher = Hasher()
-        hasher.combine(2 as UInt32)
-        hasher.combine(bytes.count)
-        for byte in bytes { hasher.combine(byte) }
-        return UInt32(truncatingIfNeeded: hasher.finalize())
+        bytes.withUnsafeBytes { tag(field: 2, value: $0) }
     }
 }
 
@@ -204,59 +217,138 @@ package struct CompanyIndex: Sendable {
     }
 }
 
-/// One company's index built in bulk, for opening a store: slots are
-/// collected in any order, then each list is sorted once (as keys beside
-/// their slots, so that the sort reads memory in order) and cut into chunks.
+/// One company's index built in bulk, for opening a store, without a
+/// string per record: each record's partitions are read from its encoding
+/// as byte ranges and numbered; then, per list order, the company's slots
+/// are sorted once (keys beside slots, so the sort reads memory in order)
+/// and handed out in that order to the lists of the record's partitions,
+/// which come out sorted. Partitions of at most ``IndexPartition/fewLimit``
+/// records go to the multimap.
 package struct CompanyIndexBuilder {
-    private var live: [IndexPartition: [Slot]] = [:]
-    private var deleted: [IndexPartition: [Slot]] = [:]
+    /// A partition as the encoding spells it: the field (4...8, or 15 for
+    /// status) and its value's bytes (or the status).
+    private struct Key: Hashable {
+        var field: UInt32
+        var status: Int32
+        var value: ArraySlice<UInt8>
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(field)
+            hasher.combine(status)
+            value.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.field == rhs.field && lhs.status == rhs.status && lhs.value.elementsEqual(rhs.value)
+        }
+
+        var partition: IndexPartition {
+            let text = String(decoding: value, as: UTF8.self)
+            switch field {
+            case 4: return .candidate(text)
+            case 5: return .application(text)
+            case 6: return .job(text)
+            case 7: return .agent(text)
+            case 8: return .stage(text)
+            default: return .status(InterviewStatus(rawValue: status) ?? .unspecified)
+            }
+        }
+
+        var tag: UInt32 {
+            field == 15
+                ? IndexPartition.tag(status: status)
+                : value.withUnsafeBytes { IndexPartition.tag(field: field, value: $0) }
+        }
+    }
+
+    /// Partitions per record: status and the five reference ids.
+    private static let perRecord = 6
+    private var numbers: [Key: Int32] = [:]
+    private var keys: [Key] = []
+    private var sizes: [Int] = []
+    private var slots: [Slot] = []
+    /// ``perRecord`` partition numbers per slot, -1 for none.
+    private var memberships: [Int32] = []
     private var few = SlotMultimap()
 
     /// An empty builder.
     package init() {}
 
-    /// Adds the record in `slot` to every partition it belongs to.
-    package mutating func add(_ slot: Slot, _ fields: StoredRecord.IndexFields, isDeleted: Bool) {
-        if !fields.remoteID.isEmpty { few.insert(IndexPartition.remoteIDTag(fields.remoteID), slot) }
-        for partition in fields.partitions {
-            if !isDeleted {
-                live[partition, default: []].append(slot)
+    /// Adds the record in `slot` to every partition it belongs to; `fields`
+    /// is its scan (``StoredRecord/BulkFields``).
+    package mutating func add(_ slot: Slot, _ record: StoredRecord, _ fields: StoredRecord.BulkFields) {
+        slots.append(slot)
+        if !fields.remoteID.isEmpty { few.insert(IndexPartition.remoteIDTag(record.bytes[fields.remoteID]), slot) }
+        append(Key(field: 15, status: fields.status, value: []))
+        for (offset, range) in [fields.candidate, fields.application, fields.job, fields.agent, fields.stage]
+            .enumerated()
+        {
+            if range.isEmpty {
+                memberships.append(-1)
             } else {
-                deleted[partition, default: []].append(slot)
+                append(Key(field: UInt32(4 + offset), status: 0, value: record.bytes[range]))
             }
         }
     }
 
-    /// The index. Each partition's slots are released as soon as its lists
-    /// are built, so the peak is the index plus one partition's keys.
+    private mutating func append(_ key: Key) {
+        if let number = numbers[key] {
+            sizes[Int(number)] += 1
+            memberships.append(number)
+        } else {
+            let number = Int32(keys.count)
+            numbers[key] = number
+            keys.append(key)
+            sizes.append(1)
+            memberships.append(number)
+        }
+    }
+
+    /// The index.
     package mutating func build(_ table: RecordTable) -> CompanyIndex {
         var index = CompanyIndex()
-        for partition in Set(live.keys).union(deleted.keys) {
-            let liveSlots = live.removeValue(forKey: partition) ?? []
-            let deletedSlots = deleted.removeValue(forKey: partition) ?? []
-            if partition != .company && liveSlots.count + deletedSlots.count <= IndexPartition.fewLimit {
-                let tag = partition.tag
-                for slot in liveSlots + deletedSlots { few.insert(tag, slot) }
-                continue
-            }
-            let lists = PartitionLists(
-                live: Self.lists(liveSlots, table), deleted: Self.lists(deletedSlots, table))
-            if partition == .company {
-                index.all = lists
-            } else {
-                index.lists[partition] = lists
+        numbers = [:]
+        let large = sizes.map { $0 > IndexPartition.fewLimit }
+        // Small partitions: their members, by tag.
+        let tags = keys.indices.map { large[$0] ? 0 : keys[$0].tag }
+        for (position, slot) in slots.enumerated() {
+            for number in memberships[(position * Self.perRecord)..<((position + 1) * Self.perRecord)]
+            where number >= 0 && !large[Int(number)] {
+                few.insert(tags[Int(number)], slot)
             }
         }
+        // Large partitions and the company: one sort per order.
+        var lists = [PartitionLists](repeating: PartitionLists(), count: keys.count)
+        var all = PartitionLists()
+        let deleted = slots.map { table[$0].record.isDeleted }
+        for order in [OrderBy.createdAt, .startAt, .updatedAt] {
+            let keysOf = table.keys(order)
+            var pairs = slots.indices.map { (key: keysOf[slots[$0]], position: Int32($0)) }
+            pairs.sort { $0.key < $1.key }
+            var companyLive: [Slot] = []
+            var companyDeleted: [Slot] = []
+            var live = [[Slot]](repeating: [], count: keys.count)
+            var dead = [[Slot]](repeating: [], count: keys.count)
+            for pair in pairs {
+                let position = Int(pair.position)
+                let slot = slots[position]
+                let isDeleted = deleted[position]
+                if isDeleted { companyDeleted.append(slot) } else { companyLive.append(slot) }
+                for number in memberships[(position * Self.perRecord)..<((position + 1) * Self.perRecord)]
+                where number >= 0 && large[Int(number)] {
+                    if isDeleted { dead[Int(number)].append(slot) } else { live[Int(number)].append(slot) }
+                }
+            }
+            all.set(order, live: companyLive, deleted: companyDeleted)
+            for number in keys.indices where large[number] {
+                lists[number].set(order, live: live[number], deleted: dead[number])
+            }
+        }
+        index.all = all
+        for number in keys.indices where large[number] { index.lists[keys[number].partition] = lists[number] }
         index.few = few
         few = SlotMultimap()
         return index
-    }
-
-    private static func lists(_ slots: [Slot], _ table: RecordTable) -> OrderedLists {
-        guard !slots.isEmpty else { return OrderedLists() }
-        return OrderedLists(
-            createdAt: sorted(slots, table.keys(.createdAt)), startAt: sorted(slots, table.keys(.startAt)),
-            updatedAt: sorted(slots, table.keys(.updatedAt)))
     }
 
     /// `slots` in key order, as a list. Keys are unique because ids are.
@@ -264,5 +356,23 @@ package struct CompanyIndexBuilder {
         var pairs = slots.map { (key: keys[$0], slot: $0) }
         pairs.sort { $0.key < $1.key }
         return CountedSortedList(sorted: pairs.map(\.slot))
+    }
+}
+
+extension PartitionLists {
+    /// Sets the lists of `order` from slots already in key order.
+    fileprivate mutating func set(_ order: OrderBy, live: [Slot], deleted: [Slot]) {
+        self.live.set(order, CountedSortedList(sorted: live))
+        self.deleted.set(order, CountedSortedList(sorted: deleted))
+    }
+}
+
+extension OrderedLists {
+    fileprivate mutating func set(_ order: OrderBy, _ list: CountedSortedList<Slot>) {
+        switch order {
+        case .startAt: startAt = list
+        case .updatedAt: updatedAt = list
+        case .createdAt, .unspecified: createdAt = list
+        }
     }
 }

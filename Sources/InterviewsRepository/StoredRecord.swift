@@ -190,6 +190,44 @@ package struct StoredRecord: Sendable, Hashable {
     /// The record's index fields (one scan of the encoding).
     package var indexFields: IndexFields { scan(indexing: true) }
 
+    /// Where the fields a bulk index build files a record by sit in its
+    /// encoding: company, remote id, the five reference ids (empty ranges
+    /// when unset), and the status.
+    package struct BulkFields {
+        package var company: Range<Int> = 0..<0
+        package var remoteID: Range<Int> = 0..<0
+        package var candidate: Range<Int> = 0..<0
+        package var application: Range<Int> = 0..<0
+        package var job: Range<Int> = 0..<0
+        package var agent: Range<Int> = 0..<0
+        package var stage: Range<Int> = 0..<0
+        package var status: Int32 = 0
+    }
+
+    /// The record's ``BulkFields``: one scan of its fields up to the status,
+    /// without building a value.
+    package var bulkFields: BulkFields {
+        bytes.withUnsafeBytes { raw in
+            var fields = BulkFields()
+            var reader = FieldReader(raw)
+            while let field = reader.next() {
+                switch field.number {
+                case 2 where field.wireType == 2: fields.remoteID = field.value
+                case 3 where field.wireType == 2: fields.company = field.value
+                case 4 where field.wireType == 2: fields.candidate = field.value
+                case 5 where field.wireType == 2: fields.application = field.value
+                case 6 where field.wireType == 2: fields.job = field.value
+                case 7 where field.wireType == 2: fields.agent = field.value
+                case 8 where field.wireType == 2: fields.stage = field.value
+                case 15: fields.status = Int32(truncatingIfNeeded: Self.varint(raw, field))
+                case 16...: return fields
+                default: break
+                }
+            }
+            return fields
+        }
+    }
+
     private func scan(indexing: Bool) -> IndexFields {
         bytes.withUnsafeBytes { raw in
             var fields = IndexFields()
