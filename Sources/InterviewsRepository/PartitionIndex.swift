@@ -83,19 +83,27 @@ extension IndexPartition {
     /// The tag of the partition of string field `field` (4...8) with the
     /// UTF-8 `value`: what ``tag`` computes, from the encoding's bytes.
     static func tag(field: UInt32, value: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash(field: field, value: value))
+    }
+
+    /// The tag of the partition of a status (its raw value).
+    static func tag(status: Int32) -> UInt32 { UInt32(truncatingIfNeeded: hash(status: status)) }
+
+    /// The 64-bit hash a tag is the low half of.
+    static func hash(field: UInt32, value: UnsafeRawBufferPointer) -> UInt64 {
         var hasher = Hasher()
         hasher.combine(field)
         hasher.combine(value.count)
         hasher.combine(bytes: value)
-        return UInt32(truncatingIfNeeded: hasher.finalize())
+        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
-    /// The tag of the partition of a status (its raw value).
-    static func tag(status: Int32) -> UInt32 {
+    /// The 64-bit hash of a status partition.
+    static func hash(status: Int32) -> UInt64 {
         var hasher = Hasher()
         hasher.combine(15 as UInt32)
         hasher.combine(status)
-        return UInt32(truncatingIfNeeded: hasher.finalize())
+        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
     /// The record's field this partition is by (0 for company and status).
@@ -218,58 +226,27 @@ package struct CompanyIndex: Sendable {
 }
 
 /// One company's index built in bulk, for opening a store, without a
-/// string per record: each record's partitions are read from its encoding
-/// as byte ranges and numbered; then, per list order, the company's slots
-/// are sorted once (keys beside slots, so the sort reads memory in order)
-/// and handed out in that order to the lists of the record's partitions,
-/// which come out sorted. Partitions of at most ``IndexPartition/fewLimit``
-/// records go to the multimap.
+/// string or a dictionary entry per record: each record's partitions are
+/// hashed from its encoding's bytes and counted by hash; partitions of at
+/// most ``IndexPartition/fewLimit`` records go to the multimap under the
+/// hash's low half (their tag). For the others and the company, per list
+/// order, the company's slots are sorted once (keys beside slots, so the
+/// sort reads memory in order) and handed out in that order to the lists of
+/// their partitions, which come out sorted.
+///
+/// Two values of a large partition hashing alike would merge; every member
+/// of a large partition is checked against the first, and a company where
+/// one differs is built one record at a time instead.
 package struct CompanyIndexBuilder {
-    /// A partition as the encoding spells it: the field (4...8, or 15 for
-    /// status) and its value's bytes (or the status).
-    private struct Key: Hashable {
-        var field: UInt32
-        var status: Int32
-        var value: ArraySlice<UInt8>
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(field)
-            hasher.combine(status)
-            value.withUnsafeBytes { hasher.combine(bytes: $0) }
-        }
-
-        static func == (lhs: Key, rhs: Key) -> Bool {
-            lhs.field == rhs.field && lhs.status == rhs.status && lhs.value.elementsEqual(rhs.value)
-        }
-
-        var partition: IndexPartition {
-            let text = String(decoding: value, as: UTF8.self)
-            switch field {
-            case 4: return .candidate(text)
-            case 5: return .application(text)
-            case 6: return .job(text)
-            case 7: return .agent(text)
-            case 8: return .stage(text)
-            default: return .status(InterviewStatus(rawValue: status) ?? .unspecified)
-            }
-        }
-
-        var tag: UInt32 {
-            field == 15
-                ? IndexPartition.tag(status: status)
-                : value.withUnsafeBytes { IndexPartition.tag(field: field, value: $0) }
-        }
-    }
-
-    /// Partitions per record: status and the five reference ids.
+    /// Partitions per record: status and the five reference ids (fields 4...8).
     private static let perRecord = 6
-    private var numbers: [Key: Int32] = [:]
-    private var keys: [Key] = []
-    private var sizes: [Int] = []
     private var slots: [Slot] = []
-    /// ``perRecord`` partition numbers per slot, -1 for none.
-    private var memberships: [Int32] = []
+    /// ``perRecord`` partition hashes per slot, 0 for none.
+    private var memberships: [UInt64] = []
+    private var counts = HashCounts()
     private var few = SlotMultimap()
+    /// A partition hashed to 0 (never expected): build one record at a time.
+    private var slowPath = false
 
     /// An empty builder.
     package init() {}
@@ -278,47 +255,78 @@ package struct CompanyIndexBuilder {
     /// is its scan (``StoredRecord/BulkFields``).
     package mutating func add(_ slot: Slot, _ record: StoredRecord, _ fields: StoredRecord.BulkFields) {
         slots.append(slot)
-        if !fields.remoteID.isEmpty { few.insert(IndexPartition.remoteIDTag(record.bytes[fields.remoteID]), slot) }
-        append(Key(field: 15, status: fields.status, value: []))
-        for (offset, range) in [fields.candidate, fields.application, fields.job, fields.agent, fields.stage]
-            .enumerated()
-        {
-            if range.isEmpty {
-                memberships.append(-1)
-            } else {
-                append(Key(field: UInt32(4 + offset), status: 0, value: record.bytes[range]))
+        record.bytes.withUnsafeBytes { raw in
+            if !fields.remoteID.isEmpty {
+                few.insert(
+                    IndexPartition.tag(field: 2, value: UnsafeRawBufferPointer(rebasing: raw[fields.remoteID])), slot)
+            }
+            note(IndexPartition.hash(status: fields.status))
+            for (offset, range) in [fields.candidate, fields.application, fields.job, fields.agent, fields.stage]
+                .enumerated()
+            {
+                if range.isEmpty {
+                    memberships.append(0)
+                } else {
+                    note(
+                        IndexPartition.hash(
+                            field: UInt32(4 + offset), value: UnsafeRawBufferPointer(rebasing: raw[range])))
+                }
             }
         }
     }
 
-    private mutating func append(_ key: Key) {
-        if let number = numbers[key] {
-            sizes[Int(number)] += 1
-            memberships.append(number)
-        } else {
-            let number = Int32(keys.count)
-            numbers[key] = number
-            keys.append(key)
-            sizes.append(1)
-            memberships.append(number)
+    private mutating func note(_ hash: UInt64) {
+        if hash == 0 { slowPath = true }
+        memberships.append(hash)
+        counts.add(hash)
+    }
+
+    /// The partition a membership stands for, read from the record in `slot`.
+    private static func partition(_ slot: Slot, offset: Int, _ table: RecordTable) -> IndexPartition {
+        let record = table[slot].record
+        if offset == 0 { return .status(record.status) }
+        let text = String(decoding: record.stringField(UInt32(3 + offset)), as: UTF8.self)
+        switch offset {
+        case 1: return .candidate(text)
+        case 2: return .application(text)
+        case 3: return .job(text)
+        case 4: return .agent(text)
+        default: return .stage(text)
         }
     }
 
     /// The index.
     package mutating func build(_ table: RecordTable) -> CompanyIndex {
-        var index = CompanyIndex()
-        numbers = [:]
-        let large = sizes.map { $0 > IndexPartition.fewLimit }
-        // Small partitions: their members, by tag.
-        let tags = keys.indices.map { large[$0] ? 0 : keys[$0].tag }
-        for (position, slot) in slots.enumerated() {
-            for number in memberships[(position * Self.perRecord)..<((position + 1) * Self.perRecord)]
-            where number >= 0 && !large[Int(number)] {
-                few.insert(tags[Int(number)], slot)
+        // Number the large partitions; check that each one's members agree.
+        var large: [UInt64: Int] = [:]
+        var representatives: [(slot: Slot, offset: Int)] = []
+        var numbers = [Int32](repeating: -1, count: memberships.count)
+        for (position, slot) in slots.enumerated() where !slowPath {
+            for offset in 0..<Self.perRecord {
+                let hash = memberships[position * Self.perRecord + offset]
+                guard hash != 0, counts[hash] > IndexPartition.fewLimit else { continue }
+                let number: Int
+                if let known = large[hash] {
+                    number = known
+                    let first = representatives[number]
+                    if !Self.samePartition(first.slot, slot, offset: offset, table) { slowPath = true }
+                } else {
+                    number = representatives.count
+                    large[hash] = number
+                    representatives.append((slot, offset))
+                }
+                numbers[position * Self.perRecord + offset] = Int32(number)
             }
         }
-        // Large partitions and the company: one sort per order.
-        var lists = [PartitionLists](repeating: PartitionLists(), count: keys.count)
+        if slowPath { return oneByOne(table) }
+        var index = CompanyIndex()
+        for (position, slot) in slots.enumerated() {
+            for offset in 0..<Self.perRecord where numbers[position * Self.perRecord + offset] < 0 {
+                let hash = memberships[position * Self.perRecord + offset]
+                if hash != 0 { few.insert(UInt32(truncatingIfNeeded: hash), slot) }
+            }
+        }
+        var lists = [PartitionLists](repeating: PartitionLists(), count: representatives.count)
         var all = PartitionLists()
         let deleted = slots.map { table[$0].record.isDeleted }
         for order in [OrderBy.createdAt, .startAt, .updatedAt] {
@@ -327,27 +335,44 @@ package struct CompanyIndexBuilder {
             pairs.sort { $0.key < $1.key }
             var companyLive: [Slot] = []
             var companyDeleted: [Slot] = []
-            var live = [[Slot]](repeating: [], count: keys.count)
-            var dead = [[Slot]](repeating: [], count: keys.count)
+            var live = [[Slot]](repeating: [], count: representatives.count)
+            var dead = [[Slot]](repeating: [], count: representatives.count)
             for pair in pairs {
                 let position = Int(pair.position)
                 let slot = slots[position]
                 let isDeleted = deleted[position]
                 if isDeleted { companyDeleted.append(slot) } else { companyLive.append(slot) }
-                for number in memberships[(position * Self.perRecord)..<((position + 1) * Self.perRecord)]
-                where number >= 0 && large[Int(number)] {
+                for number in numbers[(position * Self.perRecord)..<((position + 1) * Self.perRecord)] where number >= 0
+                {
                     if isDeleted { dead[Int(number)].append(slot) } else { live[Int(number)].append(slot) }
                 }
             }
             all.set(order, live: companyLive, deleted: companyDeleted)
-            for number in keys.indices where large[number] {
+            for number in representatives.indices {
                 lists[number].set(order, live: live[number], deleted: dead[number])
             }
         }
         index.all = all
-        for number in keys.indices where large[number] { index.lists[keys[number].partition] = lists[number] }
+        for (number, first) in representatives.enumerated() {
+            index.lists[Self.partition(first.slot, offset: first.offset, table)] = lists[number]
+        }
         index.few = few
         few = SlotMultimap()
+        return index
+    }
+
+    /// Whether the records in two slots have the same value for the partition at `offset`.
+    private static func samePartition(_ first: Slot, _ other: Slot, offset: Int, _ table: RecordTable) -> Bool {
+        let a = table[first].record
+        let b = table[other].record
+        if offset == 0 { return a.status == b.status }
+        return a.stringField(UInt32(3 + offset)).elementsEqual(b.stringField(UInt32(3 + offset)))
+    }
+
+    /// The index built by inserting each record in turn.
+    private func oneByOne(_ table: RecordTable) -> CompanyIndex {
+        var index = CompanyIndex()
+        for slot in slots { index.insert(slot, table[slot].record.indexFields, table) }
         return index
     }
 
@@ -356,6 +381,53 @@ package struct CompanyIndexBuilder {
         var pairs = slots.map { (key: keys[$0], slot: $0) }
         pairs.sort { $0.key < $1.key }
         return CountedSortedList(sorted: pairs.map(\.slot))
+    }
+}
+
+/// Counts by 64-bit hash: open addressing, linear probing, no deletion.
+private struct HashCounts {
+    private var keys: [UInt64] = []
+    private var values: [Int32] = []
+    private var count = 0
+
+    /// The count of `hash` (0 when never added).
+    subscript(hash: UInt64) -> Int {
+        guard !keys.isEmpty else { return 0 }
+        let mask = keys.count - 1
+        var bucket = Int(truncatingIfNeeded: hash) & mask
+        while keys[bucket] != 0 {
+            if keys[bucket] == hash { return Int(values[bucket]) }
+            bucket = (bucket + 1) & mask
+        }
+        return 0
+    }
+
+    /// Adds one to the count of `hash` (not 0).
+    mutating func add(_ hash: UInt64) {
+        guard hash != 0 else { return }
+        if 2 * (count + 1) > keys.count { grow() }
+        let mask = keys.count - 1
+        var bucket = Int(truncatingIfNeeded: hash) & mask
+        while keys[bucket] != 0 && keys[bucket] != hash { bucket = (bucket + 1) & mask }
+        if keys[bucket] == 0 {
+            keys[bucket] = hash
+            count += 1
+        }
+        values[bucket] += 1
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldValues = values
+        keys = [UInt64](repeating: 0, count: max(64, 2 * oldKeys.count))
+        values = [Int32](repeating: 0, count: keys.count)
+        let mask = keys.count - 1
+        for (key, value) in zip(oldKeys, oldValues) where key != 0 {
+            var bucket = Int(truncatingIfNeeded: key) & mask
+            while keys[bucket] != 0 { bucket = (bucket + 1) & mask }
+            keys[bucket] = key
+            values[bucket] = value
+        }
     }
 }
 
