@@ -1,3 +1,4 @@
+import Glibc
 import InterviewsModel
 
 /// A subset of one company's records that has its own ordered lists: the
@@ -243,6 +244,10 @@ package struct CompanyIndexBuilder {
     private var slots: [Slot] = []
     /// ``perRecord`` partition hashes per slot, 0 for none.
     private var memberships: [UInt64] = []
+    /// Beside each membership, where its value sits in the record's
+    /// encoding (`start << 32 | count`), or the status: what the check of a
+    /// large partition compares.
+    private var values: [UInt64] = []
     private var counts = HashCounts()
     private var few = SlotMultimap()
     /// A partition hashed to 0 (never expected): build one record at a time.
@@ -260,24 +265,27 @@ package struct CompanyIndexBuilder {
                 few.insert(
                     IndexPartition.tag(field: 2, value: UnsafeRawBufferPointer(rebasing: raw[fields.remoteID])), slot)
             }
-            note(IndexPartition.hash(status: fields.status))
+            note(IndexPartition.hash(status: fields.status), value: UInt64(UInt32(bitPattern: fields.status)))
             for (offset, range) in [fields.candidate, fields.application, fields.job, fields.agent, fields.stage]
                 .enumerated()
             {
                 if range.isEmpty {
                     memberships.append(0)
+                    values.append(0)
                 } else {
                     note(
                         IndexPartition.hash(
-                            field: UInt32(4 + offset), value: UnsafeRawBufferPointer(rebasing: raw[range])))
+                            field: UInt32(4 + offset), value: UnsafeRawBufferPointer(rebasing: raw[range])),
+                        value: UInt64(range.lowerBound) << 32 | UInt64(range.count))
                 }
             }
         }
     }
 
-    private mutating func note(_ hash: UInt64) {
+    private mutating func note(_ hash: UInt64, value: UInt64) {
         if hash == 0 { slowPath = true }
         memberships.append(hash)
+        values.append(value)
         counts.add(hash)
     }
 
@@ -299,23 +307,29 @@ package struct CompanyIndexBuilder {
     package mutating func build(_ table: RecordTable) -> CompanyIndex {
         // Number the large partitions; check that each one's members agree.
         var large: [UInt64: Int] = [:]
-        var representatives: [(slot: Slot, offset: Int)] = []
+        var representatives: [(slot: Slot, offset: Int, membership: Int)] = []
         var numbers = [Int32](repeating: -1, count: memberships.count)
         for (position, slot) in slots.enumerated() where !slowPath {
             for offset in 0..<Self.perRecord {
-                let hash = memberships[position * Self.perRecord + offset]
+                let membership = position * Self.perRecord + offset
+                let hash = memberships[membership]
                 guard hash != 0, counts[hash] > IndexPartition.fewLimit else { continue }
                 let number: Int
                 if let known = large[hash] {
                     number = known
                     let first = representatives[number]
-                    if !Self.samePartition(first.slot, slot, offset: offset, table) { slowPath = true }
+                    if first.offset != offset
+                        || !sameValue(
+                            offset: offset, first.slot, values[first.membership], slot, values[membership], table)
+                    {
+                        slowPath = true
+                    }
                 } else {
                     number = representatives.count
                     large[hash] = number
-                    representatives.append((slot, offset))
+                    representatives.append((slot, offset, membership))
                 }
-                numbers[position * Self.perRecord + offset] = Int32(number)
+                numbers[membership] = Int32(number)
             }
         }
         if slowPath { return oneByOne(table) }
@@ -361,12 +375,20 @@ package struct CompanyIndexBuilder {
         return index
     }
 
-    /// Whether the records in two slots have the same value for the partition at `offset`.
-    private static func samePartition(_ first: Slot, _ other: Slot, offset: Int, _ table: RecordTable) -> Bool {
-        let a = table[first].record
-        let b = table[other].record
-        if offset == 0 { return a.status == b.status }
-        return a.stringField(UInt32(3 + offset)).elementsEqual(b.stringField(UInt32(3 + offset)))
+    /// Whether two memberships at `offset` hold the same value: the status
+    /// (offset 0), or equal bytes in the two records' encodings.
+    private func sameValue(
+        offset: Int, _ first: Slot, _ a: UInt64, _ other: Slot, _ b: UInt64, _ table: RecordTable
+    ) -> Bool {
+        if offset == 0 { return a == b }
+        let count = Int(a & 0xFFFF_FFFF)
+        guard count == Int(b & 0xFFFF_FFFF) else { return false }
+        return table[first].record.bytes.withUnsafeBytes { x in
+            table[other].record.bytes.withUnsafeBytes { y in
+                guard let x = x.baseAddress, let y = y.baseAddress else { return count == 0 }
+                return memcmp(x + Int(a >> 32), y + Int(b >> 32), count) == 0
+            }
+        }
     }
 
     /// The index built by inserting each record in turn.
