@@ -110,6 +110,7 @@ package struct StoredRecord: Sendable, Hashable {
                     }
                 default: break
                 }
+                if field.number > 22 { break }
                 switch field.number {
                 case 1: id = UUIDv7(String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self))
                 case 3: hasCompany = !field.value.isEmpty
@@ -236,7 +237,7 @@ package struct StoredRecord: Sendable, Hashable {
             func text(_ field: FieldReader.Field) -> String {
                 String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)
             }
-            while let field = reader.next() {
+            scanning: while let field = reader.next() {
                 switch field.number {
                 case 2 where indexing && field.wireType == 2: fields.remoteID = bytes[field.value]
                 case 3 where indexing && field.wireType == 2: fields.company = text(field)
@@ -256,7 +257,11 @@ package struct StoredRecord: Sendable, Hashable {
                 case 17: fields.facts.createdAt = Self.timestamp(raw, field) ?? fields.facts.createdAt
                 case 18: fields.facts.updatedAt = Self.timestamp(raw, field) ?? fields.facts.updatedAt
                 case 21: fields.facts.deletedAt = Self.timestamp(raw, field)
-                case 26: fields.facts.revision = Self.varint(raw, field)
+                case 22...:
+                    // Past the ordering fields: custom fields, remote data and
+                    // analysis are skipped; revision is read where it starts.
+                    fields.facts.revision = Self.revision(raw, at: Int(sections.revision))
+                    break scanning
                 default: break
                 }
             }
@@ -287,6 +292,21 @@ package struct StoredRecord: Sendable, Hashable {
     package var keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey) {
         let facts = facts
         return (IndexKey(facts.createdAt, id: id), IndexKey(facts.startAt, id: id), IndexKey(facts.updatedAt, id: id))
+    }
+
+    /// The revision (field 26) of the encoding whose revision section starts
+    /// at `start` (0 when the section is empty).
+    private static func revision(_ raw: UnsafeRawBufferPointer, at start: Int) -> UInt64 {
+        guard start < raw.count else { return 0 }
+        var reader = FieldReader(UnsafeRawBufferPointer(rebasing: raw[start...]))
+        guard let field = reader.next(), field.number == 26, field.wireType == 0 else { return 0 }
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        for index in field.value {
+            result |= UInt64(raw[start + index] & 0x7F) << shift
+            shift += 7
+        }
+        return result
     }
 
     /// A varint field's value.
