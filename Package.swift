@@ -124,8 +124,11 @@ let package = Package(
         // group-commit log segments, snapshots, recovery and compaction.
         .target(
             name: "InterviewsFileStore",
-            dependencies: ["InterviewsModel"]
+            dependencies: ["InterviewsModel", "CCRC32C"]
         ),
+
+        // CRC-32C with the CPU's instruction (x86-64 SSE4.2), for the store's checksums.
+        .target(name: "CCRC32C"),
 
         // The file-backed repository: the store engine as its index, the
         // durable log underneath, interviews encoded with InterviewsWire.

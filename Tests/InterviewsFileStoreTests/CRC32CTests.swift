@@ -1,5 +1,6 @@
-import InterviewsFileStore
 import Testing
+
+@testable import InterviewsFileStore
 
 @Suite("CRC-32C")
 struct CRC32CTests {
@@ -31,6 +32,22 @@ struct CRC32CTests {
             let slice = Array(bytes[start...])
             #expect(CRC32C.checksum(slice) == Self.reference(slice))
         }
+    }
+
+    @Test("the software loop matches the bitwise reference too, and the CPU's instruction is used where there is one")
+    func softwareAndHardware() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 7, 8, 9, 63, 64, 65, 1000, 4099] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var software = CRC32C()
+            bytes.withUnsafeBytes { software.updateInSoftware($0) }
+            #expect(software.value == Self.reference(bytes))
+            #expect(CRC32C.checksum(bytes) == software.value)
+        }
+        #if arch(x86_64)
+            // Every x86-64 machine this runs on since 2008 has SSE4.2.
+            #expect(CRC32C.hardware)
+        #endif
     }
 
     @Test("updating in pieces gives the same value as one pass")
