@@ -178,6 +178,33 @@ func creates(directory: String) async throws {
     }
 }
 
+/// Fills `DIR/fill-N` with N records (upserts of 1,000, 8 concurrent) and
+/// closes it: a data directory of log segments only, for `reopen` to open
+/// from the log in a fresh process.
+func fillOnly(directory: String) async throws {
+    let count = Int(option("--records", "1000000")) ?? 1_000_000
+    _ = mkdir(directory, 0o700)
+    let path = directory + "/fill-\(count)"
+    removeTree(path)
+    let start = now()
+    let repository = try FileInterviewRepository.open(directory: path)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for lane in 0..<8 {
+            group.addTask {
+                var first = lane * 1000
+                while first < count {
+                    _ = try await repository.upsert(
+                        (first..<min(first + 1000, count)).map(record), tenant: Tenant("bench"))
+                    first += 8 * 1000
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    await repository.close()
+    print("\(path): \(count) records in \(fixed(now() - start, 1)) s, \(bytesOnDisk(path)) B on disk")
+}
+
 func openTimes(directory: String) async throws {
     let counts = option("--records", "100000,1000000").split(separator: ",").compactMap { Int($0) }
     _ = mkdir(directory, 0o700)
@@ -270,12 +297,13 @@ extension Interview {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 3 else { fail("usage: interviews-filebench creates|open|reopen <dir> [options]") }
+guard arguments.count >= 3 else { fail("usage: interviews-filebench creates|open|fill|reopen <dir> [options]") }
 print("record: \(try record(1).encodedSizeForBench()) bytes of protobuf")
 do {
     switch arguments[1] {
     case "creates": try await creates(directory: arguments[2])
     case "open": try await openTimes(directory: arguments[2])
+    case "fill": try await fillOnly(directory: arguments[2])
     case "reopen": try await reopen(directory: arguments[2])
     default: fail("unknown mode \(arguments[1]); use creates, open or reopen")
     }
