@@ -210,7 +210,8 @@ struct ProtoReader {
 extension CallHeadersView {
     /// Appends a whole HEADERS frame for call `callID` to `buffer`: the
     /// 12-byte header and the `CallHeaders` payload, encoded here (what
-    /// ``RPCCallHeaders`` encodes, field for field).
+    /// ``RPCCallHeaders`` encodes, field for field) in one pass over the
+    /// buffer's memory.
     ///
     /// - Returns: False, with nothing written, when a string holds NUL: the
     ///   caller then encodes ``RPCCallHeaders``, which reports it.
@@ -218,57 +219,52 @@ extension CallHeadersView {
         method: String, metadata: [RPCMetadataEntry], timeoutMicros: UInt64 = 0, initialWindow: UInt32 = 0,
         callID: UInt32, into buffer: inout ByteBuffer
     ) -> Bool {
-        guard !method.utf8.contains(0),
-            !metadata.contains(where: { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) })
-        else { return false }
-        let start = buffer.writerIndex
-        buffer.writeInteger(UInt32(0), endianness: .big)
-        buffer.writeInteger(FrameType.headers.rawValue)
-        buffer.writeInteger(UInt8(0))
-        buffer.writeInteger(UInt16(0), endianness: .big)
-        buffer.writeInteger(callID, endianness: .big)
-        writeString(field: 1, method, into: &buffer)
+        guard !holdsNUL(method), !metadata.contains(where: { holdsNUL($0.key) || holdsNUL($0.value) }) else {
+            return false
+        }
+        var length = stringFieldSize(method)
         for entry in metadata {
-            let keyLength = entry.key.utf8.count
-            let valueLength = entry.value.utf8.count
-            var length = 0
-            if keyLength > 0 { length += 1 + varintSize(UInt64(keyLength)) + keyLength }
-            if valueLength > 0 { length += 1 + varintSize(UInt64(valueLength)) + valueLength }
-            buffer.writeInteger(UInt8(0x12))
-            writeVarint(UInt64(length), into: &buffer)
-            writeString(field: 1, entry.key, into: &buffer)
-            writeString(field: 2, entry.value, into: &buffer)
+            let entryLength = stringFieldSize(entry.key) + stringFieldSize(entry.value)
+            length += 1 + varintSize(UInt64(entryLength)) + entryLength
         }
-        if timeoutMicros != 0 {
-            buffer.writeInteger(UInt8(0x18))
-            writeVarint(timeoutMicros, into: &buffer)
+        if timeoutMicros != 0 { length += 1 + varintSize(timeoutMicros) }
+        if initialWindow != 0 { length += 1 + varintSize(UInt64(initialWindow)) }
+        let total = Frame.headerSize + length
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { memory in
+            var out = RawWriter(memory)
+            out.frameHeader(length: length, type: .headers, flags: [], callID: callID)
+            out.stringField(1, method)
+            for entry in metadata {
+                let entryLength = stringFieldSize(entry.key) + stringFieldSize(entry.value)
+                out.byte(0x12)
+                out.varint(UInt64(entryLength))
+                out.stringField(1, entry.key)
+                out.stringField(2, entry.value)
+            }
+            if timeoutMicros != 0 {
+                out.byte(0x18)
+                out.varint(timeoutMicros)
+            }
+            if initialWindow != 0 {
+                out.byte(0x20)
+                out.varint(UInt64(initialWindow))
+            }
+            return out.offset
         }
-        if initialWindow != 0 {
-            buffer.writeInteger(UInt8(0x20))
-            writeVarint(UInt64(initialWindow), into: &buffer)
-        }
-        buffer.setInteger(UInt32(buffer.writerIndex - start - Frame.headerSize), at: start, endianness: .big)
         return true
     }
 
-    private static func writeString(field: UInt8, _ string: String, into buffer: inout ByteBuffer) {
+    private static func holdsNUL(_ string: String) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { $0.contains(0) } ?? string.utf8.contains(0)
+    }
+
+    /// The bytes of a string field (tag, length, bytes); 0 for an empty one, which is not sent.
+    private static func stringFieldSize(_ string: String) -> Int {
         let length = string.utf8.count
-        guard length > 0 else { return }
-        buffer.writeInteger(field << 3 | 2)
-        writeVarint(UInt64(length), into: &buffer)
-        buffer.writeString(string)
+        return length == 0 ? 0 : 1 + varintSize(UInt64(length)) + length
     }
 
-    private static func writeVarint(_ value: UInt64, into buffer: inout ByteBuffer) {
-        var value = value
-        while value >= 0x80 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        buffer.writeInteger(UInt8(value))
-    }
-
-    private static func varintSize(_ value: UInt64) -> Int {
+    static func varintSize(_ value: UInt64) -> Int {
         var value = value
         var size = 1
         while value >= 0x80 {
@@ -276,5 +272,79 @@ extension CallHeadersView {
             size += 1
         }
         return size
+    }
+}
+
+extension ByteBuffer {
+    /// Appends a 12-byte frame header in one write.
+    package mutating func writeFrameHeader(length: Int, type: FrameType, flags: FrameFlags = [], callID: UInt32) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: Frame.headerSize) { memory in
+            var out = RawWriter(memory)
+            out.frameHeader(length: length, type: type, flags: flags, callID: callID)
+            return out.offset
+        }
+    }
+
+    /// Overwrites the 12 bytes at `index` (written before, e.g. as zeros) with a frame header.
+    package mutating func setFrameHeader(
+        at index: Int, length: Int, type: FrameType, flags: FrameFlags = [], callID: UInt32
+    ) {
+        let offset = index - readerIndex
+        guard offset >= 0, offset + Frame.headerSize <= readableBytes else { return }
+        withUnsafeMutableReadableBytes { memory in
+            var out = RawWriter(UnsafeMutableRawBufferPointer(rebasing: memory[offset..<(offset + Frame.headerSize)]))
+            out.frameHeader(length: length, type: type, flags: flags, callID: callID)
+        }
+    }
+}
+
+/// Writes into memory whose size the caller has checked: every write stays
+/// within what the caller computed and reserved.
+struct RawWriter {
+    let memory: UnsafeMutableRawBufferPointer
+    var offset = 0
+
+    init(_ memory: UnsafeMutableRawBufferPointer) { self.memory = memory }
+
+    mutating func byte(_ value: UInt8) {
+        memory[offset] = value
+        offset += 1
+    }
+
+    mutating func bigEndian32(_ value: UInt32) {
+        byte(UInt8(truncatingIfNeeded: value >> 24))
+        byte(UInt8(truncatingIfNeeded: value >> 16))
+        byte(UInt8(truncatingIfNeeded: value >> 8))
+        byte(UInt8(truncatingIfNeeded: value))
+    }
+
+    mutating func frameHeader(length: Int, type: FrameType, flags: FrameFlags, callID: UInt32) {
+        bigEndian32(UInt32(truncatingIfNeeded: length))
+        byte(type.rawValue)
+        byte(flags.rawValue)
+        byte(0)
+        byte(0)
+        bigEndian32(callID)
+    }
+
+    mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            byte(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        byte(UInt8(value))
+    }
+
+    mutating func stringField(_ field: UInt8, _ string: String) {
+        var string = string
+        string.withUTF8 { utf8 in
+            guard !utf8.isEmpty else { return }
+            byte(field << 3 | 2)
+            varint(UInt64(utf8.count))
+            UnsafeMutableRawBufferPointer(rebasing: memory[offset..<(offset + utf8.count)])
+                .copyMemory(from: UnsafeRawBufferPointer(utf8))
+            offset += utf8.count
+        }
     }
 }

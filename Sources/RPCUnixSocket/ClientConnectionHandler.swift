@@ -244,8 +244,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if var ready = call.wire, call.deadline == nil {
             // Encoded by the caller with call id 0: set the id in both headers.
             call.wire = nil
-            ready.setInteger(id, at: ready.readerIndex + 8, endianness: .big)
-            ready.setInteger(id, at: ready.readerIndex + call.messageOffset + 8, endianness: .big)
+            ready.setCallIDs(id, at: call.messageOffset)
             wire = ready
         } else {
             var headers = call.headers
@@ -267,11 +266,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
             var request = call.request
             call.wire = nil
-            wire.writeInteger(UInt32(request.readableBytes), endianness: .big)
-            wire.writeInteger(FrameType.message.rawValue)
-            wire.writeInteger(FrameFlags.endStream.rawValue)
-            wire.writeInteger(UInt16(0), endianness: .big)
-            wire.writeInteger(id, endianness: .big)
+            wire.writeFrameHeader(length: request.readableBytes, type: .message, flags: .endStream, callID: id)
             wire.writeBuffer(&request)
         }
         call.request = ByteBuffer()
@@ -584,6 +579,24 @@ final class ClientBatch: @unchecked Sendable {
         if remaining == 0, let continuation {
             self.continuation = nil
             continuation.resume()
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Sets the call id of a HEADERS frame at the reader index and of the
+    /// MESSAGE frame `messageOffset` bytes after it, in one access.
+    fileprivate mutating func setCallIDs(_ id: UInt32, at messageOffset: Int) {
+        guard messageOffset + Frame.headerSize <= readableBytes, messageOffset >= Frame.headerSize else { return }
+        withUnsafeMutableReadableBytes { memory in
+            func set(at start: Int) {
+                memory[start] = UInt8(truncatingIfNeeded: id >> 24)
+                memory[start + 1] = UInt8(truncatingIfNeeded: id >> 16)
+                memory[start + 2] = UInt8(truncatingIfNeeded: id >> 8)
+                memory[start + 3] = UInt8(truncatingIfNeeded: id)
+            }
+            set(at: 8)
+            set(at: messageOffset + 8)
         }
     }
 }

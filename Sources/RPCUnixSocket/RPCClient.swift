@@ -321,18 +321,15 @@ public final class RPCClient: Sendable {
                 timeout: timeout, inbox: nil)
         }
         let messageOffset = wire.writerIndex
-        wire.writeInteger(UInt32(0), endianness: .big)
-        wire.writeInteger(FrameType.message.rawValue)
-        wire.writeInteger(FrameFlags.endStream.rawValue)
-        wire.writeInteger(UInt16(0), endianness: .big)
-        wire.writeInteger(UInt32(0), endianness: .big)
+        wire.writeRepeatingByte(0, count: Frame.headerSize)
         do {
             try request.encode(into: &wire)
         } catch {
             throw RPCError(.invalidArgument, "cannot encode the request: \(error.message)")
         }
         let requestSize = wire.writerIndex - messageOffset - Frame.headerSize
-        wire.setInteger(UInt32(requestSize), at: messageOffset, endianness: .big)
+        wire.setFrameHeader(
+            at: wire.readerIndex + messageOffset, length: requestSize, type: .message, flags: .endStream, callID: 0)
         return ClientCall(
             headers: headers, request: ByteBuffer(), wire: wire, messageOffset: messageOffset,
             requestSize: requestSize, timeout: nil, inbox: nil)

@@ -467,9 +467,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             if sendTrailersOnFailure { sendTrailers(id, error.status) }
             return error
         }
-        output.setInteger(UInt32(length), at: start, endianness: .big)
-        output.setInteger(FrameType.message.rawValue, at: start + 4)
-        output.setInteger(id, at: start + 8, endianness: .big)
+        output.setFrameHeader(at: start, length: length, type: .message, callID: id)
         sendTrailers(id, .ok)
         return nil
     }
@@ -681,11 +679,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard context != nil else { return }
         if status == .ok {
             // The common case: a header and no payload.
-            output.writeInteger(UInt32(0), endianness: .big)
-            output.writeInteger(FrameType.trailers.rawValue)
-            output.writeInteger(UInt8(0))
-            output.writeInteger(UInt16(0), endianness: .big)
-            output.writeInteger(id, endianness: .big)
+            output.writeFrameHeader(length: 0, type: .trailers, callID: id)
         } else {
             write(Self.trailersFrame(id, status))
         }
