@@ -26,11 +26,20 @@ public struct TenantResolver: Sendable {
             throw InterviewsError(
                 .unauthenticated, "missing API key: send metadata \"authorization: Bearer <key>\"")
         }
-        let scheme = authorization.prefix(7)
-        guard scheme.lowercased() == "bearer ", authorization.utf8.count > 7 else {
-            throw InterviewsError(.unauthenticated, "authorization: expected \"Bearer <key>\"")
+        let secret: String
+        if authorization.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII: characters are bytes, so the checks below read bytes.
+            guard Self.hasBearerScheme(authorization), authorization.utf8.count > 7 else {
+                throw InterviewsError(.unauthenticated, "authorization: expected \"Bearer <key>\"")
+            }
+            secret = Self.trimmingSpaces(authorization.utf8.dropFirst(7))
+        } else {
+            let scheme = authorization.prefix(7)
+            guard scheme.lowercased() == "bearer ", authorization.utf8.count > 7 else {
+                throw InterviewsError(.unauthenticated, "authorization: expected \"Bearer <key>\"")
+            }
+            secret = authorization.dropFirst(7).trimmingSpaces()
         }
-        let secret = authorization.dropFirst(7).trimmingSpaces()
         guard let key = keys.authenticate(secret: secret) else {
             throw InterviewsError(.unauthenticated, "authorization: the API key is unknown or revoked")
         }
@@ -74,5 +83,26 @@ extension Substring {
             return ""
         }
         return String(self[first...last])
+    }
+}
+
+extension TenantResolver {
+    /// Whether an ASCII value starts with "bearer " in any case.
+    fileprivate static func hasBearerScheme(_ value: String) -> Bool {
+        let scheme = Array("bearer ".utf8)
+        var index = 0
+        for byte in value.utf8.prefix(7) {
+            let lower = byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte
+            guard lower == scheme[index] else { return false }
+            index += 1
+        }
+        return index == 7
+    }
+
+    /// The bytes without leading and trailing spaces, as a string.
+    fileprivate static func trimmingSpaces(_ bytes: Substring.UTF8View) -> String {
+        guard let first = bytes.firstIndex(where: { $0 != 0x20 }), let last = bytes.lastIndex(where: { $0 != 0x20 })
+        else { return "" }
+        return String(Substring(bytes[first...last]))
     }
 }

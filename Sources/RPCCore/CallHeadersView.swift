@@ -1,6 +1,12 @@
 public import InterviewsWire
 public import NIOCore
 
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
 /// A HEADERS payload (`interviews.rpc.v1.CallHeaders`) read in place: the
 /// method as a range of bytes, the scalar fields as numbers, the metadata
 /// looked up on demand. Nothing is copied or allocated to read it.
@@ -74,15 +80,22 @@ public struct CallHeadersView: Sendable {
             payload.withUnsafeReadableBytes { bytes -> String? in
                 var found: String?
                 Self.forEachEntry(bytes) { keyRange, valueRange in
-                    guard keyRange.count == wanted.count,
-                        UnsafeRawBufferPointer(rebasing: bytes[keyRange]).elementsEqual(wanted)
-                    else { return true }
+                    guard keyRange.count == wanted.count, Self.equal(bytes, keyRange, wanted) else { return true }
                     found = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueRange]), as: UTF8.self)
                     return false
                 }
                 return found
             }
         }
+    }
+
+    /// Whether `bytes[range]` and `other` hold the same bytes (of the same count).
+    private static func equal(
+        _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ other: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        guard !other.isEmpty else { return true }
+        guard let base = bytes.baseAddress, let otherBase = other.baseAddress else { return false }
+        return memcmp(base + range.lowerBound, otherBase, other.count) == 0
     }
 
     /// Every metadata entry, in order.
@@ -118,7 +131,8 @@ public struct CallHeadersView: Sendable {
             guard let tag = reader.tag() else { return }
             switch tag {
             case 0x12:
-                guard let range = reader.lengthDelimited(), let (key, value) = entry(bytes, range) else { return }
+                guard let range = reader.lengthDelimited(), let (key, value) = entry(bytes, range, checked: false)
+                else { return }
                 guard body(key, value) else { return }
             case 0x0a:
                 guard reader.lengthDelimited() != nil else { return }
@@ -132,7 +146,11 @@ public struct CallHeadersView: Sendable {
 
     /// The key and value ranges of the MetadataEntry at `range`, or nil when
     /// it is not of the common shape.
-    private static func entry(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> (Range<Int>, Range<Int>)? {
+    /// With `checked` false (a payload ``init(_:)`` already accepted), the
+    /// strings' bytes are not looked at again.
+    private static func entry(
+        _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, checked: Bool = true
+    ) -> (Range<Int>, Range<Int>)? {
         var reader = ProtoReader(bytes, range)
         var key: Range<Int>?
         var value: Range<Int>?
@@ -140,10 +158,14 @@ public struct CallHeadersView: Sendable {
             guard let tag = reader.tag() else { return nil }
             switch tag {
             case 0x0a:
-                guard key == nil, let range = reader.printable() else { return nil }
+                guard key == nil, let range = checked ? reader.printable() : reader.lengthDelimited() else {
+                    return nil
+                }
                 key = range
             case 0x12:
-                guard value == nil, let range = reader.printable() else { return nil }
+                guard value == nil, let range = checked ? reader.printable() : reader.lengthDelimited() else {
+                    return nil
+                }
                 value = range
             default:
                 return nil
@@ -202,7 +224,9 @@ struct ProtoReader {
     /// A length-delimited field all of whose bytes are printable ASCII.
     mutating func printable() -> Range<Int>? {
         guard let range = lengthDelimited() else { return nil }
-        for index in range where bytes[index] < 0x20 || bytes[index] > 0x7e { return nil }
+        guard UnsafeRawBufferPointer(rebasing: bytes[range]).allSatisfy({ $0 >= 0x20 && $0 <= 0x7e }) else {
+            return nil
+        }
         return range
     }
 }
