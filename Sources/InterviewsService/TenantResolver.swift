@@ -89,14 +89,14 @@ extension Substring {
 extension TenantResolver {
     /// Whether an ASCII value starts with "bearer " in any case.
     fileprivate static func hasBearerScheme(_ value: String) -> Bool {
-        let scheme = Array("bearer ".utf8)
-        var index = 0
+        var scheme = "bearer ".utf8.makeIterator()
+        var matched = 0
         for byte in value.utf8.prefix(7) {
             let lower = byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte
-            guard lower == scheme[index] else { return false }
-            index += 1
+            guard lower == scheme.next() else { return false }
+            matched += 1
         }
-        return index == 7
+        return matched == 7
     }
 
     /// The bytes without leading and trailing spaces, as a string.
