@@ -27,6 +27,39 @@ struct BatchTests {
         }
     }
 
+    @Test("a task on the connection's event loop (RPCClient.taskExecutor) makes unary, batched and streamed calls")
+    func onTheLoop() async throws {
+        try await withTestServer { server in
+            let client = try await server.connect()
+            try await withTaskExecutorPreference(client.taskExecutor) {
+                #expect(MultiThreadedEventLoopGroup.currentEventLoop != nil)
+                for index in 0..<50 {
+                    let echo: Interview = try await client.unary(
+                        method: TestMethods.echo, request: GetInterviewRequest(id: "\(index)"))
+                    #expect(echo.id == "\(index)")
+                    #expect(MultiThreadedEventLoopGroup.currentEventLoop != nil)
+                }
+                let results: [Result<Interview, RPCError>] = await client.unaryBatch(
+                    method: TestMethods.onLoop, requests: (0..<20).map { GetInterviewRequest(id: "\($0)") })
+                #expect(results.map { try? $0.get().id } == (0..<20).map { "\($0)" })
+                let ids = try await client.serverStream(
+                    method: TestMethods.stream, request: ListRequest(pageSize: 100), responseType: Interview.self
+                ) { stream in
+                    var ids: [String] = []
+                    for try await interview in stream { ids.append(interview.id) }
+                    return ids
+                }
+                #expect(ids == (0..<100).map { "\($0)" })
+                let error = await #expect(throws: RPCError.self) {
+                    let _: Interview = try await client.unary(
+                        method: TestMethods.notFound, request: GetInterviewRequest(id: "x"))
+                }
+                #expect(error?.code == .notFound)
+            }
+            await client.close()
+        }
+    }
+
     @Test("an empty batch returns no results and sends nothing")
     func empty() async throws {
         try await withTestServer { server in

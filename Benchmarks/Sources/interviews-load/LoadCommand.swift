@@ -59,6 +59,13 @@ struct LoadCommand: ParsableCommand {
             """)
     var nioExecutor = false
 
+    @Flag(
+        help: """
+            Run each caller task on its connection's event loop (RPCClient.taskExecutor, a task executor \
+            preference), so its calls start and resume there with no thread switch in this process.
+            """)
+    var loopExecutor = false
+
     @Option(help: "Exchanges of the raw ping-pong floor (0 skips it).")
     var pingPongIterations: Int = 20_000
 
@@ -119,7 +126,7 @@ struct LoadCommand: ParsableCommand {
 
         let result = try await LoadRun(
             clients: clients, concurrency: concurrency, mix: mix, ids: ids, nextRecord: preload,
-            serverPID: started?.process.processIdentifier
+            serverPID: started?.process.processIdentifier, loopExecutor: loopExecutor
         ).run(warmup: warmup, duration: duration)
         result.print(concurrency: concurrency, connections: connections, floor: floor)
     }

@@ -14,6 +14,8 @@ struct LoadRun: Sendable {
     let nextRecord: Int
     /// The server's process id, when this run started it: its CPU time is reported.
     let serverPID: Int32?
+    /// Each caller task runs on its connection's event loop (RPCClient.taskExecutor).
+    var loopExecutor = false
 
     struct Result {
         var latencies: [CallKind: LatencyRecorder] = [:]
@@ -42,7 +44,14 @@ struct LoadRun: Sendable {
         async let cpu = Self.cpuDuring(from: measureFrom, to: end, serverPID: serverPID)
         var total = try await withThrowingTaskGroup(of: Result.self) { group in
             for worker in 0..<concurrency {
-                group.addTask { try await self.worker(worker, measureFrom: measureFrom, end: end) }
+                if loopExecutor {
+                    let executor = clients[worker % clients.count].rpc.taskExecutor
+                    group.addTask(executorPreference: executor) {
+                        try await self.worker(worker, measureFrom: measureFrom, end: end)
+                    }
+                } else {
+                    group.addTask { try await self.worker(worker, measureFrom: measureFrom, end: end) }
+                }
             }
             var total = Result()
             while let result = try await group.next() { total.merge(result) }
