@@ -224,9 +224,7 @@ struct ProtoReader {
     /// A length-delimited field all of whose bytes are printable ASCII.
     mutating func printable() -> Range<Int>? {
         guard let range = lengthDelimited() else { return nil }
-        guard UnsafeRawBufferPointer(rebasing: bytes[range]).allSatisfy({ $0 >= 0x20 && $0 <= 0x7e }) else {
-            return nil
-        }
+        for index in range where bytes[index] < 0x20 || bytes[index] > 0x7e { return nil }
         return range
     }
 }
