@@ -339,6 +339,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         } else {
             call.succeed()
         }
+        // Queued calls take the freed slot only on a connection that still
+        // serves: once it is lost or going away, they fail with the others
+        // (sending them then would leave them waiting for an answer that
+        // cannot come).
+        switch state {
+        case .handshaking, .ready: break
+        case .goingAway, .closed: return
+        }
         while calls.count < serverMaxConcurrentCalls, let next = queued.popFirst() {
             if next.isFinished { continue }
             send(next)

@@ -131,15 +131,18 @@ struct BatchTests {
         }
     }
 
-    @Test("a server that dies mid-batch: the calls it answered succeed, the others fail with UNAVAILABLE")
-    func serverDies() async throws {
+    @Test(
+        "a server that dies mid-batch: the calls it answered succeed, the others (sent or queued) fail with UNAVAILABLE",
+        arguments: [0, 2])
+    func serverDies(maxConcurrentCalls: UInt32) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path + "/dying.sock"
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DyingServerHandler(answers: 3))
+                    try channel.pipeline.syncOperations.addHandler(
+                        DyingServerHandler(answers: 3, maxConcurrentCalls: maxConcurrentCalls))
                 }
             }
             .bind(unixDomainSocketPath: path)
@@ -175,8 +178,14 @@ private final class DyingServerHandler: ChannelInboundHandler {
     private var received = ByteBuffer()
     private var answered = 0
     private let answers: Int
+    private let maxConcurrentCalls: UInt32
 
-    init(answers: Int) { self.answers = answers }
+    /// `maxConcurrentCalls` is announced in SETTINGS (0: the default), so
+    /// that the client queues calls beyond it.
+    init(answers: Int, maxConcurrentCalls: UInt32) {
+        self.answers = answers
+        self.maxConcurrentCalls = maxConcurrentCalls
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
@@ -186,7 +195,8 @@ private final class DyingServerHandler: ChannelInboundHandler {
             while let frame = try decoder.next(from: &received) {
                 switch frame.type {
                 case .settings:
-                    try Frame(type: .settings, callID: 0, message: RPCSettings(protocolVersion: 1)).encode(into: &out)
+                    let settings = RPCSettings(protocolVersion: 1, maxConcurrentCalls: maxConcurrentCalls)
+                    try Frame(type: .settings, callID: 0, message: settings).encode(into: &out)
                 case .message:
                     guard answered < answers else {
                         context.writeAndFlush(wrapOutboundOut(out)).assumeIsolated().whenComplete { _ in
