@@ -27,12 +27,12 @@ public struct TenantResolver: Sendable {
                 .unauthenticated, "missing API key: send metadata \"authorization: Bearer <key>\"")
         }
         let secret: String
-        if authorization.utf8.allSatisfy({ $0 < 0x80 }) {
-            // ASCII: characters are bytes, so the checks below read bytes.
-            guard Self.hasBearerScheme(authorization), authorization.utf8.count > 7 else {
+        if let ascii = Self.asciiSecret(authorization) {
+            // ASCII: characters are bytes, so the checks read bytes.
+            guard let found = ascii else {
                 throw InterviewsError(.unauthenticated, "authorization: expected \"Bearer <key>\"")
             }
-            secret = Self.trimmingSpaces(authorization.utf8.dropFirst(7))
+            secret = found
         } else {
             let scheme = authorization.prefix(7)
             guard scheme.lowercased() == "bearer ", authorization.utf8.count > 7 else {
@@ -87,22 +87,25 @@ extension Substring {
 }
 
 extension TenantResolver {
-    /// Whether an ASCII value starts with "bearer " in any case.
-    fileprivate static func hasBearerScheme(_ value: String) -> Bool {
-        var scheme = "bearer ".utf8.makeIterator()
-        var matched = 0
-        for byte in value.utf8.prefix(7) {
-            let lower = byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte
-            guard lower == scheme.next() else { return false }
-            matched += 1
-        }
-        return matched == 7
-    }
-
-    /// The bytes without leading and trailing spaces, as a string.
-    fileprivate static func trimmingSpaces(_ bytes: Substring.UTF8View) -> String {
-        guard let first = bytes.firstIndex(where: { $0 != 0x20 }), let last = bytes.lastIndex(where: { $0 != 0x20 })
-        else { return "" }
-        return String(Substring(bytes[first...last]))
+    /// For an ASCII value held as contiguous bytes: the secret after a
+    /// "bearer " scheme in any case, spaces trimmed (`.some(nil)` when the
+    /// scheme is not there or nothing follows it). Nil for any other value,
+    /// which is then read as characters.
+    fileprivate static func asciiSecret(_ value: String) -> String?? {
+        value.utf8.withContiguousStorageIfAvailable { bytes -> String?? in
+            for byte in bytes where byte >= 0x80 { return nil }
+            guard bytes.count > 7 else { return .some(nil) }
+            var scheme = "bearer ".utf8.makeIterator()
+            for index in 0..<7 {
+                let byte = bytes[index]
+                let lower = byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte
+                guard lower == scheme.next() else { return .some(nil) }
+            }
+            var first = 7
+            var end = bytes.count
+            while first < end, bytes[first] == 0x20 { first += 1 }
+            while end > first, bytes[end - 1] == 0x20 { end -= 1 }
+            return .some(String(decoding: UnsafeBufferPointer(rebasing: bytes[first..<end]), as: UTF8.self))
+        } ?? nil
     }
 }
