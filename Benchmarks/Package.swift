@@ -80,6 +80,18 @@ let package = Package(
         // The floor for a unary call: blocking write/read over AF_UNIX, in C.
         .target(name: "CUnixPingPong"),
 
+        // A fixed number of unary calls, for instruction and malloc counts under
+        // valgrind: see run-rpc-cost.
+        .executableTarget(
+            name: "rpc-cost",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "InterviewsModel", package: "interviews"),
+                .product(name: "InterviewsWire", package: "interviews"),
+                .product(name: "InterviewsClient", package: "interviews"),
+            ]
+        ),
+
         // A load generator for a running server, with the ping-pong floor beside it.
         .executableTarget(
             name: "interviews-load",

@@ -75,6 +75,18 @@ public struct InterviewsClient: Sendable {
         try await call(MethodNames.getInterview, request)
     }
 
+    /// Many records by id (one GetInterview each), pipelined on the
+    /// connection: every call is sent before any answer is awaited, and the
+    /// caller waits once for all of them, with no task per call.
+    ///
+    /// - Returns: One result per request, in order: the record, or that
+    ///   call's ``RPCError`` (e.g. NOT_FOUND for one id); see
+    ///   ``RPCClient/unaryBatch(method:requests:metadata:timeout:responseType:)``.
+    public func getBatch(_ requests: [GetInterviewRequest]) async -> [Result<Interview, RPCError>] {
+        await rpc.unaryBatch(
+            method: MethodNames.getInterview, requests: requests, metadata: metadata, timeout: timeout)
+    }
+
     /// Creates a record (CreateInterview).
     public func create(_ request: CreateInterviewRequest) async throws(RPCError) -> Interview {
         try await call(MethodNames.createInterview, request)

@@ -17,7 +17,12 @@ public enum InterviewValidation {
         if count > InterviewLimits.maxIDBytes {
             throw .invalidArgument(field, "is \(count) bytes; must be at most \(InterviewLimits.maxIDBytes)")
         }
-        for byte in value.utf8 where byte < 0x21 || byte > 0x7E {
+        // Native strings are contiguous UTF-8: checked as bytes, without the view's iterator.
+        let valid = value.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where byte < 0x21 || byte > 0x7E { return false }
+            return true
+        }
+        if !(valid ?? value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })) {
             throw .invalidArgument(
                 field, "\(quoted(value)) contains a space or a non-printable character; must be printable ASCII")
         }

@@ -157,10 +157,13 @@ public final class KeyStore: Sendable {
     /// The live key of a secret already verified, marked as used at `now`;
     /// nil when the secret is not known to be valid.
     private static func use(verified secret: String, now: Int64, _ state: inout State) -> APIKey? {
-        guard let id = state.verified[secret], state.entries[id]?.revokedAt == nil else { return nil }
-        state.entries[id]!.lastUsedAt = now
+        // Two hash lookups: the secret's key id, then the key's slot, used in place.
+        guard let id = state.verified[secret], let index = state.entries.index(forKey: id),
+            state.entries.values[index].revokedAt == nil
+        else { return nil }
+        state.entries.values[index].lastUsedAt = now
         state.dirty = true
-        return state.entries[id]!.apiKey
+        return state.entries.values[index].apiKey
     }
 
     /// Writes last-used times gathered since the last write, if any.

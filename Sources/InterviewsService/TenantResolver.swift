@@ -26,11 +26,20 @@ public struct TenantResolver: Sendable {
             throw InterviewsError(
                 .unauthenticated, "missing API key: send metadata \"authorization: Bearer <key>\"")
         }
-        let scheme = authorization.prefix(7)
-        guard scheme.lowercased() == "bearer ", authorization.utf8.count > 7 else {
-            throw InterviewsError(.unauthenticated, "authorization: expected \"Bearer <key>\"")
+        let secret: String
+        if let ascii = Self.asciiSecret(authorization) {
+            // ASCII: characters are bytes, so the checks read bytes.
+            guard let found = ascii else {
+                throw InterviewsError(.unauthenticated, "authorization: expected \"Bearer <key>\"")
+            }
+            secret = found
+        } else {
+            let scheme = authorization.prefix(7)
+            guard scheme.lowercased() == "bearer ", authorization.utf8.count > 7 else {
+                throw InterviewsError(.unauthenticated, "authorization: expected \"Bearer <key>\"")
+            }
+            secret = authorization.dropFirst(7).trimmingSpaces()
         }
-        let secret = authorization.dropFirst(7).trimmingSpaces()
         guard let key = keys.authenticate(secret: secret) else {
             throw InterviewsError(.unauthenticated, "authorization: the API key is unknown or revoked")
         }
@@ -74,5 +83,29 @@ extension Substring {
             return ""
         }
         return String(self[first...last])
+    }
+}
+
+extension TenantResolver {
+    /// For an ASCII value held as contiguous bytes: the secret after a
+    /// "bearer " scheme in any case, spaces trimmed (`.some(nil)` when the
+    /// scheme is not there or nothing follows it). Nil for any other value,
+    /// which is then read as characters.
+    fileprivate static func asciiSecret(_ value: String) -> String?? {
+        value.utf8.withContiguousStorageIfAvailable { bytes -> String?? in
+            for byte in bytes where byte >= 0x80 { return nil }
+            guard bytes.count > 7 else { return .some(nil) }
+            var scheme = "bearer ".utf8.makeIterator()
+            for index in 0..<7 {
+                let byte = bytes[index]
+                let lower = byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte
+                guard lower == scheme.next() else { return .some(nil) }
+            }
+            var first = 7
+            var end = bytes.count
+            while first < end, bytes[first] == 0x20 { first += 1 }
+            while end > first, bytes[end - 1] == 0x20 { end -= 1 }
+            return .some(String(decoding: UnsafeBufferPointer(rebasing: bytes[first..<end]), as: UTF8.self))
+        } ?? nil
     }
 }

@@ -133,11 +133,7 @@ public struct Frame: Sendable, Hashable {
 
     /// Writes the 12-byte header for this frame to `buffer`.
     public func writeHeader(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt32(payload.readableBytes), endianness: .big)
-        buffer.writeInteger(type.rawValue)
-        buffer.writeInteger(flags.rawValue)
-        buffer.writeInteger(UInt16(0), endianness: .big)
-        buffer.writeInteger(callID, endianness: .big)
+        buffer.writeFrameHeader(length: payload.readableBytes, type: type, flags: flags, callID: callID)
     }
 
     /// Appends the whole frame (header and a copy of the payload) to `buffer`.

@@ -26,19 +26,24 @@ public struct RPCMethod: Sendable {
     /// through the sink and returns nil.
     package let invoke: @Sendable (ByteBuffer, ServerContext, any ServerCallSink) async throws -> ByteBuffer?
     /// For a ``nonblockingUnary(_:_:)`` method: decodes the request, runs the
-    /// handler and encodes the response on the calling thread (the
-    /// connection's event loop), without a task. Nil for every other method.
-    package let invokeNonblocking: (@Sendable (ByteBuffer, ServerContext, ByteBufferAllocator) throws -> ByteBuffer)?
+    /// handler and appends the encoded response to the buffer (at its writer
+    /// index) on the calling thread (the connection's event loop), without a
+    /// task. On a throw the buffer may hold part of a response. Nil for every
+    /// other method.
+    package let invokeNonblocking: (@Sendable (ByteBuffer, ServerContext, inout ByteBuffer) throws -> Void)?
+    /// The method name's UTF-8 bytes, for routing by bytes.
+    let nameBytes: [UInt8]
 
     private init(
         name: String, kind: Kind,
         invoke: @escaping @Sendable (ByteBuffer, ServerContext, any ServerCallSink) async throws -> ByteBuffer?,
-        invokeNonblocking: (@Sendable (ByteBuffer, ServerContext, ByteBufferAllocator) throws -> ByteBuffer)? = nil
+        invokeNonblocking: (@Sendable (ByteBuffer, ServerContext, inout ByteBuffer) throws -> Void)? = nil
     ) {
         self.name = name
         self.kind = kind
         self.invoke = invoke
         self.invokeNonblocking = invokeNonblocking
+        self.nameBytes = Array(name.utf8)
     }
 
     /// A method that answers one request with one response.
@@ -85,14 +90,19 @@ public struct RPCMethod: Sendable {
         _ name: String,
         _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
     ) -> RPCMethod {
-        let run: @Sendable (ByteBuffer, ServerContext, ByteBufferAllocator) throws -> ByteBuffer = {
-            bytes, context, allocator in
+        let run: @Sendable (ByteBuffer, ServerContext, inout ByteBuffer) throws -> Void = {
+            bytes, context, output in
             let request = try Request.decode(bytes, maxSize: .max)
-            return try ResponseEncodingError.encode(try handler(request, context), allocator: allocator)
+            try ResponseEncodingError.encode(try handler(request, context), into: &output)
         }
         // A transport without an event-loop path still runs it, in the task.
         return RPCMethod(
-            name: name, kind: .unary, invoke: { bytes, context, sink in try run(bytes, context, sink.allocator) },
+            name: name, kind: .unary,
+            invoke: { bytes, context, sink in
+                var payload = Frame.makePayloadBuffer(allocator: sink.allocator, capacity: 256)
+                try run(bytes, context, &payload)
+                return payload
+            },
             invokeNonblocking: run)
     }
 
@@ -134,11 +144,15 @@ public struct ResponseEncodingError: Error, CustomStringConvertible {
 
     static func encode(_ message: some WireCodable, allocator: ByteBufferAllocator) throws -> ByteBuffer {
         var payload = Frame.makePayloadBuffer(allocator: allocator, capacity: 256)
+        try encode(message, into: &payload)
+        return payload
+    }
+
+    static func encode(_ message: some WireCodable, into buffer: inout ByteBuffer) throws {
         do {
-            try message.encode(into: &payload)
+            try message.encode(into: &buffer)
         } catch {
             throw ResponseEncodingError(type: "\(Swift.type(of: message))", underlying: error)
         }
-        return payload
     }
 }

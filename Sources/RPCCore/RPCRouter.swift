@@ -25,6 +25,8 @@ public struct RPCRouter: Sendable {
     public typealias Authorize = @Sendable (inout ServerContext) throws -> Void
 
     private let methods: [String: RPCMethod]
+    /// The methods again, for lookups by bytes.
+    private let byBytes: [RPCMethod]
     private let authorize: Authorize?
 
     /// Creates a router.
@@ -40,11 +42,30 @@ public struct RPCRouter: Sendable {
             table[method.name] = method
         }
         self.methods = table
+        self.byBytes = methods
         self.authorize = authorize
     }
 
     /// The method registered under `name`, or nil.
     public func method(named name: String) -> RPCMethod? { methods[name] }
+
+    /// The method whose name is the UTF-8 bytes `name`, or nil: the lookup of
+    /// ``method(named:)`` without making a string.
+    package func method(utf8 name: UnsafeRawBufferPointer) -> RPCMethod? {
+        for method in byBytes where method.nameBytes.count == name.count {
+            let equal = method.nameBytes.withUnsafeBytes { known in
+                // Names share their service prefix: compare from the end.
+                var index = name.count
+                while index > 0 {
+                    index -= 1
+                    if known[index] != name[index] { return false }
+                }
+                return true
+            }
+            if equal { return method }
+        }
+        return nil
+    }
 
     /// Every registered method name, sorted.
     public var methodNames: [String] { methods.keys.sorted() }
@@ -84,15 +105,35 @@ public struct RPCRouter: Sendable {
     package func handleNonblocking(
         _ method: RPCMethod, request: ByteBuffer, context: ServerContext, allocator: ByteBufferAllocator
     ) -> (response: ByteBuffer?, status: RPCStatus) {
+        var payload = Frame.makePayloadBuffer(allocator: allocator, capacity: 256)
+        let status = handleNonblocking(method, request: request, context: context, into: &payload)
+        return (status == .ok ? payload : nil, status)
+    }
+
+    /// Runs one call of a ``RPCMethod/nonblockingUnary(_:_:)`` method on the
+    /// calling thread and appends its encoded response to `output` (at its
+    /// writer index).
+    ///
+    /// Never throws: every outcome is a status. When it is not OK, `output`
+    /// is as it was.
+    ///
+    /// - Precondition: `method.invokeNonblocking` is not nil.
+    /// - Returns: The call's final status.
+    package func handleNonblocking(
+        _ method: RPCMethod, request: ByteBuffer, context: ServerContext, into output: inout ByteBuffer
+    ) -> RPCStatus {
         guard let invoke = method.invokeNonblocking else {
             preconditionFailure("\(method.name) is not a nonblocking method")
         }
         var context = context
+        let start = output.writerIndex
         do {
             try authorize?(&context)
-            return (try invoke(request, context, allocator), .ok)
+            try invoke(request, context, &output)
+            return .ok
         } catch {
-            return (nil, Self.status(for: error, context: context))
+            output.moveWriterIndex(to: start)
+            return Self.status(for: error, context: context)
         }
     }
 

@@ -37,15 +37,32 @@ public protocol ServerContextKey {
 
 /// Typed values attached to a call, keyed by ``ServerContextKey`` types.
 public struct ServerContextValues: Sendable {
-    private var storage: [ObjectIdentifier: any Sendable] = [:]
+    /// The first value stored, held inline: a call usually carries one (its
+    /// caller), which then costs no dictionary.
+    private var first: (key: ObjectIdentifier, value: any Sendable)?
+    /// Every other value.
+    private var rest: [ObjectIdentifier: any Sendable] = [:]
 
     /// An empty set of values.
     public init() {}
 
     /// The value stored under `key`, or nil.
     public subscript<Key: ServerContextKey>(_ key: Key.Type) -> Key.Value? {
-        get { storage[ObjectIdentifier(key)] as? Key.Value }
-        set { storage[ObjectIdentifier(key)] = newValue }
+        get {
+            let id = ObjectIdentifier(key)
+            if let first, first.key == id { return first.value as? Key.Value }
+            return rest.isEmpty ? nil : rest[id] as? Key.Value
+        }
+        set {
+            let id = ObjectIdentifier(key)
+            if let first, first.key == id {
+                self.first = newValue.map { (id, $0) }
+            } else if first == nil, rest[id] == nil, let newValue {
+                first = (id, newValue)
+            } else {
+                rest[id] = newValue
+            }
+        }
     }
 }
 
@@ -54,7 +71,20 @@ public struct ServerContext: Sendable {
     /// The full method name, e.g. `/interviews.v1.Interviews/GetInterview`.
     public var method: String
     /// The call metadata from the HEADERS frame, in order (keys are lowercase).
-    public var metadata: [RPCMetadataEntry]
+    ///
+    /// A transport may hand over the HEADERS payload instead of decoded
+    /// entries: they are then decoded when read, and
+    /// ``metadataValue(for:)`` finds one without decoding the others.
+    public var metadata: [RPCMetadataEntry] {
+        get { headers?.metadata ?? storedMetadata }
+        set {
+            storedMetadata = newValue
+            headers = nil
+        }
+    }
+    private var storedMetadata: [RPCMetadataEntry]
+    /// The HEADERS payload the metadata is read from, when the transport gave it.
+    private var headers: CallHeadersView?
     /// When the call's deadline expires, or nil when the client set none. At
     /// the deadline the transport ends the call with `DEADLINE_EXCEEDED` and
     /// cancels the handler's task.
@@ -102,7 +132,8 @@ public struct ServerContext: Sendable {
         endCall: (@Sendable (RPCError) -> Void)? = nil
     ) {
         self.method = method
-        self.metadata = metadata
+        self.storedMetadata = metadata
+        self.headers = nil
         self.deadline = deadline
         self.peer = peer
         self.callID = callID
@@ -112,11 +143,22 @@ public struct ServerContext: Sendable {
         self.endCall = endCall
     }
 
+    /// Creates the context of a call whose metadata is read from its HEADERS
+    /// payload on demand (see ``metadata``).
+    package init(
+        method: String, headers: CallHeadersView, deadline: ContinuousClock.Instant?, peer: PeerCredentials?,
+        callID: UInt32, logger: Logger, shutdown: ShutdownSignal
+    ) {
+        self.init(method: method, deadline: deadline, peer: peer, callID: callID, logger: logger, shutdown: shutdown)
+        self.headers = headers
+    }
+
     /// The first metadata value for `key` (compared in lowercase), or nil.
     ///
     /// - Complexity: O(n) in the number of entries.
     public func metadataValue(for key: String) -> String? {
-        let key = key.lowercased()
-        return metadata.first(where: { $0.key == key })?.value
+        let key = key.utf8.contains(where: { ($0 >= 0x41 && $0 <= 0x5a) || $0 >= 0x80 }) ? key.lowercased() : key
+        if let headers { return headers.metadataValue(forLowercaseKey: key) }
+        return storedMetadata.first(where: { $0.key == key })?.value
     }
 }

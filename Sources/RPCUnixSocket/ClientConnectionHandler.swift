@@ -18,9 +18,13 @@ final class ClientPrefaceHandler: ChannelInboundHandler, RemovableChannelHandler
 
 /// The client side of one connection: the handshake, call ids, the calls in
 /// flight and their credit. Confined to the channel's event loop.
+///
+/// Frames are parsed here in place from the bytes read; a call's HEADERS
+/// and request MESSAGE go out as one buffer with one write, and its caller
+/// is resumed from here when its TRAILERS arrive.
 final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
-    typealias OutboundOut = Frame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case handshaking
@@ -36,18 +40,31 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var state = State.handshaking
     private var context: ChannelHandlerContext?
     private var nextCallID: UInt32 = 1
-    private var calls: [UInt32: ClientCall] = [:]
+    private var calls = ClientCallTable()
     /// Calls waiting for a slot under the server's max_concurrent_calls.
     private var queued = CircularBuffer<ClientCall>()
     private var serverMaxConcurrentCalls = RPCProtocol.defaultMaxConcurrentCalls
     private var serverMaxFrameSize = RPCProtocol.defaultMaxFrameSize
     private var pings: [UInt64: EventLoopPromise<Void>] = [:]
     private var nextPing: UInt64 = 1
+    /// Splits the bytes read into frames.
+    private var decoder: FrameDecoder
+    /// The bytes of a frame not yet wholly read.
+    private var inbound: ByteBuffer?
+    /// The bytes read could not be parsed: everything after is ignored.
+    private var inboundFailed = false
+    /// Between a read's first channelRead and its channelReadComplete:
+    /// frames written then (credit, pings) go out with one flush at its end.
+    private var reading = false
+    /// While a batch of calls is started: their frames go out with one flush at its end.
+    private var batching = false
+    private var flushPending = false
 
     init(path: String, settings: RPCSettings, handshake: EventLoopPromise<RPCSettings>) {
         self.path = path
         self.settings = settings
         self.handshake = handshake
+        self.decoder = FrameDecoder(maxFrameSize: Int(settings.maxFrameSize), expectsPreface: false)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -66,8 +83,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         do {
-            context.writeAndFlush(
-                wrapOutboundOut(try Frame(type: .settings, callID: 0, message: settings)), promise: nil)
+            write(try Frame(type: .settings, callID: 0, message: settings), flush: true)
         } catch {
             fail(error)
         }
@@ -96,13 +112,38 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !inboundFailed else { return }
+        reading = true
+        var bytes = unwrapInboundIn(data)
+        if var pending = inbound {
+            inbound = nil
+            pending.writeBuffer(&bytes)
+            bytes = pending
+        }
         do {
-            try handle(frame)
+            while let frame = try decoder.next(from: &bytes) {
+                try handle(frame)
+            }
         } catch {
+            // The frame decoder's errors and the frames' are both fatal.
+            inboundFailed = true
             fail(RPCError(.internalError, "protocol error from the server at \(path): \(error.message)"))
             context.close(promise: nil)
+            return
         }
+        if bytes.readableBytes > 0 {
+            bytes.discardReadBytes()
+            inbound = bytes
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     // MARK: Frames
@@ -123,18 +164,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             call.receive(frame.payload)
         case .trailers:
             guard let call = calls[frame.callID] else { return }
-            let status = try frame.decodePayload(as: RPCStatus.self)
+            // An OK status is an empty payload: nothing to decode.
+            let status = frame.payload.readableBytes == 0 ? .ok : try frame.decodePayload(as: RPCStatus.self)
             finish(call, status.code == 0 ? nil : RPCError(status: status), fromServer: true)
         case .ping:
             if frame.flags.contains(.ack) {
                 let ping = try frame.decodePayload(as: RPCPing.self)
                 pings.removeValue(forKey: ping.opaque)?.succeed()
             } else {
-                var echo = Frame.makePayloadBuffer(
-                    allocator: ByteBufferAllocator(), capacity: frame.payload.readableBytes)
-                var payload = frame.payload
-                echo.writeBuffer(&payload)
-                write(Frame(type: .ping, flags: .ack, callID: 0, payload: echo), flush: true)
+                write(Frame(type: .ping, flags: .ack, callID: 0, payload: frame.payload), flush: true)
             }
         case .goAway:
             let goAway = try frame.decodePayload(as: RPCGoAway.self)
@@ -156,7 +194,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             return
         }
         state = .goingAway(reason)
-        for call in Array(calls.values) where call.id > goAway.lastCallID {
+        for call in calls.all where call.id > goAway.lastCallID {
             finish(call, RPCError(.unavailable, "the server did not process the call: \(reason.message)"))
         }
         while let call = queued.popFirst() {
@@ -175,11 +213,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case .handshaking, .ready:
             break
         }
-        guard call.request.readableBytes <= serverMaxFrameSize else {
+        guard call.requestSize <= serverMaxFrameSize else {
             call.fail(
                 RPCError(
                     .resourceExhausted,
-                    "the request of \(call.request.readableBytes) bytes exceeds the server's max_frame_size \(serverMaxFrameSize)"
+                    "the request of \(call.requestSize) bytes exceeds the server's max_frame_size \(serverMaxFrameSize)"
                 ))
             return
         }
@@ -195,23 +233,58 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Sends the call's HEADERS and request MESSAGE as one buffer.
     private func send(_ call: ClientCall) {
+        guard let context else { return }
         let id = nextCallID
         nextCallID += 2
         call.id = id
         calls[id] = call
-        var headers = call.headers
-        if let deadline = call.deadline {
-            let remaining = max(deadline - .now(), .microseconds(1))
-            headers.timeoutMicros = UInt64(remaining.nanoseconds / 1000)
+        var wire: ByteBuffer
+        if var ready = call.wire, call.deadline == nil {
+            // Encoded by the caller with call id 0: set the id in both headers.
+            call.wire = nil
+            ready.setCallIDs(id, at: call.messageOffset)
+            wire = ready
+        } else {
+            var headers = call.headers
+            if let deadline = call.deadline {
+                let remaining = max(deadline - .now(), .microseconds(1))
+                headers.timeoutMicros = UInt64(remaining.nanoseconds / 1000)
+            }
+            wire = context.channel.allocator.buffer(capacity: 256 + call.requestSize)
+            if !CallHeadersView.writeFrame(
+                method: headers.method, metadata: headers.metadata, timeoutMicros: headers.timeoutMicros,
+                initialWindow: headers.initialWindow, callID: id, into: &wire)
+            {
+                do {
+                    try Frame(type: .headers, callID: id, message: headers).encode(into: &wire)
+                } catch {
+                    finish(call, error)
+                    return
+                }
+            }
+            var request = call.request
+            call.wire = nil
+            wire.writeFrameHeader(length: request.readableBytes, type: .message, flags: .endStream, callID: id)
+            wire.writeBuffer(&request)
         }
-        do {
-            write(try Frame(type: .headers, callID: id, message: headers), flush: false)
-        } catch {
-            finish(call, error)
-            return
+        call.request = ByteBuffer()
+        writeBytes(wire, flush: true)
+    }
+
+    /// Starts every call of a batch that has not already ended (a cancel may
+    /// have raced the start), with one flush for all of them.
+    func startBatch(_ batch: [ClientCall]) {
+        batching = true
+        for call in batch where !call.isFinished {
+            start(call)
         }
-        write(Frame(type: .message, flags: .endStream, callID: id, payload: call.request), flush: true)
+        batching = false
+        if flushPending, !reading {
+            flushPending = false
+            context?.flush()
+        }
     }
 
     /// The reader of a stream took messages: return their credit.
@@ -266,6 +339,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         } else {
             call.succeed()
         }
+        // Queued calls take the freed slot only on a connection that still
+        // serves: once it is lost or going away, they fail with the others
+        // (sending them then would leave them waiting for an answer that
+        // cannot come).
+        switch state {
+        case .handshaking, .ready: break
+        case .goingAway, .closed: return
+        }
         while calls.count < serverMaxConcurrentCalls, let next = queued.popFirst() {
             if next.isFinished { continue }
             send(next)
@@ -277,7 +358,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             handshake.fail(error)
         }
         state = .closed(error)
-        for call in Array(calls.values) {
+        for call in calls.all {
             finish(call, error)
         }
         while let call = queued.popFirst() {
@@ -291,64 +372,164 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func write(_ frame: Frame, flush: Bool) {
         guard let context else { return }
+        writeBytes(frame.serialized(allocator: context.channel.allocator), flush: flush)
+    }
+
+    /// Writes `bytes`; a flush asked for while reading happens once, when the read completes.
+    private func writeBytes(_ bytes: ByteBuffer, flush: Bool) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(bytes), promise: nil)
         if flush {
-            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(frame), promise: nil)
+            if reading || batching {
+                flushPending = true
+            } else {
+                context.flush()
+            }
         }
     }
 }
 
-/// One client call. Confined to the connection's event loop.
-final class ClientCall {
-    enum Kind {
-        /// Completes with the response payload.
-        case unary(EventLoopPromise<ByteBuffer>, response: ByteBuffer?)
-        /// Hands messages to the reading task.
-        case stream(ClientStreamInbox)
+/// The calls in flight of one connection by call id: a flat table indexed
+/// by the id (client ids are odd and increase), with a dictionary only for
+/// an id whose slot is still held by an older call (a long stream).
+struct ClientCallTable {
+    private var slots: [ClientCall?] = Array(repeating: nil, count: 256)
+    private var overflow: [UInt32: ClientCall] = [:]
+    /// How many calls the table holds.
+    private(set) var count = 0
+
+    private func slot(_ id: UInt32) -> Int { Int((id >> 1) & 255) }
+
+    subscript(id: UInt32) -> ClientCall? {
+        get {
+            if let call = slots[slot(id)], call.id == id { return call }
+            return overflow.isEmpty ? nil : overflow[id]
+        }
+        set {
+            let index = slot(id)
+            if let held = slots[index], held.id == id {
+                slots[index] = newValue
+                if newValue == nil { count -= 1 }
+            } else if let newValue {
+                if slots[index] == nil {
+                    slots[index] = newValue
+                    count += 1
+                } else if overflow.updateValue(newValue, forKey: id) == nil {
+                    count += 1
+                }
+            } else if overflow.removeValue(forKey: id) != nil {
+                count -= 1
+            }
+        }
+    }
+
+    /// Every call, in no particular order.
+    var all: [ClientCall] { slots.compactMap { $0 } + overflow.values }
+}
+
+/// One client call.
+///
+/// Its caller creates it, sets it up and then hands it to the connection's
+/// event loop (`EventLoop.execute`, which orders everything the caller did
+/// before it); from then on every mutable property is read and written on
+/// that loop only. The caller keeps the reference only to pass it back to
+/// the loop (to abandon the call, to return stream credit), never to touch
+/// its state, so sharing the reference across threads is safe.
+final class ClientCall: @unchecked Sendable {
+    /// The caller waiting for a unary call's response, and the response once
+    /// its MESSAGE arrived.
+    struct Unary {
+        var continuation: UnsafeContinuation<ByteBuffer, any Error>?
+        var response: ByteBuffer?
+        /// For a call of a batch: the batch and the call's place in it (the
+        /// outcome goes there instead of to a continuation).
+        var batch: (batch: ClientBatch, index: Int)?
     }
 
     /// 0 until the HEADERS are sent.
     var id: UInt32 = 0
     let headers: RPCCallHeaders
-    let request: ByteBuffer
+    /// The request message (with frame header room), when ``wire`` is nil.
+    var request: ByteBuffer
+    /// The HEADERS and MESSAGE frames, encoded by the caller with call id 0
+    /// (nil when the loop encodes them: a call with a deadline, whose
+    /// timeout is measured when it is sent).
+    var wire: ByteBuffer?
+    /// Where the MESSAGE frame starts in ``wire``.
+    let messageOffset: Int
+    /// The request's size in bytes.
+    let requestSize: Int
     let deadline: NIODeadline?
-    let timeoutDescription: String
-    var kind: Kind
+    let timeout: Duration?
+    var unary: Unary?
+    /// Hands a stream's messages to the reading task.
+    let inbox: ClientStreamInbox?
     var deadlineTimer: Scheduled<Void>?
     private(set) var isFinished = false
 
-    init(headers: RPCCallHeaders, request: ByteBuffer, timeout: Duration?, kind: Kind) {
+    init(
+        headers: RPCCallHeaders, request: ByteBuffer, wire: ByteBuffer?, messageOffset: Int, requestSize: Int,
+        timeout: Duration?, inbox: ClientStreamInbox?
+    ) {
         self.headers = headers
         self.request = request
+        self.wire = wire
+        self.messageOffset = messageOffset
+        self.requestSize = requestSize
         self.deadline = timeout.map { .now() + TimeAmount($0) }
-        self.timeoutDescription = timeout.map { "\($0)" } ?? "none"
-        self.kind = kind
+        self.timeout = timeout
+        self.inbox = inbox
+        self.unary = inbox == nil ? Unary() : nil
     }
+
+    /// How the deadline is named in DEADLINE_EXCEEDED.
+    var timeoutDescription: String { timeout.map { "\($0)" } ?? "none" }
 
     /// A MESSAGE arrived.
     func receive(_ payload: ByteBuffer) {
-        switch kind {
-        case .unary(let promise, _):
-            kind = .unary(promise, response: payload)
-        case .stream(let inbox):
+        if let inbox {
             inbox.deliver(payload)
+        } else {
+            unary?.response = payload
         }
     }
+
+    /// The unary caller is waiting: resumed at once if the call has already ended.
+    func attach(_ continuation: UnsafeContinuation<ByteBuffer, any Error>) {
+        if isFinished, let error = endError {
+            continuation.resume(throwing: error)
+        } else {
+            unary?.continuation = continuation
+        }
+    }
+
+    /// Why the call ended before its caller waited (a cancel that raced the start).
+    private var endError: RPCError?
 
     func succeed() {
         guard !isFinished else { return }
         isFinished = true
         deadlineTimer?.cancel()
-        switch kind {
-        case .unary(let promise, let response):
-            if let response {
-                promise.succeed(response)
-            } else {
-                promise.fail(RPCError(.internalError, "the server ended the call with OK but sent no response"))
-            }
-        case .stream(let inbox):
+        if let inbox {
             inbox.finish(.success(()), keepBuffered: true)
+        } else if let (batch, index) = unary?.batch {
+            if let response = unary?.response {
+                batch.complete(index, .success(response))
+            } else {
+                batch.complete(
+                    index,
+                    .failure(RPCError(.internalError, "the server ended the call with OK but sent no response")))
+            }
+            unary = nil
+        } else if let continuation = unary?.continuation {
+            unary?.continuation = nil
+            if let response = unary?.response {
+                unary?.response = nil
+                continuation.resume(returning: response)
+            } else {
+                continuation.resume(
+                    throwing: RPCError(.internalError, "the server ended the call with OK but sent no response"))
+            }
         }
     }
 
@@ -359,11 +540,71 @@ final class ClientCall {
         guard !isFinished else { return }
         isFinished = true
         deadlineTimer?.cancel()
-        switch kind {
-        case .unary(let promise, _):
-            promise.fail(error)
-        case .stream(let inbox):
+        if let inbox {
             inbox.finish(.failure(error), keepBuffered: fromServer)
+        } else if let (batch, index) = unary?.batch {
+            unary = nil
+            batch.complete(index, .failure(error))
+        } else if let continuation = unary?.continuation {
+            unary = nil
+            continuation.resume(throwing: error)
+        } else {
+            endError = error
+        }
+    }
+}
+
+/// The outcomes of a batch of unary calls, and the caller waiting for all of them.
+///
+/// Shared across threads as ``ClientCall`` is: the caller fills it in before
+/// handing it to the event loop, which alone touches it afterwards, until it
+/// resumes the caller; the caller reads ``results`` only after that resume.
+final class ClientBatch: @unchecked Sendable {
+    /// One slot per request; those the caller could not even send are filled in first.
+    var results: [Result<ByteBuffer, RPCError>?]
+    /// Calls still running.
+    var remaining: Int
+    private var continuation: UnsafeContinuation<Void, Never>?
+
+    init(count: Int) {
+        results = Array(repeating: nil, count: count)
+        remaining = 0
+    }
+
+    /// The caller waits: resumed at once when every call has already ended.
+    func attach(_ continuation: UnsafeContinuation<Void, Never>) {
+        if remaining == 0 {
+            continuation.resume()
+        } else {
+            self.continuation = continuation
+        }
+    }
+
+    /// Call `index` ended.
+    func complete(_ index: Int, _ result: Result<ByteBuffer, RPCError>) {
+        results[index] = result
+        remaining -= 1
+        if remaining == 0, let continuation {
+            self.continuation = nil
+            continuation.resume()
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Sets the call id of a HEADERS frame at the reader index and of the
+    /// MESSAGE frame `messageOffset` bytes after it, in one access.
+    fileprivate mutating func setCallIDs(_ id: UInt32, at messageOffset: Int) {
+        guard messageOffset + Frame.headerSize <= readableBytes, messageOffset >= Frame.headerSize else { return }
+        withUnsafeMutableReadableBytes { memory in
+            func set(at start: Int) {
+                memory[start] = UInt8(truncatingIfNeeded: id >> 24)
+                memory[start + 1] = UInt8(truncatingIfNeeded: id >> 16)
+                memory[start + 2] = UInt8(truncatingIfNeeded: id >> 8)
+                memory[start + 3] = UInt8(truncatingIfNeeded: id)
+            }
+            set(at: 8)
+            set(at: messageOffset + 8)
         }
     }
 }

@@ -98,10 +98,7 @@ public final class RPCClient: Sendable {
                             ServerIdentityCheckHandler(
                                 path: socketPath, trustedUIDs: configuration.trustedServerUIDs, handshake: promise))
                         try sync.addHandler(ClientPrefaceHandler())
-                        try sync.addHandler(
-                            ByteToMessageHandler(
-                                FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectsPreface: false)))
-                        try sync.addHandler(FrameEncoder())
+                        // The connection handler parses and writes the frames itself.
                         try sync.addHandler(handler)
                         return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop), promise.futureResult)
                     }
@@ -139,26 +136,30 @@ public final class RPCClient: Sendable {
     ///   - responseType: The response message type.
     /// - Returns: The response.
     /// - Throws: ``RPCError``: the server's status, or a local failure (see ``RPCClient``).
+    ///
+    /// The call costs the caller one suspension: HEADERS and MESSAGE are
+    /// encoded here into one buffer, the event loop writes it and resumes the
+    /// caller when the TRAILERS arrive.
     public func unary<Request: WireCodable, Response: WireCodable>(
         method: String, request: Request, metadata: [RPCMetadataEntry] = [], timeout: Duration? = nil,
         responseType: Response.Type = Response.self
     ) async throws(RPCError) -> Response {
-        let payload = try encode(request)
+        let call = try makeCall(method: method, request: request, metadata: metadata, timeout: timeout)
         let loop = channel.eventLoop
-        let promise = loop.makePromise(of: ByteBuffer.self)
-        let headers = RPCCallHeaders(method: method, metadata: metadata)
-        let call = NIOLoopBoundBox.makeBoxSendingValue(
-            ClientCall(headers: headers, request: payload, timeout: timeout, kind: .unary(promise, response: nil)),
-            eventLoop: loop)
         let handler = self.handler
-        loop.execute { handler.value.start(call.value) }
         let response: ByteBuffer
         do {
             response = try await withTaskCancellationHandler {
-                try await promise.futureResult.get()
+                try await withUnsafeThrowingContinuation { continuation in
+                    // A caller already on the loop (see ``taskExecutor``) starts the call itself.
+                    loop.executeHere {
+                        call.attach(continuation)
+                        if !call.isFinished { handler.value.start(call) }
+                    }
+                }
             } onCancel: {
                 loop.execute {
-                    handler.value.abandon(call.value, RPCError(.cancelled, "the call was cancelled by the client"))
+                    handler.value.abandon(call, RPCError(.cancelled, "the call was cancelled by the client"))
                 }
             }
         } catch {
@@ -168,6 +169,79 @@ public final class RPCClient: Sendable {
             return try Response.decode(response, maxSize: .max)
         } catch {
             throw RPCError(.internalError, "malformed \(Response.self) from the server: \(error.message)")
+        }
+    }
+
+    /// Calls a unary method once for each of `requests`, pipelined on this
+    /// connection: every call is written (one flush for all) before any
+    /// answer is awaited, and the caller waits once, for all of them, with
+    /// no task per call. Calls beyond the server's `max_concurrent_calls`
+    /// wait for a slot, as separate calls do.
+    ///
+    /// Each call ends on its own: one failing does not stop the others.
+    ///
+    /// - Parameters:
+    ///   - method: The full method name.
+    ///   - requests: The requests; an empty batch returns at once.
+    ///   - metadata: Call metadata, the same for every call.
+    ///   - timeout: The deadline of each call, relative to now.
+    ///   - responseType: The response message type.
+    /// - Returns: One result per request, in order: the response, or the
+    ///   call's ``RPCError``: the server's status, `INVALID_ARGUMENT` for a
+    ///   request that cannot be encoded (nothing is sent for it),
+    ///   `RESOURCE_EXHAUSTED` for one larger than the server's
+    ///   max_frame_size, `UNAVAILABLE` for the calls still open when the
+    ///   connection is lost, `CANCELLED` for those still open when the
+    ///   calling task is cancelled (the client sends CANCEL for them).
+    public func unaryBatch<Request: WireCodable, Response: WireCodable>(
+        method: String, requests: [Request], metadata: [RPCMetadataEntry] = [], timeout: Duration? = nil,
+        responseType: Response.Type = Response.self
+    ) async -> [Result<Response, RPCError>] {
+        guard !requests.isEmpty else { return [] }
+        let batch = ClientBatch(count: requests.count)
+        var calls: [ClientCall] = []
+        calls.reserveCapacity(requests.count)
+        for (index, request) in requests.enumerated() {
+            do {
+                let call = try makeCall(method: method, request: request, metadata: metadata, timeout: timeout)
+                call.unary?.batch = (batch, index)
+                calls.append(call)
+            } catch {
+                batch.results[index] = .failure(error)
+            }
+        }
+        batch.remaining = calls.count
+        let loop = channel.eventLoop
+        let handler = self.handler
+        let started = calls
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                loop.executeHere {
+                    batch.attach(continuation)
+                    handler.value.startBatch(started)
+                }
+            }
+        } onCancel: {
+            loop.execute {
+                for call in started {
+                    handler.value.abandon(call, RPCError(.cancelled, "the call was cancelled by the client"))
+                }
+            }
+        }
+        return batch.results.map { result in
+            switch result {
+            case .success(let bytes):
+                do throws(WireError) {
+                    return .success(try Response.decode(bytes, maxSize: .max))
+                } catch {
+                    return .failure(
+                        RPCError(.internalError, "malformed \(Response.self) from the server: \(error.message)"))
+                }
+            case .failure(let error):
+                return .failure(error)
+            case nil:
+                return .failure(RPCError(.internalError, "the call ended without an outcome"))
+            }
         }
     }
 
@@ -195,15 +269,15 @@ public final class RPCClient: Sendable {
         let headers = RPCCallHeaders(
             method: method, metadata: metadata, initialWindow: UInt32(configuration.initialWindow))
         let inbox = ClientStreamInbox(window: configuration.initialWindow)
-        let call = NIOLoopBoundBox.makeBoxSendingValue(
-            ClientCall(headers: headers, request: payload, timeout: timeout, kind: .stream(inbox)),
-            eventLoop: loop)
+        let call = ClientCall(
+            headers: headers, request: payload, wire: nil, messageOffset: 0, requestSize: payload.readableBytes,
+            timeout: timeout, inbox: inbox)
         let handler = self.handler
-        loop.execute { handler.value.start(call.value) }
+        loop.execute { handler.value.start(call) }
         let stream = RPCResponseStream<Response>(eventLoop: loop, handler: handler, call: call, inbox: inbox)
         defer {
             loop.execute {
-                handler.value.abandon(call.value, RPCError(.cancelled, "the client stopped reading the stream"))
+                handler.value.abandon(call, RPCError(.cancelled, "the client stopped reading the stream"))
             }
         }
         return try await body(stream)
@@ -226,9 +300,50 @@ public final class RPCClient: Sendable {
         return ContinuousClock.now - start
     }
 
+    /// An executor that runs tasks on this connection's event loop.
+    ///
+    /// A task that makes many calls on this client may prefer it
+    /// (`withTaskExecutorPreference(client.taskExecutor) { ... }`): its calls
+    /// then start on the loop without a hop to it, and it resumes on the loop
+    /// that read each answer, so a call costs no thread switch in this
+    /// process. The loop also serves the connection's I/O: code that blocks
+    /// or runs long does not belong there.
+    public var taskExecutor: any TaskExecutor { EventLoopTaskExecutor(eventLoop: channel.eventLoop) }
+
     /// Closes the connection; calls in flight fail with `UNAVAILABLE`.
     public func close() async {
         try? await channel.close()
+    }
+
+    /// A unary call, its HEADERS and MESSAGE encoded into one buffer (call id 0
+    /// until it is sent) unless it has a deadline or its headers need the
+    /// protobuf-c encoder's verdict (a string holding NUL).
+    private func makeCall(
+        method: String, request: some WireCodable, metadata: [RPCMetadataEntry], timeout: Duration?
+    ) throws(RPCError) -> ClientCall {
+        let headers = RPCCallHeaders(method: method, metadata: metadata)
+        var wire = channel.allocator.buffer(capacity: 512)
+        guard timeout == nil,
+            CallHeadersView.writeFrame(method: method, metadata: metadata, callID: 0, into: &wire)
+        else {
+            let payload = try encode(request)
+            return ClientCall(
+                headers: headers, request: payload, wire: nil, messageOffset: 0, requestSize: payload.readableBytes,
+                timeout: timeout, inbox: nil)
+        }
+        let messageOffset = wire.writerIndex
+        wire.writeRepeatingByte(0, count: Frame.headerSize)
+        do {
+            try request.encode(into: &wire)
+        } catch {
+            throw RPCError(.invalidArgument, "cannot encode the request: \(error.message)")
+        }
+        let requestSize = wire.writerIndex - messageOffset - Frame.headerSize
+        wire.setFrameHeader(
+            at: wire.readerIndex + messageOffset, length: requestSize, type: .message, flags: .endStream, callID: 0)
+        return ClientCall(
+            headers: headers, request: ByteBuffer(), wire: wire, messageOffset: messageOffset,
+            requestSize: requestSize, timeout: nil, inbox: nil)
     }
 
     private func encode(_ request: some WireCodable) throws(RPCError) -> ByteBuffer {
@@ -266,11 +381,11 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
 
     private let eventLoop: any EventLoop
     private let handler: NIOLoopBound<ClientConnectionHandler>
-    private let call: NIOLoopBoundBox<ClientCall>
+    private let call: ClientCall
     private let inbox: ClientStreamInbox
 
     init(
-        eventLoop: any EventLoop, handler: NIOLoopBound<ClientConnectionHandler>, call: NIOLoopBoundBox<ClientCall>,
+        eventLoop: any EventLoop, handler: NIOLoopBound<ClientConnectionHandler>, call: ClientCall,
         inbox: ClientStreamInbox
     ) {
         self.eventLoop = eventLoop
@@ -288,7 +403,7 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
     public struct Iterator: AsyncIteratorProtocol {
         fileprivate let eventLoop: any EventLoop
         fileprivate let handler: NIOLoopBound<ClientConnectionHandler>
-        fileprivate let call: NIOLoopBoundBox<ClientCall>
+        fileprivate let call: ClientCall
         fileprivate let inbox: ClientStreamInbox
 
         /// The next response, or nil once the call has ended with OK.
@@ -304,14 +419,14 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
                     try await inbox.next()
                 } onCancel: { [eventLoop] in
                     eventLoop.execute {
-                        handler.value.abandon(call.value, RPCError(.cancelled, "the call was cancelled by the client"))
+                        handler.value.abandon(call, RPCError(.cancelled, "the call was cancelled by the client"))
                     }
                 }
             } catch {
                 throw RPCClient.rpcError(error)
             }
             if credit > 0 {
-                eventLoop.execute { handler.value.returnCredit(call.value, credit) }
+                eventLoop.execute { handler.value.returnCredit(call, credit) }
             }
             guard let payload else { return nil }
             do {
@@ -319,6 +434,29 @@ public struct RPCResponseStream<Response: WireCodable>: AsyncSequence, Sendable 
             } catch {
                 throw RPCError(.internalError, "malformed \(Response.self) from the server: \(error.message)")
             }
+        }
+    }
+}
+
+/// Runs jobs on one event loop (``RPCClient/taskExecutor``).
+final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+extension EventLoop {
+    /// Runs `body` now when called on this loop, else on it soon.
+    fileprivate func executeHere(_ body: @escaping @Sendable () -> Void) {
+        if inEventLoop {
+            body()
+        } else {
+            execute(body)
         }
     }
 }

@@ -270,9 +270,8 @@ public final class RPCServer: Service, Sendable {
             requestTimeout: TimeAmount(configuration.requestTimeout),
             idleTimeout: TimeAmount(configuration.idleTimeout),
             agent: configuration.agent)
-        try sync.addHandler(
-            ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectsPreface: true)))
-        try sync.addHandler(FrameEncoder())
+        // The connection handler parses frames from the bytes read and writes
+        // bytes: no frame objects travel through the pipeline.
         try sync.addHandler(
             ServerConnectionHandler(
                 router: router, limits: limits, logger: logger, tasks: handlerTasks, shutdown: shutdown))

@@ -7,18 +7,22 @@ import RPCCore
 /// The server side of one connection: the handshake, the calls, flow control,
 /// deadlines, timeouts and protocol violations.
 ///
-/// Every property is confined to the channel's event loop. Frames are decoded
-/// and routed here, without a task; a task runs only the handler of a call,
-/// and not even that for a nonblocking method, whose handler runs right here.
+/// Every property is confined to the channel's event loop. Frames are parsed
+/// here in place from the bytes read, and routed without a task; a task runs
+/// only the handler of a call, and not even that for a nonblocking method,
+/// whose handler runs right here.
 ///
 /// Per-call costs are kept off the common path: a request that arrives in
 /// the same read as its HEADERS needs no request timer, a nonblocking call
-/// no deadline timer, and responses written while reading are flushed once,
-/// when the read is complete.
+/// no deadline timer and, when its request follows its HEADERS in the same
+/// read, no call object at all: its HEADERS are read in place
+/// (``CallHeadersView``), its response is encoded straight into the
+/// connection's output buffer, which collects every frame written during a
+/// read and goes out with one write and one flush when the read is complete.
 final class ServerConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = Frame
-    typealias OutboundIn = Frame
-    typealias OutboundOut = Frame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// Sent down the pipeline by ``RPCServer`` to start a graceful shutdown:
     /// GOAWAY, finish the calls already opened, close.
@@ -52,6 +56,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case closed
     }
 
+    /// A call whose HEADERS were just handled, held as a value until the next
+    /// frame: when that frame is its request, a nonblocking call runs at once
+    /// without becoming a ``ServerCall``; otherwise it becomes one first.
+    private struct OpeningCall {
+        var id: UInt32
+        var method: RPCMethod
+        var context: ServerContext
+        var timeout: TimeAmount?
+        var deadline: NIODeadline?
+    }
+
     private let router: RPCRouter
     private let limits: Limits
     private let logger: Logger
@@ -70,11 +85,27 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Calls opened during this read whose request has not arrived yet:
     /// their timers are armed when the read completes.
     private var awaitingTimers: [ServerCall] = []
-    /// Frames were written during this read without a flush.
-    private var flushPending = false
     /// A read was asked for while the outbound buffer was full.
     private var readHeld = false
     private var context: ChannelHandlerContext?
+    /// Splits the bytes read into frames.
+    private var decoder: FrameDecoder
+    /// The bytes of a frame not yet wholly read.
+    private var inbound: ByteBuffer?
+    /// The bytes read could not be parsed: everything after is ignored.
+    private var inboundFailed = false
+    /// Between the first channelRead of a read and its channelReadComplete:
+    /// frames then collect in ``output``.
+    private var reading = false
+    /// Every frame written and not yet handed to the channel; empty between
+    /// operations (outside a read, each operation writes it out itself).
+    private var output = ByteBuffer()
+    /// The nonblocking call opened by the last HEADERS, if its request may follow.
+    private var opening: OpeningCall?
+
+    /// The capacity of the output buffer kept between reads; a larger one
+    /// (a big response) is released after its write.
+    private static let keptOutputCapacity = 64 * 1024
 
     init(router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker, shutdown: ShutdownSignal) {
         self.router = router
@@ -82,12 +113,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.logger = logger
         self.tasks = tasks
         self.shutdown = shutdown
+        self.decoder = FrameDecoder(maxFrameSize: limits.maxFrameSize, expectsPreface: true)
     }
 
     // MARK: Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        output = context.channel.allocator.buffer(capacity: 1024)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -106,6 +139,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        openPendingCall()
         state = .closed
         timer?.cancel()
         timer = nil
@@ -117,15 +151,35 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !inboundFailed else { return }
+        reading = true
+        var bytes = unwrapInboundIn(data)
+        if var pending = inbound {
+            inbound = nil
+            pending.writeBuffer(&bytes)
+            bytes = pending
+        }
         do {
-            try handle(frame, context: context)
+            while let frame = try decoder.next(from: &bytes) {
+                try handle(frame, context: context)
+                if case .closed = state { return }
+            }
         } catch {
+            // Fatal for the connection, as the frame decoder's errors were.
+            inboundFailed = true
+            openPendingCall()
             goAway(error)
+            return
+        }
+        if bytes.readableBytes > 0 {
+            bytes.discardReadBytes()
+            inbound = bytes
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        openPendingCall()
+        reading = false
         if !awaitingTimers.isEmpty {
             let opened = awaitingTimers
             awaitingTimers.removeAll(keepingCapacity: true)
@@ -133,10 +187,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 armTimers(call, context: context)
             }
         }
-        if flushPending {
-            flushPending = false
-            context.flush()
-        }
+        flushOutput()
         context.fireChannelReadComplete()
     }
 
@@ -163,7 +214,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             for call in Array(calls.values) {
                 endCall(call, stopped, sendTrailers: true)
             }
-            context.writeAndFlush(wrapOutboundOut(Self.goAwayFrame(lastCallID, .unavailable, "server stopped")))
+            writeLast(Self.goAwayFrame(lastCallID, .unavailable, "server stopped"), context: context)
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         default:
             context.fireUserInboundEventTriggered(event)
@@ -197,6 +248,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Frames
 
     private func handle(_ frame: Frame, context: ChannelHandlerContext) throws(RPCError) {
+        if let call = opening {
+            opening = nil
+            if frame.type == .message, frame.callID == call.id, frame.flags.contains(.endStream) {
+                runOpening(call, request: frame.payload, context: context)
+                return
+            }
+            open(call)
+        }
         switch state {
         case .closed:
             return
@@ -236,7 +295,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             protocolVersion: RPCProtocol.version, maxFrameSize: UInt32(limits.maxFrameSize),
             maxConcurrentCalls: UInt32(limits.maxConcurrentCalls), initialWindow: UInt32(limits.initialWindow),
             agent: limits.agent)
-        context.writeAndFlush(wrapOutboundOut(try Frame(type: .settings, callID: 0, message: ours)), promise: nil)
+        write(try Frame(type: .settings, callID: 0, message: ours))
+        flush()
         state = .open
         timer?.cancel()
         timer = nil
@@ -251,12 +311,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 "call id \(id) is not greater than the previous call id \(lastCallID); call ids must increase")
         }
         lastCallID = id
-        let headers: RPCCallHeaders
-        do {
-            headers = try frame.decodePayload(as: RPCCallHeaders.self)
-        } catch {
-            sendTrailers(id, error.status)
-            return
+        // The common shape is read in place; anything else is decoded, which
+        // also gives the error of malformed headers.
+        let view = CallHeadersView(frame.payload)
+        var decoded: RPCCallHeaders?
+        if view == nil {
+            do {
+                decoded = try frame.decodePayload(as: RPCCallHeaders.self)
+            } catch {
+                sendTrailers(id, error.status)
+                return
+            }
         }
         guard case .open = state else {
             sendTrailers(id, RPCError(.unavailable, "the server is shutting down; retry on a new connection").status)
@@ -271,19 +336,46 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 ).status)
             return
         }
-        guard let method = router.method(named: headers.method) else {
-            sendTrailers(id, RPCRouter.unimplemented(headers.method).status)
+        let found: RPCMethod?
+        if let view {
+            found = frame.payload.withUnsafeReadableBytes {
+                router.method(utf8: UnsafeRawBufferPointer(rebasing: $0[view.method]))
+            }
+        } else {
+            found = decoded.flatMap { router.method(named: $0.method) }
+        }
+        guard let method = found else {
+            sendTrailers(id, RPCRouter.unimplemented(view?.methodName ?? decoded?.method ?? "").status)
             return
         }
-        let timeout = Self.timeout(micros: headers.timeoutMicros)
-        var serverContext = ServerContext(
-            method: headers.method, metadata: headers.metadata,
-            deadline: timeout.map { ContinuousClock.now + $0 }, peer: peer, callID: id, logger: logger,
-            shutdown: shutdown)
+        let timeout = Self.timeout(micros: view?.timeoutMicros ?? decoded?.timeoutMicros ?? 0)
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        var serverContext: ServerContext
+        if let view, method.kind != .serverStreaming {
+            // The metadata is read from the HEADERS bytes when asked for. A
+            // stream, which may stay open for long, decodes it instead, so as
+            // not to keep the read buffer alive.
+            serverContext = ServerContext(
+                method: method.name, headers: view, deadline: deadline, peer: peer, callID: id, logger: logger,
+                shutdown: shutdown)
+        } else {
+            serverContext = ServerContext(
+                method: method.name, metadata: view?.metadata ?? decoded?.metadata ?? [], deadline: deadline,
+                peer: peer, callID: id, logger: logger, shutdown: shutdown)
+        }
+        idleSince = nil
+        if method.invokeNonblocking != nil {
+            // Held as a value: its request usually comes next, in this read.
+            let amount = timeout.map { TimeAmount($0) }
+            opening = OpeningCall(
+                id: id, method: method, context: serverContext, timeout: amount, deadline: amount.map { .now() + $0 })
+            return
+        }
         // Only a stream has response messages to queue; a unary call needs no outbox.
         var outbox: ServerStreamOutbox?
         if method.kind == .serverStreaming {
-            let window = headers.initialWindow == 0 ? limits.initialWindow : Int(headers.initialWindow)
+            let initialWindow = view?.initialWindow ?? decoded?.initialWindow ?? 0
+            let window = initialWindow == 0 ? limits.initialWindow : Int(initialWindow)
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
             // A stream may run for long (a watch never ends by itself): the
             // service can end it from outside. Call ids are never reused, so
@@ -308,8 +400,76 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             id: id, method: method, context: serverContext, outbox: outbox,
             timeout: timeout.map { TimeAmount($0) })
         calls[id] = call
-        idleSince = nil
         awaitingTimers.append(call)
+    }
+
+    /// Makes the held ``opening`` call an open ``ServerCall``, as any other
+    /// call is when its request does not follow its HEADERS at once.
+    private func openPendingCall() {
+        guard let call = opening else { return }
+        opening = nil
+        open(call)
+    }
+
+    private func open(_ opening: OpeningCall) {
+        let call = ServerCall(
+            id: opening.id, method: opening.method, context: opening.context, outbox: nil,
+            timeout: opening.timeout, deadline: opening.deadline)
+        calls[call.id] = call
+        awaitingTimers.append(call)
+    }
+
+    /// Runs a nonblocking call whose request came right after its HEADERS:
+    /// what ``receiveMessage(_:context:)`` and ``runNonblocking(_:request:context:)``
+    /// do for an open call, without one.
+    private func runOpening(_ call: OpeningCall, request: ByteBuffer, context: ChannelHandlerContext) {
+        if let deadline = call.deadline, deadline <= .now() {
+            sendTrailers(call.id, Self.deadlineExceeded(call.timeout).status)
+        } else {
+            respond(
+                id: call.id, method: call.method, context: call.context, request: request,
+                logger: { call.context.logger })
+        }
+        if calls.isEmpty {
+            switch state {
+            case .open: becameIdle()
+            case .draining: closeIfDrained()
+            case .handshaking, .closed: break
+            }
+        }
+    }
+
+    /// Runs a nonblocking method's handler with its response encoded straight
+    /// into the output buffer, then TRAILERS. Returns the error that ended
+    /// the call when the response was too large for the client (nothing
+    /// was sent then).
+    @discardableResult
+    private func respond(
+        id: UInt32, method: RPCMethod, context serverContext: ServerContext, request: ByteBuffer,
+        logger: () -> Logger, sendTrailersOnFailure: Bool = true
+    ) -> RPCError? {
+        let start = output.writerIndex
+        output.writeRepeatingByte(0, count: Frame.headerSize)
+        let status = router.handleNonblocking(method, request: request, context: serverContext, into: &output)
+        let length = output.writerIndex - start - Frame.headerSize
+        guard status == .ok else {
+            output.moveWriterIndex(to: start)
+            sendTrailers(id, status)
+            return nil
+        }
+        guard length <= peerMaxFrameSize else {
+            output.moveWriterIndex(to: start)
+            logger().error(
+                "response too large for the client", metadata: ["bytes": "\(length)", "limit": "\(peerMaxFrameSize)"])
+            let error = RPCError(
+                .resourceExhausted,
+                "the response of \(length) bytes exceeds the client's max_frame_size \(peerMaxFrameSize)")
+            if sendTrailersOnFailure { sendTrailers(id, error.status) }
+            return error
+        }
+        output.setFrameHeader(at: start, length: length, type: .message, callID: id)
+        sendTrailers(id, .ok)
+        return nil
     }
 
     /// Arms the timers of a call whose request did not come with its
@@ -331,12 +491,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func armDeadlineTimer(_ call: ServerCall, loop: NIOIsolatedEventLoop) {
         guard let deadline = call.deadline, call.deadlineTimer == nil else { return }
         call.deadlineTimer = loop.scheduleTask(deadline: deadline) {
-            self.endCall(call, Self.deadlineExceeded(call), sendTrailers: true)
+            self.endCall(call, Self.deadlineExceeded(call.timeout), sendTrailers: true)
         }
     }
 
-    static func deadlineExceeded(_ call: ServerCall) -> RPCError {
-        RPCError(.deadlineExceeded, "deadline of \(describe(call.timeout ?? .zero)) exceeded")
+    static func deadlineExceeded(_ timeout: TimeAmount?) -> RPCError {
+        RPCError(.deadlineExceeded, "deadline of \(describe(timeout ?? .zero)) exceeded")
     }
 
     private func receiveMessage(_ frame: Frame, context: ChannelHandlerContext) {
@@ -391,10 +551,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func receivePing(_ frame: Frame, context: ChannelHandlerContext) {
         guard !frame.flags.contains(.ack) else { return }
-        var echo = Frame.makePayloadBuffer(allocator: context.channel.allocator, capacity: frame.payload.readableBytes)
-        var payload = frame.payload
-        echo.writeBuffer(&payload)
-        context.writeAndFlush(wrapOutboundOut(Frame(type: .ping, flags: .ack, callID: 0, payload: echo)), promise: nil)
+        write(Frame(type: .ping, flags: .ack, callID: 0, payload: frame.payload))
+        flush()
     }
 
     private func receiveGoAway() {
@@ -409,12 +567,19 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// TRAILERS are flushed when the read completes.
     private func runNonblocking(_ call: ServerCall, request: ByteBuffer, context: ChannelHandlerContext) {
         if let deadline = call.deadline, deadline <= .now() {
-            endCall(call, Self.deadlineExceeded(call), sendTrailers: true)
+            endCall(call, Self.deadlineExceeded(call.timeout), sendTrailers: true)
             return
         }
-        let (response, status) = router.handleNonblocking(
-            call.method, request: request, context: call.context, allocator: context.channel.allocator)
-        complete(call, response: response, status: status, flush: false)
+        // The response and TRAILERS go into the output buffer here; the call
+        // then ends without sending anything more.
+        if let error = respond(
+            id: call.id, method: call.method, context: call.context, request: request,
+            logger: { call.context.logger }, sendTrailersOnFailure: false)
+        {
+            endCall(call, error, sendTrailers: true)
+        } else {
+            endCall(call, nil, status: .ok, sendTrailers: false)
+        }
     }
 
     /// Starts the handler of `call` in a task.
@@ -439,10 +604,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// The handler of `call` returned (or threw). Without `flush`, the frames
-    /// wait for the flush at the end of the current read.
-    private func complete(_ call: ServerCall, response: ByteBuffer?, status: RPCStatus, flush: Bool = true) {
-        guard call.endReason == nil, let context else { return }
+    /// The handler of `call` returned (or threw).
+    private func complete(_ call: ServerCall, response: ByteBuffer?, status: RPCStatus) {
+        guard call.endReason == nil, context != nil else { return }
         writeOut(call.id)
         if let response {
             guard response.readableBytes <= peerMaxFrameSize else {
@@ -454,12 +618,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                     RPCError(
                         .resourceExhausted,
                         "the response of \(response.readableBytes) bytes exceeds the client's max_frame_size \(peerMaxFrameSize)"
-                    ), sendTrailers: true, flush: flush)
+                    ), sendTrailers: true)
                 return
             }
-            context.write(wrapOutboundOut(Frame(type: .message, callID: call.id, payload: response)), promise: nil)
+            write(Frame(type: .message, callID: call.id, payload: response))
         }
-        endCall(call, nil, status: status, sendTrailers: true, flush: flush)
+        endCall(call, nil, status: status, sendTrailers: true)
     }
 
     /// Writes the stream messages `callID`'s handler has queued, with one flush.
@@ -467,17 +631,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard let context, let outbox = calls[callID]?.outbox else { return }
         let batch = outbox.takePending()
         guard !batch.isEmpty else { return }
+        if reading {
+            for payload in batch { write(Frame(type: .message, callID: callID, payload: payload)) }
+            return
+        }
+        // Outside a read the messages go out as they are (each has room for
+        // its header): a batch may be large, and copying it gains nothing.
+        flushOutput()
         for payload in batch {
-            context.write(wrapOutboundOut(Frame(type: .message, callID: callID, payload: payload)), promise: nil)
+            let frame = Frame(type: .message, callID: callID, payload: payload)
+            context.write(wrapOutboundOut(frame.serialized(allocator: context.channel.allocator)), promise: nil)
         }
         context.flush()
     }
 
     /// Ends `call` once: with `reason` (an error) or `status`, optionally
     /// sending TRAILERS, cancelling its handler task if it still runs.
-    private func endCall(
-        _ call: ServerCall, _ reason: RPCError?, status: RPCStatus? = nil, sendTrailers: Bool, flush: Bool = true
-    ) {
+    private func endCall(_ call: ServerCall, _ reason: RPCError?, status: RPCStatus? = nil, sendTrailers: Bool) {
         guard call.endReason == nil else { return }
         let ended = reason ?? RPCError(.cancelled, "call \(call.id) has ended")
         call.endReason = ended
@@ -491,7 +661,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             call.task?.cancel()
         }
         if sendTrailers {
-            self.sendTrailers(call.id, status ?? ended.status, flush: flush)
+            self.sendTrailers(call.id, status ?? ended.status)
         }
         if calls.isEmpty {
             switch state {
@@ -504,14 +674,57 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Connection
 
-    private func sendTrailers(_ id: UInt32, _ status: RPCStatus, flush: Bool = true) {
-        guard let context else { return }
-        if flush {
-            context.writeAndFlush(wrapOutboundOut(Self.trailersFrame(id, status)), promise: nil)
+    /// Sends TRAILERS; while reading they go out when the read completes.
+    private func sendTrailers(_ id: UInt32, _ status: RPCStatus) {
+        guard context != nil else { return }
+        if status == .ok {
+            // The common case: a header and no payload.
+            output.writeFrameHeader(length: 0, type: .trailers, callID: id)
         } else {
-            context.write(wrapOutboundOut(Self.trailersFrame(id, status)), promise: nil)
-            flushPending = true
+            write(Self.trailersFrame(id, status))
         }
+        flush()
+    }
+
+    // MARK: Output
+
+    /// Appends `frame` to the output buffer.
+    private func write(_ frame: Frame) {
+        frame.encode(into: &output)
+    }
+
+    /// Writes out what the output buffer holds, unless reading: then that
+    /// happens once, when the read completes.
+    private func flush() {
+        guard !reading else { return }
+        flushOutput()
+    }
+
+    /// Hands the output buffer to the channel with one write and one flush.
+    private func flushOutput() {
+        guard let context, output.readableBytes > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        recycleOutput()
+    }
+
+    /// Empties the output buffer after a write: its storage is reused when
+    /// the channel has let go of it (the usual case once the flush wrote
+    /// it), else it is replaced.
+    private func recycleOutput() {
+        if output.capacity > Self.keptOutputCapacity {
+            output = context?.channel.allocator.buffer(capacity: 1024) ?? ByteBuffer()
+        } else {
+            output.clear()
+        }
+    }
+
+    /// Appends `frame` and writes out the output buffer now, even while
+    /// reading; the future completes when it has been written.
+    private func writeLast(_ frame: Frame, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        write(frame)
+        let done = context.writeAndFlush(wrapOutboundOut(output))
+        recycleOutput()
+        return done
     }
 
     /// The TRAILERS for `status`. An OK status is the empty payload. A status
@@ -565,8 +778,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             state = .draining
             timer?.cancel()
             timer = nil
-            context?.writeAndFlush(
-                wrapOutboundOut(Self.goAwayFrame(lastCallID, .ok, "the server is shutting down")), promise: nil)
+            write(Self.goAwayFrame(lastCallID, .ok, "the server is shutting down"))
+            flush()
             closeIfDrained()
         case .draining, .closed:
             break
@@ -574,8 +787,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func closeIfDrained() {
-        guard case .draining = state, calls.isEmpty, let context else { return }
+        guard case .draining = state, calls.isEmpty, opening == nil, let context else { return }
         state = .closed
+        flushOutput()
         context.flush()
         context.close(promise: nil)
     }
@@ -593,7 +807,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             logger.debug(
                 "protocol violation", metadata: ["code": "\(rpcError.code)", "message": "\(rpcError.message)"])
         }
-        context.writeAndFlush(wrapOutboundOut(Self.goAwayFrame(lastCallID, rpcError.code, rpcError.message)))
+        writeLast(Self.goAwayFrame(lastCallID, rpcError.code, rpcError.message), context: context)
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
@@ -641,13 +855,16 @@ final class ServerCall {
     /// Why the call ended, once it has.
     var endReason: RPCError?
 
-    init(id: UInt32, method: RPCMethod, context: ServerContext, outbox: ServerStreamOutbox?, timeout: TimeAmount?) {
+    init(
+        id: UInt32, method: RPCMethod, context: ServerContext, outbox: ServerStreamOutbox?, timeout: TimeAmount?,
+        deadline: NIODeadline? = nil
+    ) {
         self.id = id
         self.method = method
         self.context = context
         self.outbox = outbox
         self.timeout = timeout
-        self.deadline = timeout.map { .now() + $0 }
+        self.deadline = deadline ?? timeout.map { .now() + $0 }
     }
 }
 

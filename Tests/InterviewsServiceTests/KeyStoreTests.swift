@@ -154,6 +154,36 @@ struct TenantResolverTests {
         }
     }
 
+    @Test("the Bearer scheme in any case, spaces around the secret; the messages name what is wrong")
+    func bearerForms() throws {
+        let created = try store.create(CreateKeyRequest(label: "bearer", kind: .company, companyIDs: ["acme"]))
+        let id = try #require(created.key?.id)
+        for header in [
+            "Bearer \(created.secret)", "bearer \(created.secret)", "BEARER   \(created.secret)  ",
+            "bEaReR \(created.secret) ",
+        ] {
+            #expect(try resolver.authenticate(authorization: header).id == id, "\(header)")
+        }
+        func message(_ header: String) -> String? {
+            do {
+                _ = try resolver.authenticate(authorization: header)
+                return nil
+            } catch { return (error as? InterviewsError)?.message }
+        }
+        let expected = "authorization: expected \"Bearer <key>\""
+        let unknown = "authorization: the API key is unknown or revoked"
+        #expect(message("Bearer") == expected)
+        #expect(message("Bearer ") == expected)
+        #expect(message("Bearerx \(created.secret)") == expected)
+        #expect(message("Basic \(created.secret)") == expected)
+        // Non-ASCII: compared as characters, as before the byte path existed.
+        #expect(message("Bearer\u{301} \(created.secret)") == expected)
+        #expect(message("Bearer \u{301}\(created.secret)") == expected)  // " \u{301}" is one character
+        #expect(message("Bearér \(created.secret)") == expected)
+        #expect(message("Bearer    ") == unknown)
+        #expect(message("Bearer \(created.secret)é") == unknown)
+    }
+
     @Test("a company key acts for its company only")
     func companyKeyScope() throws {
         #expect(try resolver.tenant(for: companyKey, companyID: "") == Tenant("acme"))

@@ -59,6 +59,20 @@ struct LoadCommand: ParsableCommand {
             """)
     var nioExecutor = false
 
+    @Flag(
+        help: """
+            Run each caller task on its connection's event loop (RPCClient.taskExecutor, a task executor \
+            preference), so its calls start and resume there with no thread switch in this process.
+            """)
+    var loopExecutor = false
+
+    @Option(
+        help: """
+            Send gets in batches of this many per caller (InterviewsClient.getBatch, pipelined on the \
+            connection); each call counts, with its batch's latency. 1: one call at a time.
+            """)
+    var batch: Int = 1
+
     @Option(help: "Exchanges of the raw ping-pong floor (0 skips it).")
     var pingPongIterations: Int = 20_000
 
@@ -69,6 +83,7 @@ struct LoadCommand: ParsableCommand {
         guard connections >= 1, concurrency >= connections else {
             throw ValidationError("--connections must be >= 1 and --concurrency >= --connections")
         }
+        guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1...10000") }
         guard preload >= 1_000 else {
             throw ValidationError(
                 "--preload must be at least 1000 (GetInterview and ListInterviews read those records)")
@@ -119,7 +134,7 @@ struct LoadCommand: ParsableCommand {
 
         let result = try await LoadRun(
             clients: clients, concurrency: concurrency, mix: mix, ids: ids, nextRecord: preload,
-            serverPID: started?.process.processIdentifier
+            serverPID: started?.process.processIdentifier, loopExecutor: loopExecutor, batch: batch
         ).run(warmup: warmup, duration: duration)
         result.print(concurrency: concurrency, connections: connections, floor: floor)
     }

@@ -14,6 +14,10 @@ struct LoadRun: Sendable {
     let nextRecord: Int
     /// The server's process id, when this run started it: its CPU time is reported.
     let serverPID: Int32?
+    /// Each caller task runs on its connection's event loop (RPCClient.taskExecutor).
+    var loopExecutor = false
+    /// Gets go out in batches of this many (InterviewsClient.getBatch); 1: one call at a time.
+    var batch = 1
 
     struct Result {
         var latencies: [CallKind: LatencyRecorder] = [:]
@@ -42,7 +46,14 @@ struct LoadRun: Sendable {
         async let cpu = Self.cpuDuring(from: measureFrom, to: end, serverPID: serverPID)
         var total = try await withThrowingTaskGroup(of: Result.self) { group in
             for worker in 0..<concurrency {
-                group.addTask { try await self.worker(worker, measureFrom: measureFrom, end: end) }
+                if loopExecutor {
+                    let executor = clients[worker % clients.count].rpc.taskExecutor
+                    group.addTask(executorPreference: executor) {
+                        try await self.worker(worker, measureFrom: measureFrom, end: end)
+                    }
+                } else {
+                    group.addTask { try await self.worker(worker, measureFrom: measureFrom, end: end) }
+                }
             }
             var total = Result()
             while let result = try await group.next() { total.merge(result) }
@@ -86,6 +97,23 @@ struct LoadRun: Sendable {
             let kind = mix.pick(random.next())
             do {
                 switch kind {
+                case .get where batch > 1:
+                    // Each call of the batch counts, with the batch's latency.
+                    let requests = (0..<batch).map { _ in
+                        let (company, id) = ids[Int(random.next() % UInt64(ids.count))]
+                        return GetInterviewRequest(companyID: Dataset.companyID(company), id: id)
+                    }
+                    let results = await client.getBatch(requests)
+                    let elapsed = ProcessStats.nanoseconds() - before
+                    for outcome in results {
+                        if case .failure(let error) = outcome {
+                            result.errors += 1
+                            if result.firstError == nil { result.firstError = "get: \(error)" }
+                        } else if before >= measureFrom {
+                            result.latencies[kind]!.record(nanoseconds: elapsed)
+                        }
+                    }
+                    continue
                 case .get:
                     let (company, id) = ids[Int(random.next() % UInt64(ids.count))]
                     _ = try await client.get(GetInterviewRequest(companyID: Dataset.companyID(company), id: id))
