@@ -302,21 +302,11 @@ package struct InterviewStore: Sendable {
         store(stored, previousSlot: previousSlot)
         publishedSequence = sequence
         lastSequence = max(lastSequence, sequence)
-        let kind: ChangeKind =
-            if previous == nil {
-                .created
-            } else if stored.isDeleted && previous?.isDeleted == false {
-                .deleted
-            } else {
-                .updated
-            }
+        let kind = Self.kind(of: stored, replacing: previous)
         if kind == .created && !requestID.isEmpty {
             let record: Interview
             if let interview { record = interview } else { record = try stored.interview() }
-            let entry = IdempotencyEntry(
-                companyID: record.companyID, requestID: requestID, interviewID: record.id,
-                fingerprint: Self.fingerprint(record), createdAt: record.createdAt ?? lastTimestamp)
-            idempotency.insert(entry, now: lastTimestamp)
+            idempotency.insert(idempotencyEntry(record, requestID: requestID), now: lastTimestamp)
         }
         history.append(sequence: sequence, kind: kind, record: stored)
         return kind
@@ -470,32 +460,33 @@ package struct InterviewStore: Sendable {
         return StoreWrite(interview: record, changes: [committed])
     }
 
+    /// The kind of the change that makes `stored` the state of its id.
+    private static func kind(of stored: StoredRecord, replacing previous: StoredRecord?) -> ChangeKind {
+        if previous == nil { return .created }
+        return stored.isDeleted && previous?.isDeleted == false ? .deleted : .updated
+    }
+
+    /// The entry that remembers `requestID` for the create of `record`.
+    private func idempotencyEntry(_ record: Interview, requestID: String) -> IdempotencyEntry {
+        IdempotencyEntry(
+            companyID: record.companyID, requestID: requestID, interviewID: record.id,
+            fingerprint: Self.fingerprint(record), createdAt: record.createdAt ?? lastTimestamp)
+    }
+
     /// Commits `record` as the next change: published at once when
     /// ``publishesOnWrite``, staged otherwise.
     private mutating func stage(_ record: Interview, requestID: String) throws(InterviewsError) -> CommittedChange {
         let stored = try StoredRecord(record)
         let sequence = lastSequence + 1
         let previous = staged.latest[stored.id] ?? table.record(stored.id)
-        let kind: ChangeKind =
-            if previous == nil {
-                .created
-            } else if stored.isDeleted && previous?.isDeleted == false {
-                .deleted
-            } else {
-                .updated
-            }
+        let kind = Self.kind(of: stored, replacing: previous)
         let committed = CommittedChange(
             change: Change(sequence: sequence, kind: kind, interview: record), requestID: requestID, record: stored)
         if publishesOnWrite && staged.isEmpty {
             _ = try apply(stored, sequence: sequence, requestID: requestID, interview: record)
             return committed
         }
-        var entry: IdempotencyEntry?
-        if kind == .created && !requestID.isEmpty {
-            entry = IdempotencyEntry(
-                companyID: record.companyID, requestID: requestID, interviewID: record.id,
-                fingerprint: Self.fingerprint(record), createdAt: record.createdAt ?? lastTimestamp)
-        }
+        let entry = kind == .created && !requestID.isEmpty ? idempotencyEntry(record, requestID: requestID) : nil
         staged.append(committed, entry: entry)
         lastSequence = sequence
         if publishesOnWrite { try publish(through: sequence) }
