@@ -121,7 +121,30 @@ package struct CountedSortedList<Element: Sendable>: Sendable {
     /// The element at 0-based `rank`; `rank` must be in `0..<count`.
     package subscript(rank: Int) -> Element {
         precondition(rank >= 0 && rank < count, "rank out of range")
-        if tree.isEmpty { return chunks[0][rank] }
+        let (chunk, offset) = locate(rank)
+        return chunks[chunk][offset]
+    }
+
+    /// The elements at the ranks `ranks` (within `0...count`), in rank
+    /// order: one descent, then a sequential read across chunks.
+    package func elements(_ ranks: Range<Int>) -> [Element] {
+        precondition(ranks.lowerBound >= 0 && ranks.upperBound <= count, "ranks out of range")
+        var result: [Element] = []
+        guard !ranks.isEmpty else { return result }
+        result.reserveCapacity(ranks.count)
+        var (chunk, offset) = locate(ranks.lowerBound)
+        while result.count < ranks.count {
+            let take = min(chunks[chunk].count - offset, ranks.count - result.count)
+            result += chunks[chunk][offset..<(offset + take)]
+            chunk += 1
+            offset = 0
+        }
+        return result
+    }
+
+    /// The chunk and offset of `rank` (in `0..<count`).
+    private func locate(_ rank: Int) -> (chunk: Int, offset: Int) {
+        if tree.isEmpty { return (0, rank) }
         // Fenwick descent: the last chunk whose preceding total is <= rank.
         var index = 0
         var remaining = rank
@@ -135,7 +158,7 @@ package struct CountedSortedList<Element: Sendable>: Sendable {
             }
             step /= 2
         }
-        return chunks[index][remaining]
+        return (index, remaining)
     }
 
     /// The first chunk whose last element's key is >= `key`, or nil when

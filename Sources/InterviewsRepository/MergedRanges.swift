@@ -101,14 +101,18 @@ package struct MergedRanges: Sendable {
     package func walk(from positions: [Int], ascending: Bool, _ body: (Slot, IndexKey) -> Bool) {
         var positions = positions
         if ranges.count == 1 {
-            // One slice (the common case): no merge.
+            // One slice (the common case): no merge. Slots are read a batch
+            // at a time, then their keys, so that the table reads (a cache
+            // miss each in a large store) overlap instead of queueing.
             let range = ranges[0]
             var position = positions[0]
             while ascending ? position < range.upper : position > range.lower {
-                let rank = ascending ? position : position - 1
-                let slot = range.list[rank]
-                position += ascending ? 1 : -1
-                if !body(slot, range.keys[slot]) { return }
+                let end = ascending ? min(position + 32, range.upper) : max(position - 32, range.lower)
+                var slots = range.list.elements(ascending ? position..<end : end..<position)
+                if !ascending { slots.reverse() }
+                let keys = slots.map { range.keys[$0] }
+                for index in slots.indices where !body(slots[index], keys[index]) { return }
+                position = end
             }
             return
         }

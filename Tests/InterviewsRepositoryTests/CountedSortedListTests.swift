@@ -101,6 +101,13 @@ struct CountedSortedListTests {
             #expect(list.lowerRank(probe) == lower)
             #expect(list.upperRank(probe) == upper)
         }
+        // Runs of ranks across chunk boundaries, empty runs and the whole list.
+        for _ in 0..<50 {
+            let start = sorted.isEmpty ? 0 : Int(random.next() % UInt64(sorted.count + 1))
+            let end = min(sorted.count, start + Int(random.next() % 1500))
+            #expect(list.elements(start..<end) == Array(sorted[start..<end]))
+        }
+        #expect(list.elements(0..<sorted.count) == sorted)
     }
 }
 
