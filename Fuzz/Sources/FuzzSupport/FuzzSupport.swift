@@ -24,7 +24,7 @@ public func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> UnsafeBuffe
 }
 
 /// When `FUZZ_WRITE_SEEDS` names a directory, writes `seeds()` into it, one
-/// file per seed, and exits: `tools/fuzz TARGET --seeds` makes the committed
+/// file per seed, and exits: `tools/fuzz seeds TARGET` makes the committed
 /// corpus this way. Call from `LLVMFuzzerInitialize`; otherwise does nothing.
 public func writeSeedsIfAsked(_ seeds: () -> [(name: String, bytes: [UInt8])]) {
     guard let directory = getenv("FUZZ_WRITE_SEEDS").map({ String(cString: $0) }) else { return }

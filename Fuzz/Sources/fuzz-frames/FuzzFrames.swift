@@ -82,7 +82,8 @@ func decodePayload(of frame: Frame) {
 
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(
-    _ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
+    _ argc: UnsafeMutablePointer<CInt>?,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
 ) -> CInt {
     writeSeedsIfAsked(seeds)
     return 0
@@ -127,15 +128,26 @@ func frame(_ type: FrameType, flags: FrameFlags = [], callID: UInt32, _ message:
 
 func seeds() -> [(name: String, bytes: [UInt8])] {
     let preface = RPCProtocol.preface
-    let settings = frame(.settings, callID: 0, RPCSettings(protocolVersion: 1, maxFrameSize: 1 << 22, maxConcurrentCalls: 100, initialWindow: 64, agent: "interviews-swift/1"))
+    let settings = frame(
+        .settings, callID: 0,
+        RPCSettings(
+            protocolVersion: 1, maxFrameSize: 1 << 22, maxConcurrentCalls: 100, initialWindow: 64,
+            agent: "interviews-swift/1"))
     let auth = [RPCMetadataEntry(key: "authorization", value: "Bearer ik_0123456789abcdef")]
-    let get = frame(.headers, callID: 1, RPCCallHeaders(method: "/interviews.v1.Interviews/GetInterview", metadata: auth, timeoutMicros: 5_000_000))
+    let get =
+        frame(
+            .headers, callID: 1,
+            RPCCallHeaders(method: "/interviews.v1.Interviews/GetInterview", metadata: auth, timeoutMicros: 5_000_000))
         + frame(.message, flags: .endStream, callID: 1, GetInterviewRequest(companyID: "acme", id: "id-1"))
-    let watch = frame(.headers, callID: 3, RPCCallHeaders(method: "/interviews.v1.Interviews/WatchInterviews", metadata: auth, initialWindow: 2))
+    let watch =
+        frame(
+            .headers, callID: 3,
+            RPCCallHeaders(method: "/interviews.v1.Interviews/WatchInterviews", metadata: auth, initialWindow: 2))
         + frame(.message, flags: .endStream, callID: 3, WatchRequest(companyID: "acme", afterSequence: 5))
         + frame(.windowUpdate, callID: 3, RPCWindowUpdate(credit: 8))
         + frame(.cancel, callID: 3, RPCCancel(reason: "done"))
-    let health = frame(.headers, callID: 5, RPCCallHeaders(method: "/interviews.v1.Health/Check"))
+    let health =
+        frame(.headers, callID: 5, RPCCallHeaders(method: "/interviews.v1.Health/Check"))
         + frame(.message, flags: .endStream, callID: 5, HealthRequest())
     let ping = frame(.ping, callID: 0, RPCPing(opaque: 42)) + frame(.ping, flags: .ack, callID: 0, RPCPing(opaque: 7))
     let goAway = frame(.goAway, callID: 0, RPCGoAway(lastCallID: 5, code: 0, message: "bye"))

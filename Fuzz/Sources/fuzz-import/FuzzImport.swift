@@ -11,7 +11,8 @@ let importedAt = Timestamp(seconds: 1_700_000_000)
 
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(
-    _ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
+    _ argc: UnsafeMutablePointer<CInt>?,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
 ) -> CInt {
     writeSeedsIfAsked {
         var seeds: [(name: String, bytes: [UInt8])] = []
@@ -24,7 +25,8 @@ public func initialize(
             }
         }
         seeds.append((name: "ours", bytes: [1] + Array(FuzzFixtures.interview().protoJSON.utf8)))
-        seeds.append((name: "auto-truto", bytes: [0] + Array(#"{"id":"t","location":{"id":"x"},"status":"scheduled"}"#.utf8)))
+        seeds.append(
+            (name: "auto-truto", bytes: [0] + Array(#"{"id":"t","location":{"id":"x"},"status":"scheduled"}"#.utf8)))
         return seeds
     }
     return 0

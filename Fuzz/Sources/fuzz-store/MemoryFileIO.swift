@@ -47,7 +47,8 @@ final class MemoryFileIO: FileIO {
         try state.withLock { state throws(FileIOError) -> FileDescriptor in
             let inode: Int
             switch (mode, state.names[path]) {
-            case (.readOnly, .some(let existing)), (.readWrite, .some(let existing)), (.createOrOpen, .some(let existing)):
+            case (.readOnly, .some(let existing)), (.readWrite, .some(let existing)),
+                (.createOrOpen, .some(let existing)):
                 inode = existing
             case (.readOnly, .none), (.readWrite, .none):
                 throw FileIOError(.open, errno: ENOENT)
@@ -76,10 +77,14 @@ final class MemoryFileIO: FileIO {
 
     func write(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(FileIOError) -> Int {
         try state.withLock { state throws(FileIOError) -> Int in
-            guard let inode = state.descriptors[fd.rawValue], offset >= 0 else { throw FileIOError(.write, errno: EBADF) }
+            guard let inode = state.descriptors[fd.rawValue], offset >= 0 else {
+                throw FileIOError(.write, errno: EBADF)
+            }
             var data = state.inodes[inode] ?? []
             let start = Int(offset)
-            if data.count < start + bytes.count { data += [UInt8](repeating: 0, count: start + bytes.count - data.count) }
+            if data.count < start + bytes.count {
+                data += [UInt8](repeating: 0, count: start + bytes.count - data.count)
+            }
             data.replaceSubrange(start..<start + bytes.count, with: bytes)
             state.inodes[inode] = data
             return bytes.count
@@ -90,7 +95,9 @@ final class MemoryFileIO: FileIO {
         -> Int
     {
         try state.withLock { state throws(FileIOError) -> Int in
-            guard let inode = state.descriptors[fd.rawValue], offset >= 0 else { throw FileIOError(.read, errno: EBADF) }
+            guard let inode = state.descriptors[fd.rawValue], offset >= 0 else {
+                throw FileIOError(.read, errno: EBADF)
+            }
             let data = state.inodes[inode] ?? []
             let start = Int(min(offset, Int64(data.count)))
             let count = min(buffer.count, data.count - start)
@@ -113,7 +120,11 @@ final class MemoryFileIO: FileIO {
             }
             var data = state.inodes[inode] ?? []
             let count = Int(length)
-            if data.count > count { data.removeSubrange(count...) } else { data += [UInt8](repeating: 0, count: count - data.count) }
+            if data.count > count {
+                data.removeSubrange(count...)
+            } else {
+                data += [UInt8](repeating: 0, count: count - data.count)
+            }
             state.inodes[inode] = data
         }
     }
@@ -139,13 +150,17 @@ final class MemoryFileIO: FileIO {
     }
 
     func syncDirectory(_ path: String) throws(FileIOError) {
-        guard state.withLock({ $0.directories.contains(path) }) else { throw FileIOError(.syncDirectory, errno: ENOENT) }
+        guard state.withLock({ $0.directories.contains(path) }) else {
+            throw FileIOError(.syncDirectory, errno: ENOENT)
+        }
     }
 
     func lockExclusive(_ fd: FileDescriptor) throws(FileIOError) { try check(fd, .lock) }
 
     func listDirectory(_ path: String) throws(FileIOError) -> [String] {
-        guard state.withLock({ $0.directories.contains(path) }) else { throw FileIOError(.listDirectory, errno: ENOENT) }
+        guard state.withLock({ $0.directories.contains(path) }) else {
+            throw FileIOError(.listDirectory, errno: ENOENT)
+        }
         return files(in: path).map(\.name)
     }
 
