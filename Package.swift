@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "InterviewsClient", targets: ["InterviewsClient"]),
         .library(name: "InterviewsFileStore", targets: ["InterviewsFileStore"]),
         .library(name: "InterviewsFileRepository", targets: ["InterviewsFileRepository"]),
+        // For the fuzz targets (Fuzz/).
+        .library(name: "InterviewsJSON", targets: ["InterviewsJSON"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

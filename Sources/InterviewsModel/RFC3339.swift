@@ -24,6 +24,7 @@ public enum RFC3339 {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; returns nil when the
     /// text is not of that form or the result is out of Timestamp's range.
+    /// A fraction may have any number of digits; those past the ninth are dropped.
     public static func parse(_ text: String) -> Timestamp? {
         let b = Array(text.utf8)
         var i = 0
@@ -65,7 +66,8 @@ public enum RFC3339 {
                 i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<9 where digits < 9 { nanos *= 10 }
+            // Digits past the ninth (below a nanosecond) are read and dropped.
+            if digits < 9 { for _ in digits..<9 { nanos *= 10 } }
         }
         var offset: Int64 = 0
         guard i < b.count else { return nil }

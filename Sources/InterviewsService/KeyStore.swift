@@ -129,6 +129,9 @@ public final class KeyStore: Sendable {
         state.withLock { $0.entries[id]?.revokedAt != nil || $0.entries[id] == nil }
     }
 
+    /// How many verified secrets are remembered now (for tests).
+    var rememberedSecretCount: Int { state.withLock { $0.verified.count } }
+
     /// The key a secret belongs to, or nil when it is unknown, malformed or revoked.
     /// The digest comparison takes the same time wherever the digests differ.
     public func authenticate(secret: String) -> APIKey? {

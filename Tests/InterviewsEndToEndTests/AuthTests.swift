@@ -250,7 +250,10 @@ struct AuthTests {
                 timeout: timeout, responseType: WatchEvent.self
             ) { stream in
                 var events = stream.makeAsyncIterator()
-                _ = try await events.next()
+                // An allowed watch that ends without an event fails the test here.
+                let event = try #require(try await events.next(), "an allowed watch ended without an event")
+                #expect(event.interview != nil && event.sequence > 0)
+                if !company.isEmpty { #expect(event.interview?.companyID == company) }
             }
         case .health:
             let _: HealthResponse = try await rpc.unary(

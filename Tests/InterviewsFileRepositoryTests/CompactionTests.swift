@@ -50,14 +50,17 @@ struct CompactionTests {
                 let io = FaultInjectingFileIO()
                 let repository = try FileInterviewRepository.open(directory: directory.path, io: io)
                 io.inject(fault, atCall: call)
-                do {
-                    try await repository.compact()
-                } catch {
-                    #expect((error as? InterviewsError)?.code == .unavailable, "call \(call): \(error)")
-                    // Reads still answer from memory, unchanged.
-                    #expect(try await Contents(repository).acme == expected.acme, "call \(call)")
-                    #expect(repository.isWritable == false)
-                }
+                var failure: (any Error)?
+                do { try await repository.compact() } catch { failure = error }
+                // The fault fired, at the chosen call, and failed the compaction
+                // (as FaultInjectionTests.everyCallOfACompaction shows for the log).
+                #expect(io.triggered.count == 1, "call \(call), \(fault): the fault did not fire")
+                #expect(
+                    (failure as? InterviewsError)?.code == .unavailable,
+                    "call \(call), \(fault): \(failure.map { "\($0)" } ?? "the compaction succeeded")")
+                // Reads still answer from memory, unchanged.
+                #expect(try await Contents(repository).acme == expected.acme, "call \(call)")
+                #expect(repository.isWritable == false, "call \(call), \(fault)")
                 await repository.close()
 
                 let reopened = try FileInterviewRepository.open(directory: directory.path)

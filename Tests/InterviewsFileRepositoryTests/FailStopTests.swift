@@ -99,13 +99,18 @@ struct FailStopTests {
         }
         let acknowledged = outcomes.flatMap(\.acknowledged)
         let failures = outcomes.flatMap(\.failures)
+        #expect(io.triggered == [.syncData], "the twentieth fdatasync failed, and only it")
+        // Nineteen fdatasyncs succeeded before it, each acknowledging at least one create.
+        #expect(acknowledged.count >= 19)
         #expect(!failures.isEmpty)
+        #expect(acknowledged.count + failures.count == 16 * 40)
         #expect(failures.allSatisfy { $0.code == .unavailable })
         #expect(try await everything(repository, acme) == acknowledged.sorted { $0.id < $1.id })
         await repository.close()
 
         let reopened = try FileInterviewRepository.open(directory: directory.path)
         let stored = Dictionary(uniqueKeysWithValues: try await everything(reopened, acme).map { ($0.id, $0) })
+        #expect(stored.count >= acknowledged.count)
         for interview in acknowledged { #expect(stored[interview.id] == interview) }
         await reopened.close()
     }

@@ -13,6 +13,7 @@ final class GatedFileIO: FileIO {
     private struct Gate {
         var closed = false
         var waiting = 0
+        var completed = 0
     }
 
     private let base = PosixFileIO()
@@ -33,6 +34,9 @@ final class GatedFileIO: FileIO {
     /// The number of syncs being held.
     var held: Int { gate.withLock { $0.waiting } }
 
+    /// The number of syncs that have returned: what was written before one is durable.
+    var completed: Int { gate.withLock { $0.completed } }
+
     func syncData(_ fd: FileDescriptor) throws(FileIOError) {
         condition.lock()
         while gate.withLock({ $0.closed }) {
@@ -42,6 +46,7 @@ final class GatedFileIO: FileIO {
         }
         condition.unlock()
         try base.syncData(fd)
+        gate.withLock { $0.completed += 1 }
     }
 
     func open(_ path: String, _ mode: OpenMode) throws(FileIOError) -> FileDescriptor { try base.open(path, mode) }
@@ -65,13 +70,25 @@ final class GatedFileIO: FileIO {
     func makeDirectory(_ path: String) throws(FileIOError) { try base.makeDirectory(path) }
 }
 
+/// A value one task records and another reads.
+final class Recorded<Value: Sendable>: Sendable {
+    private let stored = Mutex<Value?>(nil)
+    func set(_ value: Value) { stored.withLock { $0 = value } }
+    var value: Value? { stored.withLock { $0 } }
+}
+
 @Suite("Visibility: readers see durable changes only")
 struct VisibilityTests {
     /// Waits until the log's writer is held in `fdatasync`.
     static func waitUntilHeld(_ io: GatedFileIO) async throws {
+        try await waitUntil("a sync is held") { io.held > 0 }
+    }
+
+    /// Polls `condition` until it holds; fails after 10 s.
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
-        while io.held == 0 {
-            try #require(ContinuousClock.now < deadline, "no sync was held")
+        while !condition() {
+            try #require(ContinuousClock.now < deadline, "timed out waiting until \(what)")
             try await Task.sleep(for: .milliseconds(2))
         }
     }
@@ -84,19 +101,22 @@ struct VisibilityTests {
         let first = try await repository.create(sample(1), requestID: "req-1", tenant: acme)
 
         io.close()
+        let syncsBefore = io.completed
         async let pending = repository.update(
             Interview(id: first.id, title: "changed"), mask: ["title"], expectedRevision: 1, tenant: acme)
         async let second = repository.create(sample(2), requestID: "", tenant: acme)
         try await Self.waitUntilHeld(io)
         // A retry of the first create answers only once everything before it
-        // is durable: it must still be waiting when the sync is let go.
-        let answered = ReportCounter()
+        // is durable: whenever it answers, the held sync has returned.
+        let started = ReportCounter()
+        let syncsWhenAnswered = Recorded<Int>()
         let retry = Task {
+            started.add()
             let record = try await repository.create(sample(1), requestID: "req-1", tenant: acme)
-            answered.add()
+            syncsWhenAnswered.set(io.completed)
             return record
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.waitUntil("the retry has started") { started.count == 1 }
 
         #expect(try await repository.get(id: first.id, includeDeleted: false, tenant: acme) == first)
         #expect(try await everything(repository, acme) == [first])
@@ -104,12 +124,14 @@ struct VisibilityTests {
         #expect(stats.lastSequence == 1)
         #expect(stats.liveCount == 1)
         #expect(try await repository.changes(after: 1, limit: 10, tenant: acme).changes.isEmpty)
-        #expect(answered.count == 0)
+        #expect(io.held > 0 && io.completed == syncsBefore, "the sync is still held")
 
         io.open()
         let updated = try await pending
         let created = try await second
         #expect(try await retry.value.title == "changed")
+        let answeredAfter = try #require(syncsWhenAnswered.value)
+        #expect(answeredAfter > syncsBefore, "the retry answered before the held sync returned")
         #expect(try await repository.get(id: first.id, includeDeleted: false, tenant: acme) == updated)
         #expect(try await repository.get(id: created.id, includeDeleted: false, tenant: acme) == created)
         #expect(try await repository.stats(tenant: acme).lastSequence == 3)
@@ -123,21 +145,30 @@ struct VisibilityTests {
         let io = GatedFileIO()
         let repository = try FileInterviewRepository.open(directory: directory.path, io: io)
         io.close()
+        let syncsBefore = io.completed
         async let created = repository.create(sample(1), requestID: "", tenant: acme)
         try await Self.waitUntilHeld(io)
-        let woken = ReportCounter()
+        // Whenever the watcher wakes (waiting first, or asking once the change
+        // was submitted), the sync that makes the change durable has returned.
+        let started = ReportCounter()
+        let syncsWhenWoken = Recorded<Int>()
+        let sequenceWoken = Recorded<UInt64>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                _ = try await repository.waitForChanges(after: 0)
-                woken.add()
+                started.add()
+                let sequence = try await repository.waitForChanges(after: 0)
+                syncsWhenWoken.set(io.completed)
+                sequenceWoken.set(sequence)
             }
-            try await Task.sleep(for: .milliseconds(50))
-            #expect(woken.count == 0)
+            try await Self.waitUntil("the watcher has started") { started.count == 1 }
+            #expect(io.held > 0 && io.completed == syncsBefore, "the sync is still held")
             io.open()
             try await group.waitForAll()
         }
         _ = try await created
-        #expect(woken.count == 1)
+        let wokenAfter = try #require(syncsWhenWoken.value)
+        #expect(wokenAfter > syncsBefore, "the watcher woke before the sync returned")
+        #expect(sequenceWoken.value == 1)
         await repository.close()
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import InterviewsModel
 import InterviewsRepository
-import InterviewsService
 import Testing
+
+@testable import InterviewsService
 
 func temporaryDirectory(_ name: String = #function) throws -> String {
     let path =
@@ -57,16 +58,25 @@ struct KeyStoreTests {
         let store = try KeyStore(directory: try temporaryDirectory())
         let created = try store.create(CreateKeyRequest(label: "x", kind: .company, companyIDs: ["acme"]))
         let id = try #require(created.key?.id)
+        #expect(store.rememberedSecretCount == 0)
         #expect(store.authenticate(secret: created.secret)?.id == id)
+        #expect(store.rememberedSecretCount == 1, "the verified secret is remembered")
         let first = try #require(store.list(includeRevoked: false).first?.lastUsedAt)
         var altered = Array(created.secret.utf8)
         altered[altered.count - 1] = altered.last == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         #expect(store.authenticate(secret: String(decoding: altered, as: UTF8.self)) == nil)
+        #expect(store.rememberedSecretCount == 1, "a refused secret is not remembered")
+        // The clock must move past the first use, so that a second use recorded is a later time.
+        var beforeSecondUse = Timestamp.now()
+        while beforeSecondUse <= first { beforeSecondUse = Timestamp.now() }
         #expect(store.authenticate(secret: created.secret)?.id == id)
+        #expect(store.rememberedSecretCount == 1)
         let second = try #require(store.list(includeRevoked: false).first?.lastUsedAt)
-        #expect(second >= first, "each use is recorded, remembered secret or not")
+        #expect(second >= beforeSecondUse, "a use of a remembered secret is recorded too")
         _ = try store.revoke(id: id)
+        #expect(store.rememberedSecretCount == 0, "revoking forgets every remembered secret")
         #expect(store.authenticate(secret: created.secret) == nil)
+        #expect(store.rememberedSecretCount == 0)
     }
 
     @Test(

@@ -3,7 +3,9 @@
 //   wire-cost <operation> <iterations>
 // Operations: interview-encode, interview-decode, page-encode, page-decode
 // (the Swift wire layer) and c-interview-pack, c-interview-unpack,
-// c-page-pack, c-page-unpack (protobuf-c alone, the baseline).
+// c-page-pack, c-page-unpack (protobuf-c alone, the baseline), and
+// c-interview-unpack-arena, c-page-unpack-arena: the baseline unpacking into
+// the same bump arena the Swift decode uses (like for like).
 // Benchmarks/run-wire-cost runs them all and prints the ratios.
 import BenchmarkSupport
 import CProtobufC
@@ -50,6 +52,46 @@ func unpacked(_ d: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: [UInt8]) 
     bytes.withUnsafeBufferPointer { protobuf_c_message_unpack(d, nil, $0.count, $0.baseAddress)! }
 }
 
+/// The decode arena of InterviewsWire (UnpackArena), copied: bump-allocated
+/// blocks, the first max(4096, 4 x input) bytes, 16-byte aligned, freed together.
+final class BumpArena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var cursor: UnsafeMutableRawPointer?
+    private var remaining = 0
+    private let firstBlockSize: Int
+
+    init(firstBlockSize: Int) { self.firstBlockSize = firstBlockSize }
+
+    deinit { for block in blocks { free(block) } }
+
+    func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
+        let rounded = (size + 15) & ~15
+        if rounded > remaining {
+            let capacity = max(blocks.isEmpty ? firstBlockSize : firstBlockSize * 2, rounded)
+            guard let block = malloc(capacity) else { return nil }
+            blocks.append(block)
+            cursor = block
+            remaining = capacity
+        }
+        let result = cursor
+        cursor = cursor.map { $0 + rounded }
+        remaining -= rounded
+        return result
+    }
+}
+
+/// protobuf-c's unpack into a fresh arena, freed as a whole; what the Swift decode does around its scan.
+func unpackInArena(_ d: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    let arena = BumpArena(firstBlockSize: max(4096, bytes.count * 4))
+    return withExtendedLifetime(arena) {
+        var allocator = ProtobufCAllocator(
+            alloc: { data, size in Unmanaged<BumpArena>.fromOpaque(data!).takeUnretainedValue().allocate(size) },
+            free: { _, _ in },
+            allocator_data: Unmanaged.passUnretained(arena).toOpaque())
+        return protobuf_c_message_unpack(d, &allocator, bytes.count, bytes.baseAddress) != nil
+    }
+}
+
 switch arguments[1] {
 case "interview-encode":
     for _ in 0..<iterations {
@@ -83,6 +125,12 @@ case "c-interview-unpack", "c-page-unpack":
             let m = protobuf_c_message_unpack(d, nil, $0.count, $0.baseAddress)
             protobuf_c_message_free_unpacked(m, nil)
         }
+    }
+case "c-interview-unpack-arena", "c-page-unpack-arena":
+    let (d, bytes) =
+        arguments[1] == "c-page-unpack-arena" ? (pageDescriptor, pageBytes) : (interviewDescriptor, interviewBytes)
+    for _ in 0..<iterations {
+        sink &+= bytes.withUnsafeBufferPointer { unpackInArena(d, $0) } ? 1 : 0
     }
 case "setup":
     break

@@ -190,6 +190,7 @@ class Connection:
         self.max_frame_size = max(int(max_frame_size), frames.MIN_MAX_FRAME_SIZE)
         self._lock = threading.Condition(threading.Lock())
         self._calls: Dict[int, _Call] = {}
+        self._slot_waiters = 0
         self._next_id = 1
         self._last_id = 0
         self._closed = False
@@ -270,6 +271,12 @@ class Connection:
         with self._lock:
             return len(self._calls)
 
+    @property
+    def calls_waiting_for_a_slot(self) -> int:
+        """Calls waiting for one of the server's `max_concurrent_calls` slots to free."""
+        with self._lock:
+            return self._slot_waiters
+
     def _unusable(self) -> Optional[RpcError]:
         """Why no new call may start (call with `_lock` held), or None."""
         if self._closed:
@@ -323,13 +330,13 @@ class Connection:
                     raise error
                 if len(self._calls) < self.max_concurrent_calls:
                     break
-                if deadline is None:
-                    self._lock.wait()
-                else:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise _deadline_error(call)
-                    self._lock.wait(remaining)
+                if deadline is not None and deadline - time.monotonic() <= 0:
+                    raise _deadline_error(call)
+                self._slot_waiters += 1
+                try:
+                    self._lock.wait(None if deadline is None else deadline - time.monotonic())
+                finally:
+                    self._slot_waiters -= 1
             timeout_micros = 0
             if deadline is not None:
                 remaining = deadline - time.monotonic()

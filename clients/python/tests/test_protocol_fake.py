@@ -8,6 +8,7 @@ oversized frames, unknown status codes).
 
 from __future__ import annotations
 
+import select
 import threading
 import time
 import unittest
@@ -20,6 +21,15 @@ from interviews_pb.v1 import interviews_pb2
 from .fake_server import FakeServer, run_in_thread
 
 HEALTH = "/interviews.v1.Interviews/Health"
+
+
+def wait_until(condition, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting until {what}")
+        time.sleep(0.005)
 
 
 class FakeServerTests(unittest.TestCase):
@@ -71,10 +81,24 @@ class FakeServerTests(unittest.TestCase):
         pinging = run_in_thread(client.ping, 5.0)
         header, payload = server.read_frame()
         self.assertEqual((header.type, header.flags), (FrameType.PING, 0))
+        held = 0.2
+        pinging.join(held)
+        self.assertTrue(pinging.is_alive(), "ping() returned before its ACK")
+        # An ACK with another payload answers some other PING, not this one.
+        other = rpc_pb2.Ping(opaque=rpc_pb2.Ping.FromString(payload).opaque ^ 1).SerializeToString()
+        server.send(FrameType.PING, 0, other, frames.FLAG_ACK)
+        # The client reads frames in order: once it answers this PING, it has read the other ACK.
+        probe = rpc_pb2.Ping(opaque=7).SerializeToString()
+        server.send(FrameType.PING, 0, probe)
+        self.assertEqual(server.read_frame()[1], probe)
+        self.assertTrue(pinging.is_alive(), "an ACK of another PING ended ping()")
         server.send(FrameType.PING, 0, payload, frames.FLAG_ACK)
         pinging.join(5)
+        self.assertFalse(pinging.is_alive())
         self.assertIsNone(pinging.error)
-        self.assertGreaterEqual(pinging.result, 0.0)
+        # The round trip covers at least the time the ACK was held back.
+        self.assertGreaterEqual(pinging.result, held)
+        self.assertLess(pinging.result, 5.0)
 
     def test_error_status_and_unknown_code(self) -> None:
         server, client = self.connect()
@@ -199,8 +223,10 @@ class FakeServerTests(unittest.TestCase):
         calls = [run_in_thread(client.health) for _ in range(3)]
         first, _, _ = server.read_call()
         second, _, _ = server.read_call()
-        time.sleep(0.2)
+        wait_until(lambda: client.connection.calls_waiting_for_a_slot == 1, "the third call waits for a slot")
         self.assertEqual(client.connection.open_calls, 2)
+        readable, _, _ = select.select([server.conn], [], [], 0)
+        self.assertEqual(readable, [], "the third call sent a frame before a slot was free")
         server.reply(first, b"")
         third, _, _ = server.read_call()
         self.assertGreater(third, second)
