@@ -122,7 +122,10 @@ package struct InterviewStore: Sendable {
 
     /// Builds the list index of every record in bulk (see
     /// ``CompanyIndexBuilder``) and maintains it again from here on.
-    package mutating func buildDeferredIndex() {
+    ///
+    /// - Parameter partitionHash: Replaces the partition hash of the bulk
+    ///   build (tests only; see ``CompanyIndexBuilder/PartitionHash``).
+    package mutating func buildDeferredIndex(partitionHash: CompanyIndexBuilder.PartitionHash? = nil) {
         guard indexDeferred else { return }
         // Companies by their bytes, so that no string is made per record.
         var numbers: [CompanyBytes: Int] = [:]
@@ -139,7 +142,7 @@ package struct InterviewStore: Sendable {
                 number = builders.count
                 numbers[company] = number
                 names.append(String(decoding: company.bytes, as: UTF8.self))
-                builders.append(CompanyIndexBuilder())
+                builders.append(CompanyIndexBuilder(hash: partitionHash))
             }
             builders[number].add(slot, record, fields)
         }
@@ -147,7 +150,7 @@ package struct InterviewStore: Sendable {
         companies.reserveCapacity(builders.count)
         for number in builders.indices {
             companies[names[number]] = builders[number].build(table)
-            builders[number] = CompanyIndexBuilder()
+            builders[number] = CompanyIndexBuilder(hash: partitionHash)
         }
         self.companies = companies
         indexDeferred = false

@@ -253,8 +253,24 @@ package struct CompanyIndexBuilder {
     /// A partition hashed to 0 (never expected): build one record at a time.
     private var slowPath = false
 
-    /// An empty builder.
-    package init() {}
+    /// How a partition's value is hashed: its field (4...8, or 15 with the
+    /// status's raw value as 4 bytes) and bytes. The default is the hash
+    /// whose low half is ``IndexPartition/tag``; a test passes a colliding
+    /// one to check that a merged partition is caught.
+    package typealias PartitionHash = @Sendable (_ field: UInt32, _ value: UnsafeRawBufferPointer) -> UInt64
+    private let hash: PartitionHash?
+
+    /// An empty builder; `hash` replaces the partition hash (tests only).
+    package init(hash: PartitionHash? = nil) { self.hash = hash }
+
+    private func hash(field: UInt32, value: UnsafeRawBufferPointer) -> UInt64 {
+        hash?(field, value) ?? IndexPartition.hash(field: field, value: value)
+    }
+
+    private func hash(status: Int32) -> UInt64 {
+        guard let hash else { return IndexPartition.hash(status: status) }
+        return withUnsafeBytes(of: status) { hash(15, $0) }
+    }
 
     /// Adds the record in `slot` to every partition it belongs to; `fields`
     /// is its scan (``StoredRecord/BulkFields``).
@@ -265,7 +281,7 @@ package struct CompanyIndexBuilder {
                 few.insert(
                     IndexPartition.tag(field: 2, value: UnsafeRawBufferPointer(rebasing: raw[fields.remoteID])), slot)
             }
-            note(IndexPartition.hash(status: fields.status), value: UInt64(UInt32(bitPattern: fields.status)))
+            note(hash(status: fields.status), value: UInt64(UInt32(bitPattern: fields.status)))
             for (offset, range) in [fields.candidate, fields.application, fields.job, fields.agent, fields.stage]
                 .enumerated()
             {
@@ -274,7 +290,7 @@ package struct CompanyIndexBuilder {
                     values.append(0)
                 } else {
                     note(
-                        IndexPartition.hash(
+                        hash(
                             field: UInt32(4 + offset), value: UnsafeRawBufferPointer(rebasing: raw[range])),
                         value: UInt64(range.lowerBound) << 32 | UInt64(range.count))
                 }

@@ -105,6 +105,10 @@ struct VisibilityTests {
         async let pending = repository.update(
             Interview(id: first.id, title: "changed"), mask: ["title"], expectedRevision: 1, tenant: acme)
         async let second = repository.create(sample(2), requestID: "", tenant: acme)
+        // A check that fails below must not leave these writes waiting forever
+        // on the held sync: declared after them, this opens the gate before
+        // the scope's exit waits for them.
+        defer { io.open() }
         try await Self.waitUntilHeld(io)
         // A retry of the first create answers only once everything before it
         // is durable: whenever it answers, the held sync has returned.
@@ -147,6 +151,7 @@ struct VisibilityTests {
         io.close()
         let syncsBefore = io.completed
         async let created = repository.create(sample(1), requestID: "", tenant: acme)
+        defer { io.open() }
         try await Self.waitUntilHeld(io)
         // Whenever the watcher wakes (waiting first, or asking once the change
         // was submitted), the sync that makes the change durable has returned.

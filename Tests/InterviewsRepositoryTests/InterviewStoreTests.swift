@@ -134,6 +134,12 @@ struct InterviewStoreTests {
                 try replay(write)
             }
         }
+        // The same replay built with a partition hash under which every
+        // candidate collides with every other, every job with every job and
+        // every status with every status: the check of large partitions must
+        // catch each merge and build those companies one record at a time.
+        var colliding = replayed
+        colliding.buildDeferredIndex(partitionHash: { field, _ in UInt64(field) + 100 })
         replayed.buildDeferredIndex()
         let restored = try InterviewStore(snapshot: store.snapshot())
         var requests: [ListRequest] = []
@@ -153,6 +159,7 @@ struct InterviewStoreTests {
                 #expect(expected.count > 1)
                 #expect(shown(try restored.list(request, tenant: tenant)) == expected, "\(request)")
                 #expect(shown(try replayed.list(request, tenant: tenant)) == expected, "\(request)")
+                #expect(shown(try colliding.list(request, tenant: tenant)) == expected, "\(request)")
             }
             #expect(restored.stats(tenant: tenant) == store.stats(tenant: tenant))
             #expect(replayed.stats(tenant: tenant) == store.stats(tenant: tenant))
