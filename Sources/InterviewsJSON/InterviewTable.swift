@@ -7,17 +7,23 @@ import InterviewsModel
 /// interview, every line ending in a newline and none with trailing spaces.
 /// Empty cells show "-" so that the columns stay splittable on whitespace;
 /// control characters in cells show as spaces so that a row stays one line.
+/// Ids are always shown whole, so that any of them can be copied; on a
+/// narrow terminal other columns narrow or are left out instead.
 public enum InterviewTable {
     /// The header row's labels, in column order.
     public static let headers = ["ID", "STATUS", "TITLE", "CANDIDATE", "START", "REVISION"]
 
-    /// The narrowest a shrinkable column becomes: TITLE, CANDIDATE and ID, in
-    /// the order they give up space.
-    static let minimumWidths = [titleColumn: 5, candidateColumn: 5, idColumn: 8]
+    /// The narrowest a shrinkable column becomes: TITLE and CANDIDATE, which
+    /// give up space first (the wider of the two first).
+    static let minimumWidths = [titleColumn: 5, candidateColumn: 5]
     private static let idColumn = 0
     private static let titleColumn = 2
     private static let candidateColumn = 3
+    private static let startColumn = 4
     private static let revisionColumn = 5
+    /// The columns left out, in this order, when TITLE and CANDIDATE at their
+    /// minimums still do not fit. ID and STATUS are always shown.
+    static let dropOrder = [revisionColumn, candidateColumn, startColumn, titleColumn]
 
     /// Renders the table.
     ///
@@ -25,18 +31,31 @@ public enum InterviewTable {
     ///   - interviews: the rows, in order.
     ///   - width: the terminal width to fit, or nil for no limit. When the
     ///     table is wider, TITLE and CANDIDATE shrink first (the wider of the
-    ///     two first), then ID, each to its minimum; cut cells end with "…".
-    ///     Past that the lines stay wider than `width`.
-    /// - Complexity: O(rows × columns) plus O(overflow) to fit.
+    ///     two first), each to its minimum, cut cells ending with "…"; then
+    ///     columns are left out in ``dropOrder`` (REVISION, CANDIDATE, START,
+    ///     TITLE), and the columns that remain take back the space freed.
+    ///     Ids are never cut: past ID and STATUS the lines stay wider than
+    ///     `width`.
+    /// - Complexity: O(rows × columns) plus O(columns × overflow) to fit.
     public static func render(_ interviews: [Interview], width: Int? = nil) -> String {
         let rows = interviews.map(cells(for:))
-        var widths = headers.map(DisplayWidth.of)
+        var natural = headers.map(DisplayWidth.of)
         for row in rows {
-            for (column, cell) in row.enumerated() { widths[column] = max(widths[column], DisplayWidth.of(cell)) }
+            for (column, cell) in row.enumerated() { natural[column] = max(natural[column], DisplayWidth.of(cell)) }
         }
-        if let width { fit(&widths, to: width) }
-        var out = line(headers, widths)
-        for row in rows { out += line(row, widths) }
+        var shown = Array(headers.indices)
+        var widths = natural
+        if let width {
+            var dropping = dropOrder[...]
+            while true {
+                widths = natural
+                if fit(&widths, shown, to: width) { break }
+                guard let next = dropping.popFirst() else { break }
+                shown.removeAll { $0 == next }
+            }
+        }
+        var out = line(headers, widths, shown)
+        for row in rows { out += line(row, widths, shown) }
         return out
     }
 
@@ -66,23 +85,25 @@ public enum InterviewTable {
             text.map { c in c.unicodeScalars.contains { $0.properties.generalCategory == .control } ? " " : c })
     }
 
-    private static func fit(_ widths: inout [Int], to limit: Int) {
-        var excess = widths.reduce(2 * (widths.count - 1), +) - limit
-        for group in [[titleColumn, candidateColumn], [idColumn]] {
-            while excess > 0 {
-                let shrinkable = group.filter { widths[$0] > minimumWidths[$0, default: 0] }
-                guard let widest = shrinkable.max(by: { widths[$0] < widths[$1] }) else { break }
-                widths[widest] -= 1
-                excess -= 1
-            }
+    /// Shrinks TITLE and CANDIDATE among `shown` towards their minimums
+    /// until the shown columns fit `limit`; whether they do.
+    private static func fit(_ widths: inout [Int], _ shown: [Int], to limit: Int) -> Bool {
+        var excess = shown.reduce(2 * (shown.count - 1)) { $0 + widths[$1] } - limit
+        let group = [titleColumn, candidateColumn].filter(shown.contains)
+        while excess > 0 {
+            let shrinkable = group.filter { widths[$0] > minimumWidths[$0, default: 0] }
+            guard let widest = shrinkable.max(by: { widths[$0] < widths[$1] }) else { break }
+            widths[widest] -= 1
+            excess -= 1
         }
+        return excess <= 0
     }
 
-    private static func line(_ cells: [String], _ widths: [Int]) -> String {
+    private static func line(_ cells: [String], _ widths: [Int], _ shown: [Int]) -> String {
         var out = ""
-        for (column, cell) in cells.enumerated() {
-            if column > 0 { out += "  " }
-            let text = truncated(cell, to: widths[column])
+        for column in shown {
+            if column != shown.first { out += "  " }
+            let text = column == idColumn ? cells[column] : truncated(cells[column], to: widths[column])
             let padding = String(repeating: " ", count: max(0, widths[column] - DisplayWidth.of(text)))
             out += column == revisionColumn ? padding + text : text + padding
         }

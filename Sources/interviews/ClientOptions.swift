@@ -48,9 +48,7 @@ struct ClientOptions: ParsableArguments {
     /// The API key from --api-key-file or $INTERVIEWS_API_KEY, if any.
     func apiKey() throws -> String? {
         if let apiKeyFile {
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw CLIError(.invalidArgument, "--api-key-file: cannot read \(apiKeyFile)")
-            }
+            let text = String(decoding: try InputFile.read(apiKeyFile, option: "--api-key-file"), as: UTF8.self)
             let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !key.isEmpty else { throw CLIError(.invalidArgument, "--api-key-file: \(apiKeyFile) is empty") }
             return key

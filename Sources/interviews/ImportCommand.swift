@@ -25,9 +25,15 @@ struct Import: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var tenant: CompanyOption
-    @Option(help: "The input file ('-' or omitted: standard input).") var file: String = "-"
+    @Option(help: "The input file, read as a stream (a FIFO or /dev/fd/N works; '-' or omitted: standard input).")
+    var file: String = "-"
     @Option(help: "auto (default), ours, merge, kombo, truto, bindbee or platform.") var format: String = "auto"
-    @Flag(help: "The input is one JSON document holding a list (e.g. a vendor's list response), not JSON lines.")
+    @Flag(
+        help: """
+            The input is one JSON document holding a list, not JSON lines: an array, or a list response \
+            (Merge results, Kombo data.results, Truto result, Bindbee items, the platform's data, our Page's \
+            interviews).
+            """)
     var envelope = false
     @Option(help: "skip (report and go on) or abort (stop at the first bad line).") var onError: OnError = .skip
     @Option(help: "Records per UpsertInterviews call (1...1000).") var batchSize: Int = 500
@@ -71,9 +77,10 @@ struct Import: AsyncParsableCommand {
     private func records(in input: [UInt8]) throws -> [(line: Int, bytes: ArraySlice<UInt8>)] {
         if envelope {
             do throws(JSONDecodingError) {
-                return try JSONEnvelope.records(in: input).enumerated().map { ($0.offset + 1, $0.element[...]) }
+                return try JSONEnvelope.records(in: input, format: ImportFormat(rawValue: format) ?? .auto).enumerated()
+                    .map { ($0.offset + 1, $0.element[...]) }
             } catch {
-                throw CLIError(.invalidArgument, "\(file): \(error.message)")
+                throw CLIError(.invalidArgument, "\(file == "-" ? "standard input" : file): \(error.message)")
             }
         }
         return input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
@@ -82,11 +89,7 @@ struct Import: AsyncParsableCommand {
     }
 
     private func readInput() throws -> [UInt8] {
-        if file == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw CLIError(.invalidArgument, "--file: cannot read \(file)")
-        }
-        return [UInt8](data)
+        try InputFile.read(file, option: "--file")
     }
 }
 
@@ -238,19 +241,12 @@ struct Upsert: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var tenant: CompanyOption
-    @Option(help: "The input file ('-' or omitted: standard input).") var file: String = "-"
+    @Option(help: "The input file, read as a stream (a FIFO or /dev/fd/N works; '-' or omitted: standard input).")
+    var file: String = "-"
 
     func run() async throws {
         try await runReportingErrors {
-            let input: [UInt8]
-            if file == "-" {
-                input = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-            } else {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw CLIError(.invalidArgument, "--file: cannot read \(file)")
-                }
-                input = [UInt8](data)
-            }
+            let input = try InputFile.read(file, option: "--file")
             var interviews: [Interview] = []
             var lines: [Int] = []
             var line = 0

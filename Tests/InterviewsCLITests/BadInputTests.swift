@@ -87,7 +87,8 @@ struct BadInputTests {
         #expect(result.status == 65, "\(result)")
         #expect(
             result.stderr
-                == "error: INVALID_ARGUMENT: --api-key-file: cannot read \(server.directory.file("missing"))\n")
+                == "error: INVALID_ARGUMENT: --api-key-file: cannot read \(server.directory.file("missing")): "
+                + "No such file or directory\n")
     }
 
     @Test("an empty --api-key-file is named in the error")

@@ -115,6 +115,36 @@ struct ImportTests {
         #expect(i["status"] as? String == "INTERVIEW_STATUS_SCHEDULED")
     }
 
+    @Test(
+        "each vendor's list response imports every record, with and without --format",
+        arguments: [
+            ("merge-list.json", "merge", ["b8faf072-98b9-4445-8a9a-6b4950efca19"]),
+            ("kombo-list.json", "kombo", ["26vafvWSRmbhNcxJYqjCzuJg"]),
+            ("truto-list.json", "truto", ["4821", "4822"]),
+            ("bindbee-list.json", "bindbee", ["3c90c3cc-0d44-4b50-8888-8dd25736052a"]),
+            ("platform-list.json", "platform", ["123e4567-e89b-12d3-a456-426614174000"]),
+        ])
+    func listResponses(_ fixture: String, _ format: String, _ remoteIDs: [String]) async throws {
+        for given in [nil, format] {
+            let listed = try await importSample(fixture, format: given)
+            #expect(Set(listed.compactMap { $0["remoteId"] as? String }) == Set(remoteIDs), "\(given ?? "auto")")
+        }
+    }
+
+    @Test("a Bindbee list response without items is an error naming items, not 0 imported")
+    func bindbeeWithoutItems() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let result = try await acme.run(
+            "import", "--format", "bindbee", "--envelope", input: #"{"cursor": null, "page_size": 50, "results": 3}"#)
+        #expect(result.status == 65, "\(result)")
+        #expect(
+            result.stderr
+                == "error: INVALID_ARGUMENT: standard input: items: missing; "
+                + "a Bindbee list response holds its records in \"items\"\n",
+            "\(result)")
+        #expect(try await acme.succeed("list", "--output", "jsonl").jsonLines().isEmpty)
+    }
+
     @Test("an AI-interview platform record maps to an interview with its analysis")
     func platform() async throws {
         let listed = try await importSample("platform.json", format: "platform")
@@ -239,6 +269,39 @@ struct ImportTests {
         let acme = try await ServerProcess.current().newTenant()
         let result = try await acme.run("import", "--file", "/nonexistent/records.jsonl")
         #expect(result.status == 65, "\(result)")
-        #expect(result.stderr == "error: INVALID_ARGUMENT: --file: cannot read /nonexistent/records.jsonl\n")
+        #expect(
+            result.stderr
+                == "error: INVALID_ARGUMENT: --file: cannot read /nonexistent/records.jsonl: No such file or directory\n"
+        )
+    }
+
+    @Test("a --file that cannot be read says why (a directory: EISDIR)")
+    func unreadableFile() async throws {
+        let server = try ServerProcess.current()
+        let acme = try await server.newTenant()
+        let result = try await acme.run("import", "--file", server.directory.path)
+        #expect(result.status == 65, "\(result)")
+        #expect(
+            result.stderr == "error: INVALID_ARGUMENT: --file: cannot read \(server.directory.path): Is a directory\n")
+    }
+
+    @Test("--file reads a FIFO (as process substitution gives) as a stream")
+    func fifo() async throws {
+        let server = try ServerProcess.current()
+        let acme = try await server.newTenant()
+        let path = server.directory.file("fifo-\(acme.company)")
+        try #require(mkfifo(path, 0o600) == 0, "mkfifo: \(String(cString: strerror(errno)))")
+        defer { unlink(path) }
+        let lines = #"{"remoteId": "f1", "title": "one"}"# + "\n" + #"{"remoteId": "f2", "title": "two"}"# + "\n"
+        let writer = Thread {
+            // Blocks until the import opens the FIFO for reading.
+            guard let handle = FileHandle(forWritingAtPath: path) else { return }
+            handle.write(Data(lines.utf8))
+            try? handle.close()
+        }
+        writer.start()
+        let result = try await acme.run("import", "--file", path)
+        #expect(result.status == 0, "\(result)")
+        #expect(Set(titles(try await acme.succeed("list", "--output", "json").json())) == ["one", "two"])
     }
 }

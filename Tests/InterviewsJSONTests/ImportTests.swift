@@ -334,14 +334,81 @@ struct ImportErrorTests {
 struct EnvelopeTests {
     @Test(
         "each vendor's list response",
-        arguments: [("kombo-list.json", 1), ("merge-list.json", 1), ("truto-list.json", 2)])
-    func vendors(_ file: String, _ count: Int) throws {
-        let records = try JSONEnvelope.records(in: try Fixtures.bytes(file))
-        #expect(records.count == count)
-        for record in records {
-            #expect(record.first == UInt8(ascii: "{") && record.last == UInt8(ascii: "}"))
-            #expect(try InterviewImporter.detectFormat(of: record) != nil)
+        arguments: [
+            ("kombo-list.json", ImportFormat.kombo, 1), ("merge-list.json", .merge, 1), ("truto-list.json", .truto, 2),
+            ("bindbee-list.json", .bindbee, 1), ("platform-list.json", .platform, 1),
+        ])
+    func vendors(_ file: String, _ format: ImportFormat, _ count: Int) throws {
+        for given in [ImportFormat.auto, format] {
+            let records = try JSONEnvelope.records(in: try Fixtures.bytes(file), format: given)
+            #expect(records.count == count, "\(given)")
+            for record in records {
+                #expect(record.first == UInt8(ascii: "{") && record.last == UInt8(ascii: "}"))
+                #expect(try InterviewImporter.detectFormat(of: record) == format)
+            }
         }
+    }
+
+    @Test("Bindbee's list response gives up its items")
+    func bindbee() throws {
+        let document = try Fixtures.bytes("bindbee-list.json")
+        let records = try JSONEnvelope.records(in: document, format: .bindbee)
+        try #require(records.count == 1)
+        let mapped = try InterviewImporter.importRecord(records[0], format: .bindbee, importedAt: Timestamp(seconds: 0))
+        #expect(mapped.interview.remoteID == "3c90c3cc-0d44-4b50-8888-8dd25736052a")
+        #expect(try JSONEnvelope.records(in: bytes(#"{"cursor": "c", "page_size": 2, "items": []}"#)) == [])
+    }
+
+    @Test(
+        "a list response whose records member is missing or not an array is an error naming the member",
+        arguments: [
+            (#"{"cursor": "c", "page_size": 50}"#, ImportFormat.auto, "items", "missing"),
+            (#"{"cursor": "c", "page_size": 50, "items": {"id": "x"}}"#, .bindbee, "items", "an object"),
+            (#"{"cursor": null, "item": []}"#, .bindbee, "items", "missing"),
+            (#"{"items": null}"#, .auto, "items", "null"),
+            (#"{"next": "n", "previous": null}"#, .auto, "results", "missing"),
+            (#"{"next": "n", "results": "x"}"#, .merge, "results", "a string"),
+            (#"{"status": "success", "data": {"next": null}}"#, .auto, "data.results", "missing"),
+            (#"{"status": "success", "data": null}"#, .auto, "data.results", "missing"),
+            (#"{"data": {"results": 3}}"#, .kombo, "data.results", "a number"),
+            (#"{"next_cursor": "c"}"#, .auto, "result", "missing"),
+            (#"{"result": {"a": 1}}"#, .truto, "result", "an object"),
+            (#"{"pagination": {"page": 1}}"#, .auto, "data", "missing"),
+            (#"{"data": {"id": "x"}}"#, .platform, "data", "an object"),
+            (#"{"nextPageToken": "t"}"#, .auto, "interviews", "missing"),
+        ])
+    func brokenListResponse(_ document: String, _ format: ImportFormat, _ key: String, _ problem: String) {
+        do throws(JSONDecodingError) {
+            let records = try JSONEnvelope.records(in: bytes(document), format: format)
+            Issue.record("\(document) gave \(records.count) record(s)")
+        } catch {
+            #expect(error.path == key, "\(error)")
+            if problem == "missing" {
+                #expect(error.problem.hasPrefix("missing; "), "\(error)")
+                #expect(error.problem.hasSuffix("holds its records in \"\(key)\""), "\(error)")
+            } else {
+                #expect(error.problem.hasPrefix("expected an array of records ("), "\(error)")
+                #expect(error.problem.hasSuffix("got \(problem)"), "\(error)")
+            }
+        }
+    }
+
+    @Test("the exact message for Bindbee's list response without items")
+    func bindbeeMessage() {
+        #expect(
+            throws: JSONDecodingError(
+                path: "items", problem: #"missing; a Bindbee list response holds its records in "items""#)
+        ) {
+            try JSONEnvelope.records(in: bytes(#"{"cursor": "c", "page_size": 50}"#), format: .bindbee)
+        }
+    }
+
+    @Test("with a format, a single record is still returned whole")
+    func singleWithFormat() throws {
+        let records = try JSONEnvelope.records(in: try Fixtures.bytes("bindbee.json"), format: .bindbee)
+        try #require(records.count == 1)
+        #expect(records[0].first == UInt8(ascii: "{") && records[0].last == UInt8(ascii: "}"))
+        #expect(try InterviewImporter.detectFormat(of: records[0]) == .bindbee)
     }
 
     @Test(
@@ -351,6 +418,7 @@ struct EnvelopeTests {
             #"{"data": [{"a": 1}, {"b":[2, "]"]}], "pagination": {"page": 1}}"#,
             #"{"status": "success", "data": {"next": null, "results": [{"a": 1},{"b":[2, "]"]}]}}"#,
             #"{"next": "x", "results": [{"a": 1},  {"b":[2, "]"]}]}"#, #"{"interviews": [{"a": 1}, {"b":[2, "]"]}]}"#,
+            #"{"cursor": "c", "page_size": 2, "items": [{"a": 1}, {"b":[2, "]"]}]}"#,
         ])
     func exactBytes(_ document: String) throws {
         #expect(try JSONEnvelope.records(in: bytes(document)) == [bytes(#"{"a": 1}"#), bytes(#"{"b":[2, "]"]}"#)])

@@ -42,25 +42,41 @@ struct InterviewTableTests {
         #expect(lines.last?.contains("0190f0e8-7c3a-7def-8a2b-4c5d6e7f8093") == true, "ids are cut last")
     }
 
-    @Test("narrower still, ids are cut too", arguments: [90, 80, 72])
-    func cutsIDs(_ width: Int) {
+    static let ids = (Self.rows + [Self.long]).map(\.id)
+
+    @Test("narrower still, columns are left out, REVISION first; ids are never cut", arguments: [90, 80, 72])
+    func neverCutsIDs(_ width: Int) {
         let lines = InterviewTable.render(Self.rows + [Self.long], width: width).split(separator: "\n")
-        for line in lines { #expect(line.count <= width) }
-        #expect(lines.last?.hasPrefix("0190f0e") == true)
-        #expect(lines.last?.contains("0190f0e8-7c3a-7def-8a2b-4c5d6e7f8093") == false)
+        try? #require(lines.count == 4)
+        for line in lines { #expect(line.count <= width, "\(line)") }
+        #expect(!lines[0].contains("REVISION"))
+        for (line, id) in zip(lines.dropFirst(), Self.ids) { #expect(line.hasPrefix(id + "  "), "\(line)") }
     }
 
-    @Test("past the minimums the lines stay whole rather than lose columns")
+    @Test("at 80 columns ids stay whole: REVISION, CANDIDATE and START give way, TITLE takes back the space")
+    func eightyColumns() {
+        #expect(
+            InterviewTable.render(Self.rows + [Self.long], width: 80)
+                == """
+                ID                                    STATUS               TITLE
+                0190f0e8-7c3a-7def-8a2b-4c5d6e7f8091  SCHEDULED            Backend screen
+                0190f0e8-7c3a-7def-8a2b-4c5d6e7f8092  CANCELLED (deleted)  -
+                0190f0e8-7c3a-7def-8a2b-4c5d6e7f8093  COMPLETED            A very long title th…
+
+                """)
+    }
+
+    @Test("past ID and STATUS the lines stay whole rather than cut an id")
     func tooNarrow() {
         let lines = InterviewTable.render(Self.rows, width: 10).split(separator: "\n")
-        #expect(lines[0].hasPrefix("ID        STATUS"))
-        #expect(lines[1].hasPrefix("0190f0e…  SCHEDULED"))
+        #expect(lines[0] == "ID                                    STATUS")
+        #expect(lines[1] == "0190f0e8-7c3a-7def-8a2b-4c5d6e7f8091  SCHEDULED")
     }
 
     @Test("wide characters count two columns; control characters become spaces")
     func unicode() {
         let row = Interview(id: "x", title: "東京の面接です\nline two", status: .draft)
-        let table = InterviewTable.render([row], width: 32)
+        let table = InterviewTable.render([row], width: 41)
         let lines = table.split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines[0] == "ID  STATUS  TITLE  CAND…  START  REVISION")
