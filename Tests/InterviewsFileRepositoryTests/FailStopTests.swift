@@ -100,8 +100,10 @@ struct FailStopTests {
         let acknowledged = outcomes.flatMap(\.acknowledged)
         let failures = outcomes.flatMap(\.failures)
         #expect(io.triggered == [.syncData], "the twentieth fdatasync failed, and only it")
-        // Nineteen fdatasyncs succeeded before it, each acknowledging at least one create.
-        #expect(acknowledged.count >= 19)
+        // Nineteen fdatasyncs succeeded before it; all but possibly one (the
+        // new segment's own, which the writer may sync before the first
+        // batch) acknowledged at least one create.
+        #expect(acknowledged.count >= 18)
         #expect(!failures.isEmpty)
         #expect(acknowledged.count + failures.count == 16 * 40)
         #expect(failures.allSatisfy { $0.code == .unavailable })
