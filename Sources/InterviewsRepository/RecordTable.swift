@@ -42,11 +42,6 @@ package struct RecordTable: Sendable {
             case .createdAt, .unspecified: IndexKey(seconds: createdSeconds, nanos: createdNanos, id: record.id)
             }
         }
-
-        /// The record's keys in the three orders.
-        package var keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey) {
-            (key(.createdAt), key(.startAt), key(.updatedAt))
-        }
     }
 
     /// The entries, by slot.

@@ -1,5 +1,5 @@
 import DequeModule
-package import InterviewsModel
+import InterviewsModel
 
 /// The changes a store's writes committed that reads do not see yet: a
 /// durable backend's writes wait here until the log has synced them, then

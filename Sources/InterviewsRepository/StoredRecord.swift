@@ -181,11 +181,6 @@ package struct StoredRecord: Sendable, Hashable {
         package var remoteID: ArraySlice<UInt8> = []
         /// `.company`, `.status(...)`, then one per non-empty reference id.
         package var partitions: [IndexPartition] = []
-        /// The record's keys in the three orders.
-        package var keys = (
-            createdAt: IndexKey(seconds: 0, nanos: 0, id: .zero), startAt: IndexKey(seconds: 0, nanos: 0, id: .zero),
-            updatedAt: IndexKey(seconds: 0, nanos: 0, id: .zero)
-        )
     }
 
     /// The record's index fields (one scan of the encoding).
@@ -267,11 +262,6 @@ package struct StoredRecord: Sendable, Hashable {
             }
             if indexing {
                 fields.partitions = [.company, .status(fields.facts.status)] + references
-                let facts = fields.facts
-                fields.keys = (
-                    IndexKey(facts.createdAt, id: id), IndexKey(facts.startAt, id: id),
-                    IndexKey(facts.updatedAt, id: id)
-                )
             }
             return fields
         }
@@ -283,30 +273,14 @@ package struct StoredRecord: Sendable, Hashable {
     package var status: InterviewStatus { facts.status }
     package var revision: UInt64 { facts.revision }
 
-    /// The key of the record in `order`.
-    package func key(_ order: OrderBy) -> IndexKey {
-        IndexKey(facts.timestamp(order), id: id)
-    }
-
-    /// The keys of the record in the three orders (one scan).
-    package var keys: (createdAt: IndexKey, startAt: IndexKey, updatedAt: IndexKey) {
-        let facts = facts
-        return (IndexKey(facts.createdAt, id: id), IndexKey(facts.startAt, id: id), IndexKey(facts.updatedAt, id: id))
-    }
-
     /// The revision (field 26) of the encoding whose revision section starts
     /// at `start` (0 when the section is empty).
     private static func revision(_ raw: UnsafeRawBufferPointer, at start: Int) -> UInt64 {
         guard start < raw.count else { return 0 }
-        var reader = FieldReader(UnsafeRawBufferPointer(rebasing: raw[start...]))
-        guard let field = reader.next(), field.number == 26, field.wireType == 0 else { return 0 }
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        for index in field.value {
-            result |= UInt64(raw[start + index] & 0x7F) << shift
-            shift += 7
-        }
-        return result
+        let section = UnsafeRawBufferPointer(rebasing: raw[start...])
+        var reader = FieldReader(section)
+        guard let field = reader.next(), field.number == 26 else { return 0 }
+        return varint(section, field)
     }
 
     /// A varint field's value.
