@@ -333,7 +333,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     private func submit(_ changes: [CommittedChange], _ state: inout State) throws(InterviewsError) {
         do throws(InterviewsError) {
             let entries = try changes.map { change throws(InterviewsError) in try LogRecordCoding.entry(for: change) }
-            let pending = try log.submit(entries)
+            let pending = try log.submit(entries, leading: true)
             let expected = changes[0].change.sequence...changes[changes.count - 1].change.sequence
             guard pending.sequences == expected else {
                 let error = InterviewsError(

@@ -92,8 +92,13 @@ public final class DurableLog: Sendable {
     ///   ``LogOptions/maxPendingBytes``; UNAVAILABLE once fail-stopped;
     ///   FAILED_PRECONDITION once closed.
     /// - Complexity: O(n) in the number of entries; never blocks on I/O.
-    public func submit(_ entries: [LogEntry]) throws(InterviewsError) -> PendingAppend {
-        PendingAppend(sequences: try core.submit(entries), core: core)
+    ///
+    /// - Parameter leading: The caller calls ``PendingAppend/durable()`` right
+    ///   after: when the log is idle it then writes and syncs the records
+    ///   itself (see ``LogOptions/callerWritesWhenIdle``), so a sleeping
+    ///   writer thread is not woken for them.
+    public func submit(_ entries: [LogEntry], leading: Bool = false) throws(InterviewsError) -> PendingAppend {
+        PendingAppend(sequences: try core.submit(entries, leading: leading), core: core)
     }
 
     /// Appends `entries` as consecutive records and returns their sequences
@@ -103,7 +108,7 @@ public final class DurableLog: Sendable {
     ///   the write or sync fails (the log is then fail-stopped); the records
     ///   may or may not survive a restart, but were not acknowledged.
     public func append(_ entries: [LogEntry]) async throws -> ClosedRange<UInt64> {
-        let pending = try submit(entries)
+        let pending = try submit(entries, leading: true)
         try await pending.durable()
         return pending.sequences
     }
@@ -194,12 +199,17 @@ public struct PendingAppend: Sendable {
 
     /// Returns once every record of this append is durable.
     ///
+    /// When the log is idle (its writer thread asleep) and these records are
+    /// next, the caller writes and syncs them itself, blocking its thread for
+    /// the write (see ``LogOptions/callerWritesWhenIdle``); otherwise it
+    /// suspends until the writer's sync covers them.
+    ///
     /// Not cancellable: the records are already queued, and the answer
     /// (durable or failed) comes with the next sync.
     ///
     /// - Throws: UNAVAILABLE with the OS error text when the write or sync
     ///   failed (fail-stop); FAILED_PRECONDITION when the log closed first.
     public func durable() async throws {
-        try await core.waitUntilDurable(sequences.upperBound)
+        try await core.waitUntilDurable(sequences.upperBound, mayLead: true)
     }
 }

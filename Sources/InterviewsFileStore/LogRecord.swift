@@ -67,12 +67,24 @@ public struct LogOptions: Sendable, Hashable {
     /// refuses: a holder that is exiting, or a forked child of the holder
     /// that has not exec'd yet, lets go within this. Default 250 ms.
     public var lockWaitMilliseconds: Int
+    /// When the log is idle (its writer asleep, nothing queued), the task
+    /// that waits for its own records in ``PendingAppend/durable()`` writes
+    /// and syncs them itself, on its own thread, instead of waking the writer
+    /// thread and being woken back: the group-commit leader. Records
+    /// submitted meanwhile ride the writer thread's next batch. At most one
+    /// caller in the process leads at a time, whatever the number of open
+    /// logs, so at most one thread of the caller's pool is ever parked in
+    /// `fdatasync`. Default true; turn it off when a sync can
+    /// block for as long as a test holds it.
+    public var callerWritesWhenIdle: Bool
 
     /// Creates options; every parameter has the documented default.
     public init(
         repair: Bool = false, createDirectory: Bool = true, segmentSize: Int = 64 << 20,
-        maxBatchBytes: Int = 4 << 20, maxPendingBytes: Int = 64 << 20, lockWaitMilliseconds: Int = 250
+        maxBatchBytes: Int = 4 << 20, maxPendingBytes: Int = 64 << 20, lockWaitMilliseconds: Int = 250,
+        callerWritesWhenIdle: Bool = true
     ) {
+        self.callerWritesWhenIdle = callerWritesWhenIdle
         self.repair = repair
         self.createDirectory = createDirectory
         self.segmentSize = segmentSize

@@ -5,8 +5,9 @@ import InterviewsModel
 /// with one `fdatasync`, and only then resumes their waiters. While it syncs,
 /// new records queue up and ride the next write together.
 extension LogCore {
-    /// The writer's own state: only the writer thread touches it.
-    struct WriterContext {
+    /// The state of the active segment and of batching: only its holder
+    /// touches it (the writer thread, or a leader; see ``State/context``).
+    struct WriterContext: Sendable {
         /// The active segment, or nil until the writer creates one.
         var fd: FileDescriptor?
         var base: UInt64 = 0
@@ -33,8 +34,10 @@ extension LogCore {
 
     /// What the writer does next, decided under the state lock.
     enum WriterStep {
-        case write([LogRecord])
-        case rotate(base: UInt64)
+        /// Write the batch; the context was taken from the state for it.
+        case write([LogRecord], WriterContext)
+        /// Start a segment; the context was taken from the state for it.
+        case rotate(base: UInt64, WriterContext)
         case sleep
         /// Wait briefly for more records before writing (see ``LogCore/gatherBudget(_:)``).
         case gather(nanoseconds: Int)
@@ -54,18 +57,15 @@ extension LogCore {
 
     /// Starts the writer thread.
     func startWriter(active: ActiveSegment?) throws(InterviewsError) {
-        let context = WriterContext(active: active)
-        try startThread(name: "filestore-wal") { [self] in
-            var context = context
-            runWriter(&context)
-        }
+        state.withLock { $0.context = WriterContext(active: active) }
+        try startThread(name: "filestore-wal") { [self] in runWriter() }
     }
 
     /// The writer loop; returns when the log fails or closes.
-    private func runWriter(_ context: inout WriterContext) {
+    private func runWriter() {
         var mayGather = true
         loop: while true {
-            let step = nextStep(context, mayGather: mayGather)
+            let step = nextStep(mayGather: mayGather)
             mayGather = true
             switch step {
             case .exit:
@@ -75,39 +75,59 @@ extension LogCore {
             case .gather(let nanoseconds):
                 wake.wait(nanoseconds: nanoseconds)
                 mayGather = false
-            case .rotate(let base):
+            case .rotate(let base, var context):
                 do {
                     try startSegment(base: base, context: &context)
+                    giveBack(context)
                 } catch {
+                    // Fail-stop before the context goes back: no write may follow a failed one.
                     fail(error)
+                    giveBack(context)
                     break loop
                 }
-            case .write(let batch):
+            case .write(let batch, var context):
                 do {
                     try write(batch, context: &context)
+                    giveBack(context)
                 } catch {
                     fail(error)
+                    giveBack(context)
                     break loop
                 }
             }
         }
-        if let fd = context.fd { io.close(fd) }
-        let (waiters, closers, error) = state.withLock { state in
+        let (waiters, closers, error, context) = state.withLock { state in
             state.writerRunning = false
             let error: InterviewsError =
                 if case .failed(let cause) = state.lifecycle { StoreErrors.stopped(cause: cause) } else {
                     StoreErrors.closed
                 }
-            defer { state.waiters.removeAll() }
-            return (state.waiters, state.takeCloseWaitersIfIdle(), error)
+            defer {
+                state.waiters.removeAll()
+                state.context = nil
+            }
+            return (state.waiters, state.takeCloseWaitersIfIdle(), error, state.context)
         }
+        if let fd = context?.fd { io.close(fd) }
         for waiter in waiters { waiter.continuation.resume(throwing: error) }
         for closer in closers { closer.resume() }
     }
 
-    /// Decides the next step and, for a write, takes the batch off the queue.
-    private func nextStep(_ context: WriterContext, mayGather: Bool) -> WriterStep {
+    /// Puts the writer's context back into the state.
+    private func giveBack(_ context: WriterContext) {
+        state.withLock { $0.context = context }
+    }
+
+    /// Decides the next step and, for a write, takes the batch off the queue
+    /// and the context out of the state.
+    private func nextStep(mayGather: Bool) -> WriterStep {
         state.withLock { state -> WriterStep in
+            // A leader is writing: wait for it to give the context back (it
+            // wakes the writer when records are left, or the log stops).
+            guard let context = state.context else {
+                state.writerSleeping = true
+                return .sleep
+            }
             switch state.lifecycle {
             case .failed, .closed: return .exit
             case .running, .closing: break
@@ -117,10 +137,12 @@ extension LogCore {
             }
             let nextToWrite = state.durableSequence + 1
             if context.fd == nil && (!state.pending.isEmpty || !state.rotations.isEmpty) {
-                return .rotate(base: nextToWrite)
+                state.context = nil
+                return .rotate(base: nextToWrite, context)
             }
             if let boundary = state.rotations.first, nextToWrite >= boundary {
-                return .rotate(base: nextToWrite)
+                state.context = nil
+                return .rotate(base: nextToWrite, context)
             }
             guard !state.pending.isEmpty else {
                 if case .closing = state.lifecycle { return .exit }
@@ -128,32 +150,22 @@ extension LogCore {
                 return .sleep
             }
             if context.size >= Int64(options.segmentSize) && context.base < nextToWrite {
-                return .rotate(base: nextToWrite)
+                state.context = nil
+                return .rotate(base: nextToWrite, context)
             }
             if mayGather, case .running = state.lifecycle, state.pending.count < context.lastBatchCount {
                 state.gatherTarget = context.lastBatchCount
                 return .gather(nanoseconds: Self.gatherBudget(context))
             }
             state.gatherTarget = nil
-            let limit = state.rotations.first ?? UInt64.max
-            var count = 0
-            var bytes = 0
-            for record in state.pending {
-                let size = record.storedSize
-                if record.sequence >= limit || (count > 0 && bytes + size > options.maxBatchBytes) { break }
-                count += 1
-                bytes += size
-            }
-            let batch = Array(state.pending.prefix(count))
-            state.pending.removeFirst(count)
-            state.pendingBytes -= bytes
-            return .write(batch)
+            state.context = nil
+            return .write(state.takeBatch(maxBytes: options.maxBatchBytes), context)
         }
     }
 
     /// Writes `batch` with one `pwrite`, syncs it with one `fdatasync`, then
     /// marks it durable and resumes the waiters it covers.
-    private func write(_ batch: [LogRecord], context: inout WriterContext) throws(InterviewsError) {
+    func write(_ batch: [LogRecord], context: inout WriterContext) throws(InterviewsError) {
         guard let fd = context.fd, let last = batch.last else { return }
         let path = directory + "/" + LogFormat.segmentName(base: context.base)
         context.buffer.removeAll(keepingCapacity: true)

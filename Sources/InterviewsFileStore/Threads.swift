@@ -1,25 +1,34 @@
 import Glibc
 import InterviewsModel
 
-/// Starts `body` on a new, detached OS thread; `name` appears in errors.
+/// Starts `body` on a new, detached OS thread; `name` appears in errors and,
+/// cut to 15 bytes, as the thread's name (`top -H`, `/proc/PID/task/*/comm`).
 ///
-/// The store blocks in `pwrite`/`fdatasync` on threads of its own, never on
-/// the Swift concurrency pool: on a 2-core host the pool has 2 threads, and
-/// one parked in `fdatasync` would halve the whole server.
+/// The store blocks in `pwrite`/`fdatasync` on threads of its own (the
+/// writer, snapshots), with one bounded exception: the group-commit leader
+/// (``LogOptions/callerWritesWhenIdle``), at most one caller at a time and
+/// only while the log is idle. On a 2-core host the Swift concurrency pool
+/// has 2 threads, and more of them parked in `fdatasync` would stall the
+/// whole server.
 ///
 /// - Throws: UNAVAILABLE when the thread cannot be created.
 func startThread(name: String, _ body: @escaping @Sendable () -> Void) throws(InterviewsError) {
     final class Box: Sendable {
+        let name: [UInt8]
         let body: @Sendable () -> Void
-        init(body: @escaping @Sendable () -> Void) { self.body = body }
+        init(name: String, body: @escaping @Sendable () -> Void) {
+            self.name = Array(name.utf8.prefix(15))
+            self.body = body
+        }
     }
-    let context = Unmanaged.passRetained(Box(body: body)).toOpaque()
+    let context = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
     var thread = pthread_t()
     let result = pthread_create(
         &thread, nil,
         { raw in
             guard let raw else { return nil }
             let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+            nameCurrentThread(box.name)
             box.body()
             return nil
         }, context)
@@ -28,6 +37,15 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) throws(In
         throw InterviewsError(.unavailable, "cannot start thread \(name): \(ErrnoText.describe(result))")
     }
     pthread_detach(thread)
+}
+
+/// Names the calling thread (Linux's `comm`, at most 15 bytes), best effort:
+/// Glibc's `pthread_setname_np` is not visible to Swift.
+private func nameCurrentThread(_ name: [UInt8]) {
+    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = name.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
 }
 
 /// Runs `body` on a new OS thread and returns its result to the awaiting task.

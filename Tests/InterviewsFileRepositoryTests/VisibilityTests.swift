@@ -93,11 +93,16 @@ struct VisibilityTests {
         }
     }
 
+    /// Held syncs run on the log's writer thread: a leader (the waiting
+    /// caller writing its own records) would hold a thread of the shared pool
+    /// for as long as the gate stays closed.
+    static let writerSyncs = FileRepositoryOptions(log: LogOptions(callerWritesWhenIdle: false))
+
     @Test("a change is invisible to every read while its sync is pending, and visible when its write returns")
     func invisibleUntilDurable() async throws {
         let directory = try TemporaryDirectory()
         let io = GatedFileIO()
-        let repository = try FileInterviewRepository.open(directory: directory.path, io: io)
+        let repository = try FileInterviewRepository.open(directory: directory.path, options: Self.writerSyncs, io: io)
         let first = try await repository.create(sample(1), requestID: "req-1", tenant: acme)
 
         io.close()
@@ -147,7 +152,7 @@ struct VisibilityTests {
     func watcherWakesAfterDurability() async throws {
         let directory = try TemporaryDirectory()
         let io = GatedFileIO()
-        let repository = try FileInterviewRepository.open(directory: directory.path, io: io)
+        let repository = try FileInterviewRepository.open(directory: directory.path, options: Self.writerSyncs, io: io)
         io.close()
         let syncsBefore = io.completed
         async let created = repository.create(sample(1), requestID: "", tenant: acme)
