@@ -104,7 +104,7 @@ struct LeaderTests {
         #expect(Set(records.map(\.data)) == Set((1...205).map { testData($0) }))
     }
 
-    @Test("a leader whose sync fails gets UNAVAILABLE, fail-stops the log, and nothing is written after the failed sync")
+    @Test("a leader whose failed sync gets UNAVAILABLE stops the log, and nothing is written after the failed sync")
     func leaderSyncFailure() async throws {
         // The failing sync must be a leader's: try fresh logs until it is
         // (another log of this process may hold the leader's place).
