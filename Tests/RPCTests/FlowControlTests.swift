@@ -245,6 +245,21 @@ struct FlowControlTests {
         }
     }
 
+    @Test("a deadline that is no whole number of milliseconds is named in microseconds")
+    func subMillisecondDeadline() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.send(
+                    .headers, callID: 1, RPCCallHeaders(method: TestMethods.block, timeoutMicros: 1_500))
+                try await raw.send(.message, flags: .endStream, callID: 1, HealthRequest())
+                let status = try #require(try await raw.readStatus(of: 1))
+                #expect(status.code == StatusCode.deadlineExceeded.rawValue)
+                #expect(status.message == "deadline of 1500 us exceeded")
+            }
+        }
+    }
+
     @Test("a stream's deadline ends its iteration with DEADLINE_EXCEEDED")
     func streamDeadline() async throws {
         try await withTestServer { server in

@@ -256,6 +256,57 @@ struct ProtocolViolationTests {
         }
     }
 
+    @Test("a call after the client's own GOAWAY gets UNAVAILABLE saying so, whatever its last_call_id")
+    func callAfterClientGoAway() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.sendCall(1, method: TestMethods.block, HealthRequest())
+                #expect(await server.probe.wait { server.probe.count("block.started") == 1 })
+                try await raw.send(.goAway, callID: 0, RPCGoAway(lastCallID: 7))
+                try await raw.sendCall(3, method: TestMethods.health, HealthRequest())
+                let refused = try #require(try await raw.readStatus(of: 3))
+                #expect(refused.code == StatusCode.unavailable.rawValue)
+                #expect(
+                    refused.message
+                        == "this connection is closing: the client sent GOAWAY; start new calls on a new connection")
+                try await raw.send(.cancel, callID: 1, RPCCancel())
+                #expect(try await raw.readStatus(of: 1)?.code == StatusCode.cancelled.rawValue)
+                #expect(try await raw.readFrame() == nil, "closed once its last call ended")
+            }
+        }
+    }
+
+    @Test("a PING is answered with its own bytes, unknown fields included")
+    func pingEchoesItsBytes() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                // opaque = 5, then field 9 (unknown) = "hi".
+                let payload: [UInt8] = [0x08, 0x05, 0x4a, 0x02, 0x68, 0x69]
+                try await raw.send(Frame(type: .ping, callID: 0, payload: ByteBuffer(bytes: payload)))
+                let pong = try #require(try await raw.readFrame())
+                #expect(pong.type == .ping && pong.flags == .ack)
+                #expect(Array(pong.payload.readableBytesView) == payload)
+            }
+        }
+    }
+
+    @Test("a PING whose payload is not a Ping gets GOAWAY INVALID_ARGUMENT, as other control frames do")
+    func malformedPing() async throws {
+        try await withTestServer { server in
+            let goAway = try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                // Field 1 (opaque) with its varint cut off.
+                try await raw.send(Frame(type: .ping, callID: 0, payload: ByteBuffer(bytes: [0x08, 0xff])))
+                return try await raw.readUntilClosed()
+            }
+            #expect(goAway?.code == StatusCode.invalidArgument.rawValue)
+            #expect(goAway?.message == "malformed PING payload: opaque: bad varint at byte 1")
+            #expect(try await server.expectHealthy())
+        }
+    }
+
     @Test("TRAILERS from a client get GOAWAY")
     func clientTrailers() async throws {
         try await withTestServer { server in
