@@ -308,7 +308,8 @@ public struct InterviewsService: Sendable {
     /// a watcher that falls behind it ends with OUT_OF_RANGE; writers never
     /// wait for watchers. A request naming another store epoch than this
     /// store's ends with FAILED_PRECONDITION: its sequence belongs to
-    /// another store (or to a memory store before a restart).
+    /// another store (or to a memory store before a restart); so does, with
+    /// OUT_OF_RANGE, a sequence beyond this store's newest change.
     ///
     /// A watch never ends by itself, so a graceful shutdown ends it at once
     /// (rather than after the grace period) with UNAVAILABLE naming the
@@ -330,6 +331,19 @@ public struct InterviewsService: Sendable {
             )
         }
         var cursor = request.afterSequence
+        if cursor > 0 {
+            // No change of this store has that sequence yet: it comes from
+            // another store (or one that restarted empty), and following it
+            // would skip every change up to it without a word.
+            let newest = try await repository.stats(tenant: tenant).lastSequence
+            guard cursor <= newest else {
+                throw InterviewsError(
+                    .outOfRange,
+                    "after_sequence: \(cursor) is beyond this store's newest change \(newest) (another store, "
+                        + "or one that restarted empty); list the records again and watch from "
+                        + "ServerInfo.last_sequence with store_epoch \(epoch)")
+            }
+        }
         while true {
             if shutdown.isTriggered {
                 throw InterviewsError(

@@ -33,19 +33,31 @@ enum WireScanner {
             let field = fieldDescriptor(descriptor, UInt32(number))
             switch wireType {
             case 0:
-                _ = try varint(bytes, &i)
+                let valueOffset = i
+                do {
+                    _ = try varint(bytes, &i)
+                } catch {
+                    throw try named(error, descriptor, field, bytes, tagOffset, "bad varint at byte \(valueOffset)")
+                }
                 try expect(field, wireType, tagOffset)
             case 1:
-                guard n - i >= 8 else { throw truncated(tagOffset) }
+                guard n - i >= 8 else { throw try truncated(descriptor, field, bytes, tagOffset) }
                 i += 8
                 try expect(field, wireType, tagOffset)
             case 5:
-                guard n - i >= 4 else { throw truncated(tagOffset) }
+                guard n - i >= 4 else { throw try truncated(descriptor, field, bytes, tagOffset) }
                 i += 4
                 try expect(field, wireType, tagOffset)
             case 2:
-                let length = try varint(bytes, &i)
-                guard length <= UInt64(n - i) else { throw truncated(tagOffset) }
+                let lengthOffset = i
+                let length: UInt64
+                do {
+                    length = try varint(bytes, &i)
+                } catch {
+                    let what = "bad length varint at byte \(lengthOffset)"
+                    throw try named(error, descriptor, field, bytes, tagOffset, what)
+                }
+                guard length <= UInt64(n - i) else { throw try truncated(descriptor, field, bytes, tagOffset) }
                 let body = UnsafeRawBufferPointer(rebasing: bytes[i..<(i + Int(length))])
                 i += Int(length)
                 guard let field else { continue }
@@ -80,8 +92,28 @@ enum WireScanner {
         }
     }
 
-    private static func truncated(_ offset: Int) -> WireError {
-        WireError(.malformed, field: "", "truncated: the field starting at byte \(offset) runs past the end")
+    /// A field that runs past the end of the bytes, named when this build knows it.
+    private static func truncated(
+        _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ field: UnsafePointer<ProtobufCFieldDescriptor>?,
+        _ bytes: UnsafeRawBufferPointer, _ offset: Int
+    ) throws(WireError) -> WireError {
+        guard let field else {
+            return WireError(.malformed, field: "", "truncated: the field starting at byte \(offset) runs past the end")
+        }
+        return WireError(
+            .malformed, field: try path(descriptor, field, bytes, upTo: offset),
+            "runs past the end of the message (the field starts at byte \(offset))")
+    }
+
+    /// `error` (a varint of a field's value or length that does not end) with
+    /// the field's name and `what`, when this build knows the field.
+    private static func named(
+        _ error: WireError, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
+        _ field: UnsafePointer<ProtobufCFieldDescriptor>?, _ bytes: UnsafeRawBufferPointer, _ offset: Int,
+        _ what: String
+    ) throws(WireError) -> WireError {
+        guard let field else { return error }
+        return WireError(.malformed, field: try path(descriptor, field, bytes, upTo: offset), what)
     }
 
     private static func expect(

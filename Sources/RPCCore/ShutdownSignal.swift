@@ -25,6 +25,9 @@ public final class ShutdownSignal: Sendable {
     /// Whether the shutdown has begun.
     public var isTriggered: Bool { state.withLock { $0.triggered } }
 
+    /// How many ``wait()`` calls are suspended now (for tests).
+    package var waiterCount: Int { state.withLock { $0.waiters.count } }
+
     /// Begins the shutdown: every ``wait()`` returns. Later calls do nothing.
     public func trigger() {
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in

@@ -73,6 +73,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let tasks: HandlerTaskTracker
     private let shutdown: ShutdownSignal
     private var state = State.handshaking
+    /// The connection is draining because the client sent GOAWAY (not a shutdown).
+    private var clientWentAway = false
     private var calls: [UInt32: ServerCall] = [:]
     private var lastCallID: UInt32 = 0
     /// The largest frame payload the client accepts (its SETTINGS).
@@ -273,7 +275,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .message: receiveMessage(frame, context: context)
         case .cancel: try receiveCancel(frame)
         case .windowUpdate: try receiveWindowUpdate(frame)
-        case .ping: receivePing(frame, context: context)
+        case .ping: try receivePing(frame, context: context)
         case .settings: return  // later SETTINGS are ignored in version 1
         case .goAway: receiveGoAway()
         case .trailers: throw RPCError(.invalidArgument, "clients do not send TRAILERS (call \(frame.callID))")
@@ -324,7 +326,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         }
         guard case .open = state else {
-            sendTrailers(id, RPCError(.unavailable, "the server is shutting down; retry on a new connection").status)
+            let message =
+                clientWentAway
+                ? "this connection is closing: the client sent GOAWAY; start new calls on a new connection"
+                : "the server is shutting down; retry on a new connection"
+            sendTrailers(id, RPCError(.unavailable, message).status)
             return
         }
         guard calls.count < limits.maxConcurrentCalls else {
@@ -549,15 +555,24 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func receivePing(_ frame: Frame, context: ChannelHandlerContext) {
+    /// Answers a PING with its own bytes (unknown fields included); a
+    /// payload that is not a `Ping` is a connection error, as for every
+    /// control frame.
+    private func receivePing(_ frame: Frame, context: ChannelHandlerContext) throws(RPCError) {
+        _ = try frame.decodePayload(as: RPCPing.self)
         guard !frame.flags.contains(.ack) else { return }
         write(Frame(type: .ping, flags: .ack, callID: 0, payload: frame.payload))
         flush()
     }
 
+    /// The client starts no more calls: the connection closes once its open
+    /// calls have ended. The GOAWAY's fields are not read (the server starts
+    /// no calls, so its `last_call_id` names none); a HEADERS after it is
+    /// answered with UNAVAILABLE.
     private func receiveGoAway() {
         guard case .open = state else { return }
         state = .draining
+        clientWentAway = true
         closeIfDrained()
     }
 
@@ -826,9 +841,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         return .microseconds(Int64(min(micros, maxMicros)))
     }
 
+    /// A duration as the protocol's messages show it: whole seconds as
+    /// "<n> s", else whole milliseconds as "<n> ms", else microseconds as
+    /// "<n> us" (rounded down).
     static func describe(_ amount: TimeAmount) -> String {
-        let ms = amount.nanoseconds / 1_000_000
-        return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms) ms"
+        let micros = amount.nanoseconds / 1_000
+        if micros % 1_000_000 == 0 { return "\(micros / 1_000_000) s" }
+        if micros % 1_000 == 0 { return "\(micros / 1_000) ms" }
+        return "\(micros) us"
     }
 }
 

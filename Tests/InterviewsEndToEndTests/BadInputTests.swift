@@ -17,7 +17,7 @@ struct MalformedBody: Sendable, CustomTestStringConvertible {
     static let all: [MalformedBody] = [
         MalformedBody(
             name: "a length past the end", method: MethodNames.getInterview, payload: [0x12, 0x10, 0x61],
-            message: "truncated: the field starting at byte 0 runs past the end"),
+            message: "id: runs past the end of the message (the field starts at byte 0)"),
         MalformedBody(
             name: "a wrong wire type for id", method: MethodNames.getInterview, payload: [0x10, 0x01],
             message: "id: wire type 0 is wrong for this field (byte 0)"),

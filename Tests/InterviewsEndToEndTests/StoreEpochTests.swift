@@ -87,6 +87,39 @@ struct StoreEpochTests {
         await again.close()
         #expect(try await second.stop() == .exited(0), "\(second.log())")
     }
+
+    @Test("a watch from a sequence beyond the store's newest change is OUT_OF_RANGE; from the newest it waits")
+    func futureSequence() async throws {
+        let server = try await ServerProcess.start(backend: .memory)
+        let key = try await server.companyKey(Company.unique("epoch-future"))
+        let client = try await server.client(key)
+        for n in 0..<2 { _ = try await client.create(CreateInterviewRequest(interview: Sample.small(n))) }
+        let info = try await client.serverInfo()
+        #expect(info.lastSequence == 2)
+
+        let future = Task {
+            await firstError {
+                try await client.watch(WatchRequest(afterSequence: 5)) { stream in for try await _ in stream {} }
+            }
+        }
+        let ended = try #require(await value(of: future, within: .seconds(10)), "still open after 10 s")
+        #expect(ended?.code == .outOfRange, "\(String(describing: ended))")
+        #expect(
+            ended?.message
+                == "after_sequence: 5 is beyond this store's newest change 2 (another store, or one that restarted "
+                + "empty); list the records again and watch from ServerInfo.last_sequence with store_epoch "
+                + "\(info.storeEpoch)")
+
+        // From the newest change itself: the next change is the first event.
+        let next = try await client.watch(WatchRequest(afterSequence: 2)) { stream -> WatchEvent? in
+            _ = try await client.create(CreateInterviewRequest(interview: Sample.small(3)))
+            for try await event in stream { return event }
+            return nil
+        }
+        #expect(next?.sequence == 3)
+        await client.close()
+        #expect(try await server.stop() == .exited(0), "\(server.log())")
+    }
 }
 
 /// Health and ServerInfo tell the truth about a store that refuses writes.

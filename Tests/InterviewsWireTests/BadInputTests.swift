@@ -120,9 +120,17 @@ struct BadInputTests {
         #expect(decodeError(Interview.self, [0x0B])?.kind == .malformed)
         // field number 0
         #expect(decodeError(Interview.self, [0x00, 0x00])?.kind == .malformed)
-        // a length that runs past the end
+        // a length that runs past the end: named when the field is known
         let truncated = try #require(decodeError(Interview.self, [0x0A, 0x05, 0x61]))
-        #expect(truncated.message.contains("truncated"))
+        #expect(truncated.kind == .malformed)
+        #expect(truncated.field == "id")
+        #expect(truncated.message == "id: runs past the end of the message (the field starts at byte 0)")
+        let unknown = try #require(decodeError(Interview.self, [0xFA, 0x3E, 0x05, 0x61]))
+        #expect(unknown.field == "")
+        #expect(unknown.message == "truncated: the field starting at byte 0 runs past the end")
+        // a nested field's value varint that never ends: named with its path
+        let nested = try #require(decodeError(Interview.self, [0x52, 0x02, 0x08, 0xFF]))
+        #expect(nested.message == "organizer.id: bad varint at byte 1")
     }
 }
 

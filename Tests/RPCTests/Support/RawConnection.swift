@@ -109,6 +109,29 @@ final class RawConnection {
         return nil
     }
 
+    /// Reads the next `count` frames, which must be MESSAGE frames of
+    /// `callID` holding Interviews; returns their ids.
+    func readMessages(of callID: UInt32, count: Int) async throws -> [String] {
+        var ids: [String] = []
+        while ids.count < count {
+            guard let frame = try await readFrame() else { throw RawConnectionError("closed after \(ids.count)") }
+            guard frame.type == .message, frame.callID == callID else {
+                throw RawConnectionError("expected MESSAGE of call \(callID), got \(frame.type) of \(frame.callID)")
+            }
+            ids.append(try frame.decodePayload(as: Interview.self).id)
+        }
+        return ids
+    }
+
+    /// Sends a PING and reads the next frame: true when it is the PING's ACK,
+    /// i.e. the server sent nothing else in between.
+    func pingIsNext() async throws -> Bool {
+        try await send(.ping, callID: 0, RPCPing(opaque: 0x5049_4E47))
+        guard let frame = try await readFrame() else { return false }
+        return frame.type == .ping && frame.flags == .ack
+            && (try? frame.decodePayload(as: RPCPing.self).opaque) == 0x5049_4E47
+    }
+
     /// Stops writing (half-close is not used by the protocol: this closes).
     func finish() {
         outbound.finish()
@@ -126,4 +149,10 @@ func withRawConnection<T>(to path: String, _ body: (RawConnection) async throws 
     return try await channel.executeThenClose { inbound, outbound in
         try await body(RawConnection(inbound: inbound, outbound: outbound))
     }
+}
+
+/// A raw connection read something other than what the test expected.
+struct RawConnectionError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

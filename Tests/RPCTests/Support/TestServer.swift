@@ -85,11 +85,14 @@ enum TestMethods {
                         try await writer.write(Interview(id: "\(index)"))
                     }
                 },
-                // Writes until the writer throws; records how far it got and why it stopped.
+                // Writes until the writer throws; records how far it got and why it stopped:
+                // "infinite.attempted" counts the writes begun, "infinite.written" those that
+                // returned, so attempted == written + 1 while the handler waits in a write.
                 .serverStreaming(infinite) { (request: ListRequest, _, writer: ResponseStreamWriter<Interview>) in
                     var index = 0
                     do {
                         while true {
+                            probe.set("infinite.attempted", index + 1)
                             try await writer.write(Interview(id: "\(index)", title: request.jobID))
                             index += 1
                             probe.set("infinite.written", index)
@@ -198,9 +201,10 @@ struct TestServer: Sendable {
 /// Runs `body` against a server with one configuration value changed.
 func withTestServer<T: Sendable, Value>(
     setting keyPath: WritableKeyPath<RPCServerConfiguration, Value>, to value: Value,
+    eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    try await withTestServer(configure: { $0[keyPath: keyPath] = value }, body)
+    try await withTestServer(eventLoopGroup: eventLoopGroup, configure: { $0[keyPath: keyPath] = value }, body)
 }
 
 /// Runs `body` against a server that is stopped (cancelled) afterwards.

@@ -62,7 +62,8 @@ typedef enum _Interviews__V1__InterviewStatus {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(INTERVIEWS__V1__INTERVIEW_STATUS)
 } Interviews__V1__InterviewStatus;
 /*
- * The key a list is ordered by. Ties are always broken by id.
+ * The key a list is ordered by. Ties are always broken by id, in the
+ * list's direction.
  */
 typedef enum _Interviews__V1__OrderBy {
   /*
@@ -557,8 +558,10 @@ struct  Interviews__V1__WatchRequest
   ProtobufCMessage base;
   char *company_id;
   /*
-   * Replay every change with a sequence greater than this, then follow live.
-   * 0 replays from the oldest change still kept.
+   * Replay the company's changes with a sequence greater than this, then
+   * follow live. 0 replays from the beginning. OUT_OF_RANGE when some of
+   * the company's changes after it are no longer kept, or when it is beyond
+   * the store's newest change (see docs/PROTOCOL.md, "Watching").
    */
   uint64_t after_sequence;
   protobuf_c_boolean include_remote_data;
