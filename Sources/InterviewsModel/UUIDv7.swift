@@ -24,11 +24,18 @@ public struct UUIDv7: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Parses canonical lowercase text (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`);
     /// nil for anything else, so that one id has exactly one spelling.
     public init?(_ text: String) {
+        self.init(utf8: text.utf8)
+    }
+
+    /// Parses canonical lowercase text given as its UTF-8 bytes (as
+    /// ``init(_:)``), without building a `String`.
+    @inlinable
+    public init?<Bytes: Sequence>(utf8 text: Bytes) where Bytes.Element == UInt8 {
         var high: UInt64 = 0
         var low: UInt64 = 0
         var nibbles = 0
         var index = 0
-        for byte in text.utf8 {
+        for byte in text {
             defer { index += 1 }
             if index == 8 || index == 13 || index == 18 || index == 23 {
                 guard byte == UInt8(ascii: "-") else { return nil }

@@ -97,9 +97,13 @@ package struct StoredRecord: Sendable, Hashable {
         var hasUpdated = false
         var deleted = false
         var outOfRange: UInt32?
-        encoding.withUnsafeBytes { raw in
+        // One walk of the top-level fields: the checks below and the sections.
+        let sections = encoding.withUnsafeBytes { raw -> Sections? in
             var reader = FieldReader(raw)
+            var finder = SectionFinder()
+            var ordered = true
             while let field = reader.next() {
+                ordered = ordered && finder.see(field)
                 // What the decoder checks beyond the scan: timestamps in range, a defined status.
                 switch field.number {
                 case 13, 14, 17...22:
@@ -110,9 +114,8 @@ package struct StoredRecord: Sendable, Hashable {
                     }
                 default: break
                 }
-                if field.number > 22 { break }
                 switch field.number {
-                case 1: id = UUIDv7(String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self))
+                case 1: id = UUIDv7(utf8: UnsafeRawBufferPointer(rebasing: raw[field.value]))
                 case 3: hasCompany = !field.value.isEmpty
                 case 17: hasCreated = true
                 case 18: hasUpdated = true
@@ -120,12 +123,14 @@ package struct StoredRecord: Sendable, Hashable {
                 default: break
                 }
             }
+            guard ordered, reader.isValid else { return nil }
+            return finder.sections(end: raw.count)
         }
         if let outOfRange {
             throw InterviewsError(
                 .dataLoss, "the interview's field \(outOfRange) holds a timestamp out of range or an undefined status")
         }
-        guard let id, hasCompany, hasCreated, hasUpdated, let sections = Self.sections(of: encoding) else {
+        guard let id, hasCompany, hasCreated, hasUpdated, let sections else {
             throw InterviewsError(
                 .dataLoss,
                 "the interview lacks a store-assigned id, company or timestamps, or its fields are out of order")
@@ -342,37 +347,54 @@ package struct StoredRecord: Sendable, Hashable {
     static func sections(of bytes: [UInt8]) -> Sections? {
         bytes.withUnsafeBytes { raw -> Sections? in
             var reader = FieldReader(raw)
-            var previous: UInt32 = 0
-            var custom: Int?
-            var remote: Int?
-            var analysis: Int?
-            var revision: Int?
+            var sections = SectionFinder()
             while let field = reader.next() {
-                // Only the repeated fields (interviewers 11, custom_fields 23)
-                // repeat their number; anything else must increase.
-                guard field.number > previous || (field.number == previous && (previous == 11 || previous == 23))
-                else { return nil }
-                if field.number != previous {
-                    switch field.number {
-                    case 23: custom = field.start
-                    case 24: remote = field.start
-                    case 25: analysis = field.start
-                    case 26: revision = field.start
-                    default: break
-                    }
-                }
-                previous = field.number
+                guard sections.see(field) else { return nil }
             }
             guard reader.isValid else { return nil }
-            let end = raw.count
-            let revisionStart = revision ?? end
-            let analysisStart = analysis ?? revisionStart
-            let remoteStart = remote ?? analysisStart
-            let customStart = custom ?? remoteStart
-            return Sections(
-                customFields: UInt32(customStart), remoteData: UInt32(remoteStart), analysis: UInt32(analysisStart),
-                revision: UInt32(revisionStart))
+            return sections.sections(end: raw.count)
         }
+    }
+}
+
+/// Finds where the trailing sections of an encoding start while its
+/// top-level fields are walked in order, and checks that order.
+struct SectionFinder {
+    private var previous: UInt32 = 0
+    private var custom: Int?
+    private var remote: Int?
+    private var analysis: Int?
+    private var revision: Int?
+
+    /// Notes `field`; false when it is out of field-number order. Only the
+    /// repeated fields (interviewers 11, custom_fields 23) repeat their
+    /// number; anything else must increase.
+    mutating func see(_ field: FieldReader.Field) -> Bool {
+        guard field.number > previous || (field.number == previous && (previous == 11 || previous == 23)) else {
+            return false
+        }
+        if field.number != previous {
+            switch field.number {
+            case 23: custom = field.start
+            case 24: remote = field.start
+            case 25: analysis = field.start
+            case 26: revision = field.start
+            default: break
+            }
+        }
+        previous = field.number
+        return true
+    }
+
+    /// The sections of an encoding of `end` bytes whose every field was seen.
+    func sections(end: Int) -> StoredRecord.Sections {
+        let revisionStart = revision ?? end
+        let analysisStart = analysis ?? revisionStart
+        let remoteStart = remote ?? analysisStart
+        let customStart = custom ?? remoteStart
+        return StoredRecord.Sections(
+            customFields: UInt32(customStart), remoteData: UInt32(remoteStart), analysis: UInt32(analysisStart),
+            revision: UInt32(revisionStart))
     }
 }
 
@@ -394,7 +416,13 @@ struct FieldReader {
 
     init(_ raw: UnsafeRawBufferPointer) { self.raw = raw }
 
+    @inline(__always)
     private mutating func varint() -> UInt64? {
+        // Tags, lengths of short fields and small values: one byte.
+        if index < raw.count, raw[index] < 0x80 {
+            index += 1
+            return UInt64(raw[index - 1])
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while index < raw.count, shift < 64 {
@@ -407,6 +435,7 @@ struct FieldReader {
         return nil
     }
 
+    @inline(__always)
     mutating func next() -> Field? {
         guard isValid, index < raw.count else { return nil }
         let start = index

@@ -6,11 +6,7 @@ import Testing
 /// Revoking a key ends the calls it already opened, not only its next ones.
 @Suite("Revoking a key ends its open watches and streams", .serverProcess(), .timeLimit(.minutes(2)))
 struct RevocationTests {
-    /// How long a revoked call may take to end (well under a second on an idle machine;
-    /// generous because the suites share a small one).
-    static let promptly = Duration.seconds(1)
-
-    @Test("an open watch and an unread StreamInterviews of a revoked key end with UNAUTHENTICATED within ~1 s")
+    @Test("an open watch and an unread StreamInterviews of a revoked key end with UNAUTHENTICATED, not at their next call")
     func revokeEndsOpenCalls() async throws {
         let server = try ServerProcess.shared
         let company = Company.unique("revoke-open")
@@ -71,26 +67,23 @@ struct RevocationTests {
         var firstReadIterator = firstRead.makeAsyncIterator()
         _ = try #require(await firstReadIterator.next())
 
-        let revokedAt = ContinuousClock.now
+        // How fast they end is a figure for a benchmark (well under a second
+        // on an idle machine); the test bounds it only against a hang.
         try await server.revoke(revoked)
 
         let watchEnd = await value(of: revokedWatch, within: .seconds(5))
-        let watchTook = ContinuousClock.now - revokedAt
         let watchError = try #require(watchEnd, "the revoked key's idle watch was still open 5 s after the revoke")
         #expect(watchError?.code == .unauthenticated, "\(String(describing: watchError))")
         #expect(watchError?.message.contains("revoked") == true, "\(String(describing: watchError))")
-        #expect(watchTook < Self.promptly + .milliseconds(500), "the watch ended \(watchTook) after the revoke")
 
         // The stream's reader comes back: what was already sent, then the status.
         resumeSignal.yield()
         let streamEnd = try #require(
             await value(of: stream, within: .seconds(5)),
             "the revoked key's StreamInterviews was still open 5 s after the revoke")
-        let streamTook = ContinuousClock.now - revokedAt
         #expect(streamEnd.error?.code == .unauthenticated, "\(String(describing: streamEnd.error))")
         #expect(streamEnd.error?.message.contains("revoked") == true, "\(String(describing: streamEnd.error))")
         #expect(streamEnd.read < total, "read \(streamEnd.read) of \(total): the stream went on after the revoke")
-        #expect(streamTook < Self.promptly + .milliseconds(500), "the stream ended \(streamTook) after the revoke")
 
         // The company's other key keeps its watch: it sees the next record.
         let created = try await keptClient.create(CreateInterviewRequest(interview: Sample.small(99)))
