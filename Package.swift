@@ -248,6 +248,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "InterviewsGRPCTests",
+            dependencies: [
+                "InterviewsGRPC",
+                "InterviewsWire",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "InterviewsRepositoryTests",
             dependencies: [
                 "InterviewsModel",

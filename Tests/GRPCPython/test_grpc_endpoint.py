@@ -500,6 +500,47 @@ class GRPCEndpointTests(unittest.TestCase):
         self.assertStillServing()
 
 
+class GRPCLoopbackTests(unittest.TestCase):
+    def test_loopback_tcp_serves_the_same_methods(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = GRPCServerProcess("--grpc-listen", f"127.0.0.1:{port}")
+        try:
+            key = server.create_key([unique("tcp")])
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                health = health_pb2_grpc.HealthStub(channel)
+                self.assertEqual(
+                    health.Check(health_pb2.HealthCheckRequest(), timeout=10).status,
+                    health_pb2.HealthCheckResponse.SERVING,
+                )
+                stub = S.rpc.InterviewsStub(channel)
+                created = stub.CreateInterview(
+                    pb.CreateInterviewRequest(interview=sample()), metadata=bearer(key["secret"]), timeout=10
+                )
+                with server.channel() as unix:
+                    got = S.rpc.InterviewsStub(unix).GetInterview(
+                        pb.GetInterviewRequest(id=created.id), metadata=bearer(key["secret"]), timeout=10
+                    )
+                self.assertEqual(got, created)
+            self.assertEqual(server.stop(), 0, server.log())
+        finally:
+            server.kill()
+            server.cleanup()
+
+    def test_a_host_other_than_loopback_is_refused_at_start(self) -> None:
+        from grpc_server import server_binary
+        import subprocess
+
+        done = subprocess.run(
+            [server_binary(), "serve", "--grpc-listen", "0.0.0.0:50051", "--backend", "memory"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+        )
+        self.assertEqual(done.returncode, 64, done.stderr.decode())
+        self.assertIn("--grpc-listen", done.stderr.decode())
+        self.assertIn("loopback", done.stderr.decode())
+
+
 class GRPCDrainTests(unittest.TestCase):
     def test_sigterm_turns_health_not_serving_and_lets_calls_in_flight_finish(self) -> None:
         server = GRPCServerProcess("--shutdown-grace", "10")
