@@ -465,6 +465,13 @@ class GRPCEndpointTests(unittest.TestCase):
     def test_garbage_bytes_get_a_goaway_and_the_server_keeps_serving(self) -> None:
         received = self.raw_h2(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + bytes(range(256)) * 4)
         self.assertNotIn(b"HTTP/1.1 200", received)
+        frame_types = []
+        offset = 0
+        while offset + 9 <= len(received):
+            length = int.from_bytes(received[offset : offset + 3], "big")
+            frame_types.append(received[offset + 3])
+            offset += 9 + length
+        self.assertIn(0x07, frame_types, f"no GOAWAY among frames {frame_types} ({received[:64]!r})")
         self.assertStillServing()
 
     def test_wrong_content_type_and_truncated_message_get_grpc_errors(self) -> None:
