@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "InterviewsClient", targets: ["InterviewsClient"]),
         .library(name: "InterviewsFileStore", targets: ["InterviewsFileStore"]),
         .library(name: "InterviewsFileRepository", targets: ["InterviewsFileRepository"]),
+        // The optional gRPC endpoint (HTTP/2) on the same handlers.
+        .library(name: "InterviewsGRPC", targets: ["InterviewsGRPC"]),
         // For the fuzz targets (Fuzz/).
         .library(name: "InterviewsJSON", targets: ["InterviewsJSON"]),
     ],
@@ -28,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
     ],
     targets: [
         // C: the system protobuf-c runtime and the protoc-c output for proto/.
@@ -116,6 +120,24 @@ let package = Package(
             ]
         ),
 
+        // The gRPC endpoint: the same router served over HTTP/2 (grpc-swift),
+        // with grpc.health.v1 and server reflection. Only the CLI links it.
+        .target(
+            name: "InterviewsGRPC",
+            dependencies: [
+                "InterviewsModel",
+                "InterviewsWire",
+                "RPCCore",
+                "RPCUnixSocket",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Generated/interviews.protoset"]
+        ),
+
         // The typed Swift client library.
         .target(
             name: "InterviewsClient",
@@ -172,6 +194,7 @@ let package = Package(
                 "InterviewsFileRepository",
                 "InterviewsService",
                 "InterviewsClient",
+                "InterviewsGRPC",
                 "InterviewsJSON",
                 "RPCCore",
                 "RPCUnixSocket",
@@ -221,6 +244,15 @@ let package = Package(
             dependencies: [
                 "InterviewsModel",
                 "InterviewsWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "InterviewsGRPCTests",
+            dependencies: [
+                "InterviewsGRPC",
+                "InterviewsWire",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

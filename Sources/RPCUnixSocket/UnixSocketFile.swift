@@ -15,17 +15,20 @@ public struct RPCServerError: Error, Hashable, CustomStringConvertible {
 
 /// The socket file a server listens on: the checks before bind, the
 /// permissions after it, and its removal at shutdown.
-struct UnixSocketFile {
+package struct UnixSocketFile {
     /// `sizeof(sockaddr_un.sun_path)` is 108 on Linux, one of which is the NUL.
-    static let maxPathBytes = 107
+    package static let maxPathBytes = 107
 
-    let path: String
+    package let path: String
+
+    /// A socket file at `path`.
+    package init(path: String) { self.path = path }
 
     /// Checks the path's length and clears a stale socket of a dead server.
     ///
     /// - Throws: ``RPCServerError`` when the path is too long, is not a
     ///   socket, or a live server is listening on it.
-    func prepare() throws(RPCServerError) {
+    package func prepare() throws(RPCServerError) {
         let bytes = path.utf8.count
         guard bytes <= Self.maxPathBytes else {
             throw RPCServerError(
@@ -57,7 +60,7 @@ struct UnixSocketFile {
     ///
     /// - Returns: The file's inode, to recognise it at removal.
     /// - Throws: ``RPCServerError`` when chmod/chown fails or the group is unknown.
-    func applyPermissions(mode: UInt32, group: String?) throws(RPCServerError) -> UInt64 {
+    package func applyPermissions(mode: UInt32, group: String?) throws(RPCServerError) -> UInt64 {
         guard chmod(path, mode_t(mode)) == 0 else {
             throw RPCServerError("cannot chmod \(path) to \(String(mode, radix: 8)): \(Self.errnoText())")
         }
@@ -76,14 +79,14 @@ struct UnixSocketFile {
 
     /// Removes the socket file if it is still the one this server bound
     /// (a successor may already have replaced it).
-    func remove(inode: UInt64) {
+    package func remove(inode: UInt64) {
         var info = stat()
         guard lstat(path, &info) == 0, UInt64(info.st_ino) == inode else { return }
         unlink(path)
     }
 
     /// Removes the socket file this server has just bound.
-    func unlinkBound() {
+    package func unlinkBound() {
         unlink(path)
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import InterviewsFileRepository
 import InterviewsFileStore
+import InterviewsGRPC
 import InterviewsModel
 import InterviewsRepository
 import InterviewsService
@@ -35,6 +36,12 @@ struct Serve: AsyncParsableCommand {
               interviews serve --socket /run/interviews.sock --data-dir /var/lib/interviews
               interviews serve --repair
               interviews serve --backend memory --log-level debug
+              interviews serve --grpc-socket /run/interviews-grpc.sock
+              interviews serve --grpc-listen 127.0.0.1:50051
+
+            --grpc-socket and --grpc-listen add a standard gRPC endpoint (HTTP/2) with the same \
+            methods, keys, limits and status codes, plus grpc.health.v1.Health and server \
+            reflection; Admin stays on the native socket. Both endpoints drain together.
             """
     )
 
@@ -82,6 +89,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a graceful shutdown waits for calls in flight (0...3600).")
     var shutdownGrace: Int = 10
 
+    @Option(
+        help:
+            "Also serve gRPC (HTTP/2) on this Unix domain socket, with --socket-mode and --socket-group (e.g. /run/interviews-grpc.sock)."
+    )
+    var grpcSocket: String?
+
+    @Option(help: "Also serve gRPC on this loopback TCP address: 127.0.0.1:PORT or [::1]:PORT (0 picks a port).")
+    var grpcListen: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -99,6 +115,14 @@ struct Serve: AsyncParsableCommand {
         try Self.check("--max-frame-size", maxFrameSize, 16_384...16_777_216)
         try Self.check("--shutdown-grace", shutdownGrace, 0...3_600)
         try Self.check("--compaction-threshold", compactionThreshold, 4096...(1 << 40))
+        if let grpcListen {
+            do { _ = try GRPCEndpointConfiguration.LoopbackAddress(parsing: grpcListen) } catch {
+                throw ValidationError("--grpc-listen: \(error.message)")
+            }
+        }
+        if let grpcSocket, grpcSocket == socket {
+            throw ValidationError("--grpc-socket: \(grpcSocket) is the native --socket; choose another path")
+        }
         if repair && backend != .file {
             throw ValidationError("--repair: applies to --backend file only")
         }
@@ -162,8 +186,24 @@ struct Serve: AsyncParsableCommand {
         configuration.agent = "interviews/\(InterviewsVersion.current)"
         let server = RPCServer(router: service.router, configuration: configuration, logger: logger)
 
+        var grpcEndpoint: GRPCEndpoint?
+        if grpcSocket != nil || grpcListen != nil {
+            var grpcConfiguration = GRPCEndpointConfiguration(socketPath: grpcSocket)
+            grpcConfiguration.loopback = try grpcListen.map {
+                try GRPCEndpointConfiguration.LoopbackAddress(parsing: $0)
+            }
+            grpcConfiguration.socketFileMode = configuration.socketFileMode
+            grpcConfiguration.socketGroup = socketGroup
+            grpcConfiguration.maxMessageSize = maxFrameSize
+            grpcConfiguration.maxConcurrentCallsPerConnection = maxConcurrentCalls
+            grpcConfiguration.shutdownGracePeriod = .seconds(shutdownGrace)
+            grpcEndpoint = try GRPCEndpoint(
+                router: service.router, isWritable: { repository.isWritable }, configuration: grpcConfiguration,
+                logger: logger)
+        }
+
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: server),
+            .init(service: Endpoints(native: server, grpc: grpcEndpoint)),
             .init(service: KeyStoreFlusher(keys: keys, logger: logger)),
         ]
         if let fileRepository {
@@ -285,6 +325,21 @@ struct Serve: AsyncParsableCommand {
             if mkdir(current, 0o700) != 0 && errno != EEXIST {
                 throw ValidationError("--data-dir: cannot create \(current): \(String(cString: strerror(errno)))")
             }
+        }
+    }
+}
+
+/// The native endpoint and, when asked for, the gRPC endpoint, run as one
+/// service so that a graceful shutdown reaches both at once: they drain
+/// side by side within one grace period rather than one after the other.
+struct Endpoints: Service {
+    let native: RPCServer
+    let grpc: GRPCEndpoint?
+
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await native.run() }
+            if let grpc { group.addTask { try await grpc.run() } }
         }
     }
 }

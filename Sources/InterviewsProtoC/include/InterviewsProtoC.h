@@ -6,4 +6,6 @@
 #include "interviews/v1/interviews.pb-c.h"
 #include "interviews/v1/admin.pb-c.h"
 #include "interviews/rpc/v1/rpc.pb-c.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "grpc/reflection/v1/reflection.pb-c.h"
 #endif
