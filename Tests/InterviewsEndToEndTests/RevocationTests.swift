@@ -6,7 +6,7 @@ import Testing
 /// Revoking a key ends the calls it already opened, not only its next ones.
 @Suite("Revoking a key ends its open watches and streams", .serverProcess(), .timeLimit(.minutes(2)))
 struct RevocationTests {
-    @Test("an open watch and an unread StreamInterviews of a revoked key end with UNAUTHENTICATED at once")
+    @Test("an open watch and an unread StreamInterviews of a revoked key end with UNAUTHENTICATED while still open")
     func revokeEndsOpenCalls() async throws {
         let server = try ServerProcess.shared
         let company = Company.unique("revoke-open")
