@@ -47,16 +47,13 @@ public enum InterviewImporter {
     /// - Parameters:
     ///   - record: one JSON object, UTF-8.
     ///   - format: the record's format, or ``ImportFormat/auto`` to detect it.
-    ///   - importedAt: the time to record as `remote_deleted_at` when a source
-    ///     says a record was deleted without saying when.
     ///   - ignoringUnknownFields: for ``ImportFormat/ours``, skip fields the
     ///     Interview does not have (an export of a newer version).
     /// - Throws: ``JSONDecodingError`` naming the JSON path and the problem;
     ///   when the format was detected, the problem says which format was
     ///   assumed.
     public static func importRecord(
-        _ record: [UInt8], format: ImportFormat = .auto, importedAt: Timestamp,
-        ignoringUnknownFields: Bool = false
+        _ record: [UInt8], format: ImportFormat = .auto, ignoringUnknownFields: Bool = false
     ) throws(JSONDecodingError) -> ImportedInterview {
         let value = try JSONParser.parse(record)
         var resolved = format
@@ -70,7 +67,7 @@ public enum InterviewImporter {
             resolved = detected
         }
         do {
-            let interview = try map(value, record, resolved, importedAt, ignoringUnknownFields)
+            let interview = try map(value, record, resolved, ignoringUnknownFields)
             return ImportedInterview(interview: interview, format: resolved)
         } catch {
             guard format == .auto else { throw error }
@@ -79,8 +76,7 @@ public enum InterviewImporter {
     }
 
     private static func map(
-        _ value: JSONValue, _ record: [UInt8], _ format: ImportFormat, _ importedAt: Timestamp,
-        _ ignoringUnknownFields: Bool
+        _ value: JSONValue, _ record: [UInt8], _ format: ImportFormat, _ ignoringUnknownFields: Bool
     ) throws(JSONDecodingError) -> Interview {
         if format == .ours {
             return try ProtoJSONReader(ignoringUnknownFields: ignoringUnknownFields).interview(value, path: "")
@@ -90,11 +86,9 @@ public enum InterviewImporter {
         var interview: Interview
         switch format {
         case .merge:
-            interview = try ScheduledInterviewImport.interview(
-                object, customFieldsKey: "field_mappings", importedAt: importedAt)
+            interview = try ScheduledInterviewImport.interview(object, customFieldsKey: "field_mappings")
         case .bindbee:
-            interview = try ScheduledInterviewImport.interview(
-                object, customFieldsKey: "custom_fields", importedAt: importedAt)
+            interview = try ScheduledInterviewImport.interview(object, customFieldsKey: "custom_fields")
         case .kombo: interview = try KomboImport.interview(object)
         case .truto: interview = try TrutoImport.interview(object)
         default: interview = try PlatformImport.interview(object)

@@ -12,18 +12,21 @@ import InterviewsModel
 /// | `location` | `location.raw` |
 /// | `start_at`, `end_at`, `remote_created_at`, `remote_updated_at` | the same |
 /// | `status` SCHEDULED, AWAITING_FEEDBACK, COMPLETE | SCHEDULED, AWAITING_FEEDBACK, COMPLETED; any other value in `remote_status` |
-/// | `remote_was_deleted: true` | `remote_deleted_at` = `remote_updated_at`, else the import time |
+/// | `remote_was_deleted: true` | `remote_deleted_at` = `remote_updated_at`, else the vendor's `modified_at`, else `created_at`, else `remote_created_at`, else 1970-01-01T00:00:00Z (time unknown) |
 /// | Merge `field_mappings`, Bindbee `custom_fields` | `custom_fields`, flattened |
 ///
 /// Merge's `remote_id` and `remote_data`, Bindbee's `remote_id`, `modified_at`
 /// (Bindbee's own bookkeeping) and `raw_data` live only in `remote_data`.
+///
+/// Every value derives from the record alone, never from the clock, so that
+/// importing the same source again changes nothing (no revision bump).
 enum ScheduledInterviewImport {
     static let statuses: [String: InterviewStatus] = [
         "SCHEDULED": .scheduled, "AWAITING_FEEDBACK": .awaitingFeedback, "COMPLETE": .completed,
     ]
 
     static func interview(
-        _ r: VendorObject, customFieldsKey: String, importedAt: Timestamp
+        _ r: VendorObject, customFieldsKey: String
     ) throws(JSONDecodingError) -> Interview {
         var i = Interview()
         i.remoteID = try r.recordID()
@@ -44,7 +47,12 @@ enum ScheduledInterviewImport {
         i.remoteUpdatedAt = try r.timestamp("remote_updated_at")
         (i.status, i.remoteStatus) = try r.status("status", statuses)
         if try r.bool("remote_was_deleted") == true {
-            i.remoteDeletedAt = i.remoteUpdatedAt ?? importedAt
+            // The deletion's own time is not sent: the latest time the record
+            // carries, deterministic so that a re-import is a no-op.
+            var deletedAt = i.remoteUpdatedAt
+            if deletedAt == nil { deletedAt = try r.timestamp("modified_at") }
+            if deletedAt == nil { deletedAt = try r.timestamp("created_at") }
+            i.remoteDeletedAt = deletedAt ?? i.remoteCreatedAt ?? Timestamp(seconds: 0)
         }
         i.customFields = try r.flattened(customFieldsKey)
         return i

@@ -115,7 +115,6 @@ struct BatchImporter {
     private var pending: [(line: Int, interview: Interview)] = []
     private var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
     private let start = ContinuousClock.now
-    private let importedAt = Timestamp.now()
 
     init(
         connection: InterviewsClient, company: String, format: ImportFormat, onError: Import.OnError, batchSize: Int,
@@ -133,7 +132,7 @@ struct BatchImporter {
         let interview: Interview
         do {
             interview = try InterviewImporter.importRecord(
-                record, format: format, importedAt: importedAt, ignoringUnknownFields: true
+                record, format: format, ignoringUnknownFields: true
             ).interview
             try InterviewValidation.validate(interview)
         } catch let error as JSONDecodingError {

@@ -50,6 +50,23 @@ struct ImportTests {
         #expect(i["remoteData"] == nil, "remote_data only when asked for")
     }
 
+    @Test("re-importing a Merge deletion that carries no time changes nothing: same record, same revision")
+    func reimportDeletionWithoutTime() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("merge-\(UUID().uuidString).json")
+        try Data(#"{"id":"m-bare","remote_was_deleted":true,"status":"SCHEDULED"}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try await acme.succeed("import", "--format", "merge", "--file", file.path)
+        let first = try await acme.succeed("list", "--output", "jsonl").jsonLines()
+        _ = try await acme.succeed("import", "--format", "merge", "--file", file.path)
+        let second = try await acme.succeed("list", "--output", "jsonl").jsonLines()
+        try #require(first.count == 1 && second.count == 1, "\(first) \(second)")
+        let revision = try #require(first[0]["revision"] as? String)
+        #expect(second[0]["revision"] as? String == revision)
+        #expect(second[0]["remoteDeletedAt"] as? String == "1970-01-01T00:00:00Z")
+        #expect(second[0]["updatedAt"] as? String == first[0]["updatedAt"] as? String)
+    }
+
     @Test("a single Merge object imports the same way, and get shows its payload on request")
     func mergeObject() async throws {
         let acme = try await ServerProcess.current().newTenant()

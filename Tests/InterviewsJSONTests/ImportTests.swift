@@ -5,7 +5,7 @@ import Testing
 /// Imports `record` and checks that the format was detected as `expected`.
 func importDetected(_ record: [UInt8], as expected: ImportFormat) throws -> Interview {
     #expect(try InterviewImporter.detectFormat(of: record) == expected)
-    let imported = try InterviewImporter.importRecord(record, importedAt: Timestamp(seconds: 1_800_000_000))
+    let imported = try InterviewImporter.importRecord(record)
     #expect(imported.format == expected)
     if expected != .ours { #expect(imported.interview.id.isEmpty, "our id is the server's to assign") }
     return imported.interview
@@ -69,10 +69,24 @@ struct MergeImportTests {
             ])
     }
 
-    @Test("a deletion without remote_updated_at is dated at the import")
+    @Test("a deletion without remote_updated_at is dated by the record's own times, never the clock")
     func deletedWithoutDate() throws {
-        let i = try importDetected(bytes(#"{"id":"m1","remote_was_deleted":true}"#), as: .merge)
-        #expect(i.remoteDeletedAt == Timestamp(seconds: 1_800_000_000))
+        let bare = bytes(#"{"id":"m1","remote_was_deleted":true}"#)
+        let first = try importDetected(bare, as: .merge)
+        #expect(first.remoteDeletedAt == Timestamp(seconds: 0), "no time at all: the epoch, time unknown")
+        #expect(try importDetected(bare, as: .merge) == first, "a second import maps to the same record")
+        let modified = try InterviewImporter.importRecord(
+            bytes(
+                #"{"id":"m1","remote_was_deleted":true,"modified_at":"2021-10-16T00:00:00Z","created_at":"2021-10-01T00:00:00Z","remote_created_at":"2021-09-01T00:00:00Z"}"#
+            ), format: .merge
+        ).interview
+        #expect(modified.remoteDeletedAt == Timestamp(seconds: 1_634_342_400), "Merge's modified_at")
+        let created = try importDetected(
+            bytes(#"{"id":"m1","remote_was_deleted":true,"created_at":"2021-10-01T00:00:00Z"}"#), as: .merge)
+        #expect(created.remoteDeletedAt == Timestamp(seconds: 1_633_046_400), "Merge's created_at")
+        let remoteCreated = try importDetected(
+            bytes(#"{"id":"m1","remote_was_deleted":true,"remote_created_at":"2021-09-01T00:00:00Z"}"#), as: .merge)
+        #expect(remoteCreated.remoteDeletedAt == Timestamp(seconds: 1_630_454_400), "remote_created_at")
     }
 
     @Test("an expanded application gives the candidate and the job")
@@ -312,7 +326,7 @@ struct ImportErrorTests {
         ])
     func rejected(_ record: String, _ format: ImportFormat, _ message: String) {
         do {
-            _ = try InterviewImporter.importRecord(bytes(record), format: format, importedAt: Timestamp(seconds: 0))
+            _ = try InterviewImporter.importRecord(bytes(record), format: format)
             Issue.record("accepted \(record)")
         } catch {
             #expect(error.message == message)
@@ -322,8 +336,7 @@ struct ImportErrorTests {
     @Test("vendor timestamps without an offset are UTC; bare dates are midnight")
     func lenientTimes() throws {
         let i = try InterviewImporter.importRecord(
-            bytes(#"{"id":"m","start_at":"2021-10-15T08:00:00","end_at":"2021-10-16"}"#), format: .merge,
-            importedAt: Timestamp(seconds: 0)
+            bytes(#"{"id":"m","start_at":"2021-10-15T08:00:00","end_at":"2021-10-16"}"#), format: .merge
         ).interview
         #expect(i.startAt == (try Fixtures.time("2021-10-15T08:00:00Z")))
         #expect(i.endAt == (try Fixtures.time("2021-10-16T00:00:00Z")))
@@ -354,7 +367,7 @@ struct EnvelopeTests {
         let document = try Fixtures.bytes("bindbee-list.json")
         let records = try JSONEnvelope.records(in: document, format: .bindbee)
         try #require(records.count == 1)
-        let mapped = try InterviewImporter.importRecord(records[0], format: .bindbee, importedAt: Timestamp(seconds: 0))
+        let mapped = try InterviewImporter.importRecord(records[0], format: .bindbee)
         #expect(mapped.interview.remoteID == "3c90c3cc-0d44-4b50-8888-8dd25736052a")
         #expect(try JSONEnvelope.records(in: bytes(#"{"cursor": "c", "page_size": 2, "items": []}"#)) == [])
     }

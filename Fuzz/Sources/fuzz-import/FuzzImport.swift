@@ -7,7 +7,6 @@ import FuzzSupport
 import InterviewsJSON
 import InterviewsModel
 
-let importedAt = Timestamp(seconds: 1_700_000_000)
 
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(
@@ -40,7 +39,7 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let record = Array(input[1...])
     let imported: ImportedInterview
     do {
-        imported = try InterviewImporter.importRecord(record, format: format, importedAt: importedAt)
+        imported = try InterviewImporter.importRecord(record, format: format)
     } catch {
         guard !error.message.isEmpty else { fuzzFailure("an empty error message") }
         return 0
