@@ -39,6 +39,8 @@ public final class RPCServer: Service, Sendable {
     private let state = Mutex(State.idle(waiters: []))
     private let handlerTasks = HandlerTaskTracker()
     private let shutdown = ShutdownSignal()
+    private let partialFrames: PartialFrameBudget
+    private let memoryReleaser = MemoryReleaser()
 
     private enum State {
         /// ``run()`` not called yet.
@@ -76,7 +78,13 @@ public final class RPCServer: Service, Sendable {
     ) {
         var configuration = configuration
         configuration.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
+        configuration.maxUnauthenticatedFrameSize = min(
+            max(configuration.maxUnauthenticatedFrameSize, RPCProtocol.minMaxFrameSize), configuration.maxFrameSize)
+        configuration.maxUnauthenticatedBufferedBytes = max(
+            configuration.maxUnauthenticatedBufferedBytes,
+            configuration.maxUnauthenticatedFrameSize + Frame.headerSize)
         self.router = router
+        self.partialFrames = PartialFrameBudget(limit: configuration.maxUnauthenticatedBufferedBytes)
         self.configuration = configuration
         self.logger = logger
         self.group = eventLoopGroup
@@ -263,6 +271,8 @@ public final class RPCServer: Service, Sendable {
         channel.closeFuture.whenComplete { _ in self.connectionClosed(id) }
         let limits = ServerConnectionHandler.Limits(
             maxFrameSize: configuration.maxFrameSize,
+            maxUnauthenticatedFrameSize: configuration.maxUnauthenticatedFrameSize,
+            frameTimeout: TimeAmount(configuration.frameTimeout),
             maxConcurrentCalls: configuration.maxConcurrentCallsPerConnection,
             initialWindow: configuration.initialWindow,
             handshakeTimeout: TimeAmount(configuration.handshakeTimeout),
@@ -274,10 +284,12 @@ public final class RPCServer: Service, Sendable {
         // bytes: no frame objects travel through the pipeline.
         try sync.addHandler(
             ServerConnectionHandler(
-                router: router, limits: limits, logger: logger, tasks: handlerTasks, shutdown: shutdown))
+                router: router, limits: limits, logger: logger, tasks: handlerTasks, shutdown: shutdown,
+                partialFrames: partialFrames))
     }
 
     private func connectionClosed(_ id: ObjectIdentifier) {
+        memoryReleaser.connectionClosed()
         state.withLock { state in
             switch state {
             case .listening(var running):

@@ -35,6 +35,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// The limits one connection enforces.
     struct Limits: Sendable {
         var maxFrameSize: Int
+        /// The largest frame before a call of the connection is authenticated.
+        var maxUnauthenticatedFrameSize: Int
+        /// How long a frame may stay unfinished once its first bytes came.
+        var frameTimeout: TimeAmount
         var maxConcurrentCalls: Int
         var initialWindow: Int
         var handshakeTimeout: TimeAmount
@@ -72,6 +76,19 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let logger: Logger
     private let tasks: HandlerTaskTracker
     private let shutdown: ShutdownSignal
+    /// The server-wide budget for the partial frames of connections that
+    /// have not authenticated a call.
+    private let partialFrames: PartialFrameBudget
+    /// Whether a call of this connection has been authenticated: its frames
+    /// may then be as large as ``Limits/maxFrameSize`` and its partial
+    /// frames no longer count against ``partialFrames``.
+    private var authenticated: Bool
+    /// The bytes this connection has taken from ``partialFrames``.
+    private var partialCharge = 0
+    /// Since when the connection has left a frame unfinished (nil: none).
+    private var partialSince: NIODeadline?
+    /// Ends the connection when a frame stays unfinished too long.
+    private var frameTimer: Scheduled<Void>?
     private var state = State.handshaking
     private var calls: [UInt32: ServerCall] = [:]
     private var lastCallID: UInt32 = 0
@@ -107,13 +124,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// (a big response) is released after its write.
     private static let keptOutputCapacity = 64 * 1024
 
-    init(router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker, shutdown: ShutdownSignal) {
+    init(
+        router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker, shutdown: ShutdownSignal,
+        partialFrames: PartialFrameBudget
+    ) {
         self.router = router
         self.limits = limits
         self.logger = logger
         self.tasks = tasks
         self.shutdown = shutdown
+        self.partialFrames = partialFrames
+        self.authenticated =
+            !router.authenticatesCalls || limits.maxUnauthenticatedFrameSize >= limits.maxFrameSize
         self.decoder = FrameDecoder(maxFrameSize: limits.maxFrameSize, expectsPreface: true)
+        if !authenticated {
+            decoder.maxFrameSize = limits.maxUnauthenticatedFrameSize
+            decoder.limitName = "the limit before a call on the connection is authenticated,"
+        }
     }
 
     // MARK: Channel events
@@ -125,6 +152,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        dropPartialFrame()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -143,6 +171,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         state = .closed
         timer?.cancel()
         timer = nil
+        dropPartialFrame()
         let gone = RPCError(.cancelled, "the client disconnected")
         for call in Array(calls.values) {
             endCall(call, gone, sendTrailers: false)
@@ -154,26 +183,139 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard !inboundFailed else { return }
         reading = true
         var bytes = unwrapInboundIn(data)
+        let continued = inbound != nil
         if var pending = inbound {
             inbound = nil
             pending.writeBuffer(&bytes)
             bytes = pending
         }
+        let before = bytes.readableBytes
         do {
             while let frame = try decoder.next(from: &bytes) {
                 try handle(frame, context: context)
-                if case .closed = state { return }
+                if case .closed = state {
+                    dropPartialFrame()
+                    return
+                }
             }
         } catch {
             // Fatal for the connection, as the frame decoder's errors were.
             inboundFailed = true
+            dropPartialFrame()
             openPendingCall()
             goAway(error)
             return
         }
         if bytes.readableBytes > 0 {
-            bytes.discardReadBytes()
+            // A frame read before this one ended: the one left is new.
+            keepPartialFrame(&bytes, new: !continued || bytes.readableBytes < before, context: context)
+        } else if partialSince != nil || partialCharge > 0 {
+            dropPartialFrame()
+        }
+    }
+
+    // MARK: Partial frames
+
+    /// Keeps the start of a frame that has not wholly arrived, in a buffer
+    /// of the frame's size (so that the rest is appended without the buffer
+    /// doubling, and a small remainder does not keep a large read buffer
+    /// alive); charges it to the budget before authentication, and starts
+    /// the frame timeout when the frame is `new`.
+    private func keepPartialFrame(_ bytes: inout ByteBuffer, new: Bool, context: ChannelHandlerContext) {
+        let size = decoder.pendingPayloadLength(in: bytes).map { Frame.headerSize + $0 } ?? Frame.headerSize
+        let needed = max(size, bytes.readableBytes)
+        if bytes.readerIndex == 0, bytes.capacity >= needed, bytes.capacity <= max(2 * needed, 1024) {
             inbound = bytes
+        } else {
+            var kept = context.channel.allocator.buffer(capacity: needed)
+            kept.writeBuffer(&bytes)
+            inbound = kept
+        }
+        if !authenticated {
+            // The frame's length: what it will hold in memory once it has
+            // arrived (the buffer's capacity is a power of two, but only the
+            // pages written count).
+            let charge = needed
+            if charge > partialCharge {
+                guard partialFrames.charge(charge - partialCharge) else {
+                    inbound = nil
+                    inboundFailed = true
+                    dropPartialFrame()
+                    goAway(
+                        RPCError(
+                            .resourceExhausted,
+                            "the server holds its limit of \(partialFrames.limit) bytes of partly received frames from connections that have not authenticated a call; closing"
+                        ))
+                    return
+                }
+            } else {
+                partialFrames.release(partialCharge - charge)
+            }
+            partialCharge = charge
+        }
+        guard new || partialSince == nil else { return }
+        let now = NIODeadline.now()
+        partialSince = now
+        // While handshaking, the handshake timeout bounds the wait.
+        switch state {
+        case .open, .draining:
+            if frameTimer == nil { armFrameTimer(at: now + limits.frameTimeout) }
+        case .handshaking, .closed:
+            break
+        }
+    }
+
+    /// Forgets the partial frame: the frame completed, or the connection ends.
+    private func dropPartialFrame() {
+        partialSince = nil
+        if partialCharge > 0 {
+            partialFrames.release(partialCharge)
+            partialCharge = 0
+        }
+        if case .closed = state {
+            inbound = nil
+            frameTimer?.cancel()
+            frameTimer = nil
+        }
+    }
+
+    /// One timer serves many frames, as the idle timer serves many idle
+    /// periods: armed only when none is, and re-armed for the frame
+    /// unfinished when it fires. Time during which the server holds reads
+    /// (the client is not reading its responses) is not counted.
+    private func armFrameTimer(at deadline: NIODeadline) {
+        guard let context else { return }
+        let timeout = limits.frameTimeout
+        frameTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.frameTimer = nil
+            guard let since = self.partialSince else { return }
+            if case .closed = self.state { return }
+            let now = NIODeadline.now()
+            if self.readHeld {
+                self.partialSince = now
+                self.armFrameTimer(at: now + timeout)
+            } else if since + timeout <= now {
+                self.inboundFailed = true
+                self.inbound = nil
+                self.dropPartialFrame()
+                self.openPendingCall()
+                self.goAway(
+                    RPCError(.deadlineExceeded, "a frame was left unfinished for \(Self.describe(timeout)); closing"))
+            } else {
+                self.armFrameTimer(at: since + timeout)
+            }
+        }
+    }
+
+    /// A call of this connection was authenticated: frames up to the full
+    /// limit are taken from now on, outside the shared budget.
+    private func becomeAuthenticated() {
+        authenticated = true
+        decoder.maxFrameSize = limits.maxFrameSize
+        decoder.limitName = "max_frame_size"
+        if partialCharge > 0 {
+            partialFrames.release(partialCharge)
+            partialCharge = 0
         }
     }
 
@@ -362,6 +504,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             serverContext = ServerContext(
                 method: method.name, metadata: view?.metadata ?? decoded?.metadata ?? [], deadline: deadline,
                 peer: peer, callID: id, logger: logger, shutdown: shutdown)
+        }
+        if !authenticated, router.authenticates(serverContext) {
+            becomeAuthenticated()
         }
         idleSince = nil
         if method.invokeNonblocking != nil {

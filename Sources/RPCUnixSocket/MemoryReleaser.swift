@@ -1,0 +1,77 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    internal import Glibc
+#endif
+
+/// Gives the memory that closed connections freed back to the system.
+///
+/// glibc's allocator keeps freed memory in its arenas, so a burst of
+/// connections (each with a read buffer, a partial frame, queued stream
+/// messages) leaves the server's RSS at its peak long after they close.
+/// After ``burst`` closes, ``delay`` later, `malloc_trim(0)` returns the free
+/// pages; it runs on a background queue (never on an event loop) and at most
+/// once per ``minimumInterval``. Where the C library has no `malloc_trim`
+/// (looked up at run time, so this builds anywhere) nothing happens.
+final class MemoryReleaser: Sendable {
+    private struct State {
+        var closes = 0
+        var scheduled = false
+        var lastTrim: ContinuousClock.Instant?
+    }
+
+    /// How many closes make a burst worth a trim.
+    let burst: Int
+    /// How long after the burst the trim runs (the closes of a burst come
+    /// together: one trim then serves them all).
+    let delay: Duration
+    /// The shortest time between two trims.
+    let minimumInterval: Duration
+    private let state = Mutex(State())
+
+    init(burst: Int = 16, delay: Duration = .seconds(1), minimumInterval: Duration = .seconds(5)) {
+        self.burst = burst
+        self.delay = delay
+        self.minimumInterval = minimumInterval
+    }
+
+    /// A connection has closed.
+    func connectionClosed() {
+        guard Self.trim != nil else { return }
+        let wait: Duration? = state.withLock { state in
+            state.closes += 1
+            guard state.closes >= burst, !state.scheduled else { return nil }
+            state.scheduled = true
+            let now = ContinuousClock.now
+            guard let last = state.lastTrim, last + minimumInterval > now + delay else { return delay }
+            return last + minimumInterval - now
+        }
+        guard let wait else { return }
+        let milliseconds = Int(wait / .milliseconds(1))
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .milliseconds(milliseconds)) {
+            self.release()
+        }
+    }
+
+    private func release() {
+        _ = Self.trim?(0)
+        state.withLock { state in
+            state.closes = 0
+            state.scheduled = false
+            state.lastTrim = .now
+        }
+    }
+
+    private typealias Trim = @convention(c) (Int) -> Int32
+
+    /// glibc's `malloc_trim`, or nil.
+    private static let trim: Trim? = {
+        #if canImport(Glibc)
+            guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") else { return nil }
+            return unsafeBitCast(symbol, to: Trim.self)
+        #else
+            return nil
+        #endif
+    }()
+}
