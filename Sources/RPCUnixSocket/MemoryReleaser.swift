@@ -10,18 +10,25 @@ import Synchronization
 /// glibc's allocator keeps freed memory in its arenas, so a burst of
 /// connections (each with a read buffer, a partial frame, queued stream
 /// messages) leaves the server's RSS at its peak long after they close.
-/// After ``burst`` closes, ``delay`` later, `malloc_trim(0)` returns the free
-/// pages; it runs on a background queue (never on an event loop) and at most
-/// once per ``minimumInterval``. Where the C library has no `malloc_trim`
-/// (looked up at run time, so this builds anywhere) nothing happens.
+/// Once the open connections have fallen to half their peak or less, by at
+/// least ``burst``, `malloc_trim(0)` returns the free pages ``delay``
+/// later; it runs on a background queue (never on an event loop) and at
+/// most once per ``minimumInterval``. A trim holds the allocator's locks
+/// while it walks the free memory, so it is kept for such bursts: a steady
+/// coming and going of short connections never triggers one. Where the C
+/// library has no `malloc_trim` (looked up at run time, so this builds
+/// anywhere) nothing happens.
 final class MemoryReleaser: Sendable {
     private struct State {
-        var closes = 0
+        var open = 0
+        /// The most connections open since the last trim.
+        var peak = 0
         var scheduled = false
         var lastTrim: ContinuousClock.Instant?
     }
 
-    /// How many closes make a burst worth a trim.
+    /// How far the open connections must fall from their peak to make a
+    /// burst worth a trim.
     let burst: Int
     /// How long after the burst the trim runs (the closes of a burst come
     /// together: one trim then serves them all).
@@ -36,12 +43,22 @@ final class MemoryReleaser: Sendable {
         self.minimumInterval = minimumInterval
     }
 
+    /// A connection has opened.
+    func connectionOpened() {
+        state.withLock { state in
+            state.open += 1
+            state.peak = max(state.peak, state.open)
+        }
+    }
+
     /// A connection has closed.
     func connectionClosed() {
         guard Self.trim != nil else { return }
         let wait: Duration? = state.withLock { state in
-            state.closes += 1
-            guard state.closes >= burst, !state.scheduled else { return nil }
+            state.open -= 1
+            guard state.peak - state.open >= burst, state.open <= state.peak / 2, !state.scheduled else {
+                return nil
+            }
             state.scheduled = true
             let now = ContinuousClock.now
             guard let last = state.lastTrim, last + minimumInterval > now + delay else { return delay }
@@ -57,7 +74,7 @@ final class MemoryReleaser: Sendable {
     private func release() {
         _ = Self.trim?(0)
         state.withLock { state in
-            state.closes = 0
+            state.peak = state.open
             state.scheduled = false
             state.lastTrim = .now
         }

@@ -51,10 +51,15 @@ public struct RPCServerConfiguration: Sendable {
     /// How long a connection may stay open with no call before it is closed
     /// with GOAWAY. Default 5 min.
     public var idleTimeout: Duration = .seconds(300)
-    /// How many response bytes may wait in one connection's outbound buffer:
-    /// above it the server stops reading from that client and pauses its
-    /// streams until the client reads. A stream's handler may also queue up
-    /// to a quarter of it for the event loop without waiting. Default 4 MiB.
+    /// How many response bytes one connection with a stream may hold
+    /// queued in the server (the socket's kernel buffer aside): the channel
+    /// takes writes until half of it waits there (above, the server stops
+    /// reading from that client and pauses its streams until the client
+    /// reads), a stream's batch of up to a quarter may go in just below
+    /// that, and a stream's handler may queue up to a quarter more for the
+    /// event loop, counted by the memory its messages hold. Each further
+    /// open stream of the connection may queue its own quarter. Default
+    /// 4 MiB.
     public var maxOutboundBufferedBytes: Int = 4 * 1024 * 1024
     /// The message credit a server stream starts with when the client's
     /// HEADERS name none. Default 64.

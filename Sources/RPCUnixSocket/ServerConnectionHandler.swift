@@ -189,12 +189,37 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             pending.writeBuffer(&bytes)
             bytes = pending
         }
+        // Bytes left for a later slice wait for it, with the new ones after them.
+        guard !backlogScheduled else {
+            inbound = bytes
+            return
+        }
+        parse(&bytes, continued: continued, context: context)
+    }
+
+    /// Handles the frames in `bytes`, a slice at a time: once a slice's
+    /// frames have produced ``maxOutputPerSlice`` bytes of output or
+    /// ``maxFramesPerSlice`` frames were handled, the rest waits for a task
+    /// on the loop (and the socket is not read meanwhile), so that one
+    /// client pipelining many calls cannot hold the event loop from every
+    /// other connection on it.
+    private func parse(_ bytes: inout ByteBuffer, continued: Bool, context: ChannelHandlerContext) {
         let before = bytes.readableBytes
+        let outputBefore = output.readableBytes
+        var frames = 0
         do {
             while let frame = try decoder.next(from: &bytes) {
                 try handle(frame, context: context)
                 if case .closed = state {
                     dropPartialFrame()
+                    return
+                }
+                frames += 1
+                if bytes.readableBytes > 0, opening == nil,
+                    frames >= Self.maxFramesPerSlice || output.readableBytes - outputBefore >= Self.maxOutputPerSlice
+                {
+                    inbound = bytes
+                    scheduleBacklog(context: context)
                     return
                 }
             }
@@ -211,6 +236,37 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             keepPartialFrame(&bytes, new: !continued || bytes.readableBytes < before, context: context)
         } else if partialSince != nil || partialCharge > 0 {
             dropPartialFrame()
+        }
+    }
+
+    /// The most frames one slice of ``parse(_:continued:context:)`` handles.
+    private static let maxFramesPerSlice = 32
+    /// The output after which a slice ends.
+    private static let maxOutputPerSlice = 64 * 1024
+
+    /// Whether a task to go on with the bytes in ``inbound`` is scheduled.
+    private var backlogScheduled = false
+
+    private func scheduleBacklog(context: ChannelHandlerContext) {
+        backlogScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.resumeBacklog()
+        }
+    }
+
+    /// The next slice of the bytes left by the last one, handled as a read
+    /// is: its output goes out with one write when it ends.
+    private func resumeBacklog() {
+        backlogScheduled = false
+        guard let context, !inboundFailed, var bytes = inbound else { return }
+        if case .closed = state { return }
+        inbound = nil
+        reading = true
+        parse(&bytes, continued: true, context: context)
+        completeRead(context: context)
+        if !backlogScheduled, readHeld, context.channel.isWritable {
+            readHeld = false
+            context.read()
         }
     }
 
@@ -320,6 +376,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        completeRead(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    /// What the end of a read does: open the call still held, arm the timers
+    /// of calls waiting for their request, write the output.
+    private func completeRead(context: ChannelHandlerContext) {
         openPendingCall()
         reading = false
         if !awaitingTimers.isEmpty {
@@ -330,7 +393,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         }
         flushOutput()
-        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -366,7 +428,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Outbound backpressure
 
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable && !backlogScheduled {
             context.read()
         } else {
             readHeld = true
@@ -374,11 +436,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            if readHeld {
-                readHeld = false
-                context.read()
-            }
+        if context.channel.isWritable, readHeld, !backlogScheduled {
+            readHeld = false
+            context.read()
         }
         let writable = context.channel.isWritable
         for call in calls.values where call.outbox?.setWritable(writable) == true {
@@ -780,15 +840,39 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             for payload in batch { write(Frame(type: .message, callID: callID, payload: payload)) }
             return
         }
-        // Outside a read the messages go out as they are (each has room for
-        // its header): a batch may be large, and copying it gains nothing.
+        // Outside a read the messages are packed into chunks of a fixed
+        // size: the channel then queues a few full buffers instead of one
+        // per message (each an allocation rounded up to a power of two and a
+        // trip through the pipeline), so what it holds is what it counts,
+        // and a large batch costs the loop little. A large message goes out
+        // as it is (it has room for its header).
         flushOutput()
+        let allocator = context.channel.allocator
+        var chunk = ByteBuffer()
         for payload in batch {
             let frame = Frame(type: .message, callID: callID, payload: payload)
-            context.write(wrapOutboundOut(frame.serialized(allocator: context.channel.allocator)), promise: nil)
+            let size = Frame.headerSize + payload.readableBytes
+            if size > Self.streamChunkCapacity / 4 {
+                if chunk.readableBytes > 0 {
+                    context.write(wrapOutboundOut(chunk), promise: nil)
+                    chunk = ByteBuffer()
+                }
+                context.write(wrapOutboundOut(frame.serialized(allocator: allocator)), promise: nil)
+                continue
+            }
+            if chunk.writableBytes < size {
+                if chunk.readableBytes > 0 { context.write(wrapOutboundOut(chunk), promise: nil) }
+                chunk = allocator.buffer(capacity: Self.streamChunkCapacity)
+            }
+            frame.encode(into: &chunk)
         }
+        if chunk.readableBytes > 0 { context.write(wrapOutboundOut(chunk), promise: nil) }
         context.flush()
     }
+
+    /// The size of the buffers stream messages are packed into (a power of
+    /// two, so that the buffer is as large as asked for).
+    private static let streamChunkCapacity = 64 * 1024
 
     /// Ends `call` once: with `reason` (an error) or `status`, optionally
     /// sending TRAILERS, cancelling its handler task if it still runs.

@@ -28,14 +28,15 @@ final class ServerStreamOutbox: Sendable {
         /// Writers suspended until their message is admitted.
         var waiters = CircularBuffer<(ByteBuffer, CheckedContinuation<Void, any Error>)>()
 
-        /// Moves `payload` to `pending` if it may go now.
+        /// Moves `payload` to `pending` if it may go now. A message counts
+        /// the memory it holds: its buffer's capacity, not only its bytes.
         mutating func admit(_ payload: ByteBuffer, maxPendingBytes: Int) -> Bool {
             guard credit > 0, writable,
-                pendingBytes == 0 || pendingBytes + payload.readableBytes <= maxPendingBytes
+                pendingBytes == 0 || pendingBytes + payload.capacity <= maxPendingBytes
             else { return false }
             credit -= 1
             pending.append(payload)
-            pendingBytes += payload.readableBytes
+            pendingBytes += payload.capacity
             return true
         }
 

@@ -91,6 +91,12 @@ struct Serve: AsyncParsableCommand {
     )
     var maxUnauthenticatedBufferedBytes: Int = 64 * 1024 * 1024
 
+    @Option(
+        help:
+            "Response bytes one connection with a stream may hold queued before the server waits for the client to read (65536...268435456)."
+    )
+    var maxOutboundBufferedBytes: Int = 4 * 1024 * 1024
+
     @Option(help: "Seconds a frame may stay unfinished once its first bytes arrived (1...3600).")
     var frameTimeout: Int = 10
 
@@ -117,6 +123,7 @@ struct Serve: AsyncParsableCommand {
             "--max-unauthenticated-buffered-bytes", maxUnauthenticatedBufferedBytes,
             (maxUnauthenticatedFrameSize + 12)...(1 << 40))
         try Self.check("--frame-timeout", frameTimeout, 1...3_600)
+        try Self.check("--max-outbound-buffered-bytes", maxOutboundBufferedBytes, 65_536...268_435_456)
         try Self.check("--shutdown-grace", shutdownGrace, 0...3_600)
         try Self.check("--compaction-threshold", compactionThreshold, 4096...(1 << 40))
         if repair && backend != .file {
@@ -181,6 +188,7 @@ struct Serve: AsyncParsableCommand {
         configuration.maxUnauthenticatedFrameSize = maxUnauthenticatedFrameSize
         configuration.maxUnauthenticatedBufferedBytes = maxUnauthenticatedBufferedBytes
         configuration.frameTimeout = .seconds(frameTimeout)
+        configuration.maxOutboundBufferedBytes = maxOutboundBufferedBytes
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.agent = "interviews/\(InterviewsVersion.current)"
         let server = RPCServer(router: service.router, configuration: configuration, logger: logger)
