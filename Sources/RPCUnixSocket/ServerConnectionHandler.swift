@@ -240,16 +240,21 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     /// The most frames one slice of ``parse(_:continued:context:)`` handles.
-    private static let maxFramesPerSlice = 32
+    private static let maxFramesPerSlice = 128
     /// The output after which a slice ends.
-    private static let maxOutputPerSlice = 64 * 1024
+    private static let maxOutputPerSlice = 128 * 1024
+    /// How long the rest waits after a slice.
+    private static let sliceDelay = TimeAmount.microseconds(50)
 
     /// Whether a task to go on with the bytes in ``inbound`` is scheduled.
     private var backlogScheduled = false
 
     private func scheduleBacklog(context: ChannelHandlerContext) {
         backlogScheduled = true
-        context.eventLoop.assumeIsolated().execute {
+        // A task due a moment from now, not an immediate one: the loop runs
+        // immediate tasks until none is left before it reads its sockets
+        // again, so only this lets the other connections in between slices.
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.sliceDelay) {
             self.resumeBacklog()
         }
     }

@@ -109,7 +109,7 @@ final class ServerStreamOutbox: Sendable {
         }
         switch outcome {
         case .queued(let scheduleWrite):
-            if scheduleWrite { eventLoop.execute(writeOut) }
+            if scheduleWrite { scheduleWriteOut() }
         case .ended(let error):
             throw error
         case .mustWait:
@@ -125,7 +125,7 @@ final class ServerStreamOutbox: Sendable {
                     }
                     switch early {
                     case .success(let scheduleWrite):
-                        if scheduleWrite { eventLoop.execute(writeOut) }
+                        if scheduleWrite { scheduleWriteOut() }
                         continuation.resume()
                     case .failure(let error):
                         continuation.resume(throwing: error)
@@ -140,6 +140,19 @@ final class ServerStreamOutbox: Sendable {
             }
         }
     }
+
+    /// Has the loop write what is pending, a moment from now rather than
+    /// as an immediate task: an event loop runs immediate tasks until none
+    /// is left before it looks at its sockets again, and many streams whose
+    /// handlers keep producing would keep it from every other connection.
+    /// A task due later lets the loop serve its sockets first.
+    private func scheduleWriteOut() {
+        eventLoop.scheduleTask(in: Self.writeDelay, writeOut)
+    }
+
+    /// How long a batch waits for the loop (at most 128 KiB wait per stream,
+    /// so a stream still moves over 100 MB/s).
+    static let writeDelay = TimeAmount.microseconds(200)
 
     // MARK: The event loop's side
 
@@ -162,7 +175,7 @@ final class ServerStreamOutbox: Sendable {
         for waiter in admitted {
             waiter.resume()
         }
-        if scheduleWrite { eventLoop.execute(writeOut) }
+        if scheduleWrite { scheduleWriteOut() }
         return batch
     }
 
