@@ -15,11 +15,13 @@ server buffers anything) and reads the server's RSS from /proc/PID/status:
             (default 60), against the idle figure.
   stall     a prober opens a new connection per Health call and measures
             each call (connect to TRAILERS) while STREAMS streams start at
-            once, and while 20 clients pipeline 200 ListInterviews each; the
-            p99 against the same prober with no load, in the same run.
+            once, while they close, and while 20 clients pipeline 200
+            ListInterviews each; the p99 against the same prober with no
+            load, in the same run. The prober is a process of its own at
+            normal priority; the load runs at nice 19 (--nice-load).
 
 Usage: Benchmarks/memory_bounds.py [--binary PATH] [--only partial,streams,stall]
-       [--server-args "..."] [--no-goals]
+       [--server-args "..."] [--nice-load N] [--page-size N]
 Prints the figures and, per goal, PASS or FAIL; exits 1 when a goal fails.
 """
 
@@ -285,28 +287,48 @@ def health_probe(path: str) -> float:
 class Prober:
     """Health probes on new connections, one after another with a 10 ms
     pause, in a process of its own (so that the load's threads, which share
-    this interpreter's lock, do not delay it)."""
+    this interpreter's lock, do not delay it), started once at normal
+    priority: the load may then run niced (--nice-load)."""
 
     def __init__(self, path: str) -> None:
         self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--probe", path],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def start(self) -> None:
-        pass
+        assert self.process.stdin is not None
+        self.process.stdin.write("start\n")
+        self.process.stdin.flush()
 
     def stop(self) -> list[float]:
-        output, _ = self.process.communicate(input=b"", timeout=60)
-        return [float(line) for line in output.split()]
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("stop\n")
+        self.process.stdin.flush()
+        return [float(value) for value in self.process.stdout.readline().split()]
+
+    def close(self) -> None:
+        self.process.communicate(timeout=30)
 
 
-def probe_until_stdin_closes(path: str) -> None:
-    stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
-    samples = []
-    while not stop.is_set():
-        samples.append(health_probe(path))
-        time.sleep(0.01)
-    print("\n".join(f"{sample:.6f}" for sample in samples))
+def probe_on_command(path: str) -> None:
+    """`start` begins probing; `stop` prints the samples on one line."""
+    running = threading.Event()
+    samples: list[float] = []
+
+    def probe() -> None:
+        while True:
+            running.wait()
+            samples.append(health_probe(path))
+            time.sleep(0.01)
+
+    threading.Thread(target=probe, daemon=True).start()
+    for line in sys.stdin:
+        if line.strip() == "start":
+            samples.clear()
+            running.set()
+        elif line.strip() == "stop":
+            running.clear()
+            time.sleep(0.05)
+            print(" ".join(f"{sample:.6f}" for sample in samples), flush=True)
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -319,8 +341,7 @@ def describe(samples: list[float]) -> str:
             f"p99={percentile(samples, 0.99) * 1000:.1f} ms max={max(samples) * 1000:.1f} ms")
 
 
-def probe_while(server: Server, load) -> list[float]:
-    prober = Prober(server.socket)
+def probe_while(prober: Prober, load) -> list[float]:
     prober.start()
     time.sleep(0.3)
     load()
@@ -363,7 +384,7 @@ def pipeline_lists(server: Server, key: str, clients: int = 20, calls: int = 200
 
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--probe":
-        probe_until_stdin_closes(sys.argv[2])
+        probe_on_command(sys.argv[2])
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/interviews")
@@ -373,6 +394,9 @@ def main() -> int:
     parser.add_argument("--streams", type=int, default=int(os.environ.get("STREAMS", 200)))
     parser.add_argument("--records", type=int, default=int(os.environ.get("RECORDS", 20000)))
     parser.add_argument("--settle", type=float, default=float(os.environ.get("SETTLE", 60)))
+    parser.add_argument("--nice-load", type=int, default=19,
+                        help="niceness of the load generator in the stall checks (0: none): on a 2-vCPU machine "
+                             "40 Python threads would otherwise starve the prober itself")
     parser.add_argument("--page-size", type=int, default=20, help="ListInterviews page size when pipelining")
     parser.add_argument("--partial-length", type=int, default=0,
                         help="the payload length of the partial frames (default: the largest the server takes "
@@ -427,7 +451,11 @@ def main() -> int:
                 goal("RSS within 1.5x of idle after the streams", after <= 1.5 * idle, f"{after / idle:.2f}x")
 
             if "stall" in only:
-                quiet = probe_while(server, lambda: time.sleep(2))
+                prober = Prober(server.socket)
+                if args.nice_load:
+                    os.nice(args.nice_load)
+                    print(f"stall: the load generator runs at nice {args.nice_load}, the prober and server at 0")
+                quiet = probe_while(prober, lambda: time.sleep(2))
                 print(f"stall: Health on a new connection, no load: {describe(quiet)}")
                 held: list[socket.socket] = []
 
@@ -435,7 +463,7 @@ def main() -> int:
                     held.extend(start_streams(server, key, args.streams))
                     time.sleep(2)
 
-                during = probe_while(server, streams_start)
+                during = probe_while(prober, streams_start)
                 print(f"stall: while {args.streams} streams start: {describe(during)}")
                 goal(f"Health p99 under 50 ms while {args.streams} streams start", percentile(during, 0.99) < 0.05,
                      f"{percentile(during, 0.99) * 1000:.1f} ms")
@@ -444,14 +472,15 @@ def main() -> int:
                     close_all(held)
                     time.sleep(3)  # the memory trim after a burst of closes runs 1 s after it
 
-                closing = probe_while(server, streams_close)
+                closing = probe_while(prober, streams_close)
                 print(f"stall: while {args.streams} streams close and the freed memory is trimmed "
                       f"(no goal): {describe(closing)}")
-                listing = probe_while(server, lambda: pipeline_lists(server, key, page_size=args.page_size))
+                listing = probe_while(prober, lambda: pipeline_lists(server, key, page_size=args.page_size))
                 print(f"stall: while 20 clients pipeline 200 ListInterviews (page size {args.page_size}) each: "
                       f"{describe(listing)}")
                 goal("Health p99 under 50 ms while 20 clients pipeline 200 ListInterviews",
                      percentile(listing, 0.99) < 0.05, f"{percentile(listing, 0.99) * 1000:.1f} ms")
+                prober.close()
         finally:
             server.stop()
     if failed:
