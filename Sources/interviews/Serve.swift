@@ -81,9 +81,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help:
-            "The largest frame payload before a call on the connection has been authenticated, in bytes (16384...--max-frame-size)."
+            "The largest frame payload before a call on the connection has been authenticated, in bytes (16384...--max-frame-size; default 65536, or --max-frame-size when smaller)."
     )
-    var maxUnauthenticatedFrameSize: Int = 64 * 1024
+    var maxUnauthenticatedFrameSize: Int?
+
+    /// --max-unauthenticated-frame-size, or its default within --max-frame-size.
+    var unauthenticatedFrameSize: Int { maxUnauthenticatedFrameSize ?? min(64 * 1024, maxFrameSize) }
 
     @Option(
         help:
@@ -118,10 +121,10 @@ struct Serve: AsyncParsableCommand {
         try Self.check("--max-connections", maxConnections, 1...65_536)
         try Self.check("--max-concurrent-calls", maxConcurrentCalls, 1...10_000)
         try Self.check("--max-frame-size", maxFrameSize, 16_384...16_777_216)
-        try Self.check("--max-unauthenticated-frame-size", maxUnauthenticatedFrameSize, 16_384...maxFrameSize)
+        try Self.check("--max-unauthenticated-frame-size", unauthenticatedFrameSize, 16_384...maxFrameSize)
         try Self.check(
             "--max-unauthenticated-buffered-bytes", maxUnauthenticatedBufferedBytes,
-            (maxUnauthenticatedFrameSize + 12)...(1 << 40))
+            (unauthenticatedFrameSize + 12)...(1 << 40))
         try Self.check("--frame-timeout", frameTimeout, 1...3_600)
         try Self.check("--max-outbound-buffered-bytes", maxOutboundBufferedBytes, 65_536...268_435_456)
         try Self.check("--shutdown-grace", shutdownGrace, 0...3_600)
@@ -185,7 +188,7 @@ struct Serve: AsyncParsableCommand {
         configuration.maxConnections = maxConnections
         configuration.maxConcurrentCallsPerConnection = maxConcurrentCalls
         configuration.maxFrameSize = maxFrameSize
-        configuration.maxUnauthenticatedFrameSize = maxUnauthenticatedFrameSize
+        configuration.maxUnauthenticatedFrameSize = unauthenticatedFrameSize
         configuration.maxUnauthenticatedBufferedBytes = maxUnauthenticatedBufferedBytes
         configuration.frameTimeout = .seconds(frameTimeout)
         configuration.maxOutboundBufferedBytes = maxOutboundBufferedBytes
