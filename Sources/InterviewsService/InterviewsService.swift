@@ -71,9 +71,11 @@ public struct InterviewsService: Sendable {
                             "administration is limited to processes running as uid \(administratorUID) (the server's user)"
                         )
                     }
+                    context.isAuthenticated = true
                 default:
                     let key = try resolver.authenticate(authorization: context.metadataValue(for: "authorization"))
                     context.values[CallerKey.self] = key
+                    context.isAuthenticated = true
                 }
             })
     }

@@ -15,8 +15,13 @@ public struct FrameDecoder: ByteToMessageDecoder {
     /// The decoder produces whole frames.
     public typealias InboundOut = Frame
 
-    /// The largest payload accepted, in bytes.
-    public let maxFrameSize: Int
+    /// The largest payload accepted, in bytes. It may change between frames:
+    /// a server takes smaller frames from a connection until one of its
+    /// calls has been authenticated.
+    public var maxFrameSize: Int
+    /// What the limit is called in the error for a longer frame: "<TYPE>
+    /// frame of <n> bytes exceeds <limitName> <maxFrameSize>".
+    public var limitName = "max_frame_size"
     private var awaitingPreface: Bool
 
     /// Creates a decoder.
@@ -74,7 +79,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
         guard length <= maxFrameSize else {
             throw RPCError(
                 .resourceExhausted,
-                "\(type) frame of \(length) bytes exceeds max_frame_size \(maxFrameSize)")
+                "\(type) frame of \(length) bytes exceeds \(limitName) \(maxFrameSize)")
         }
         guard reserved == 0 else {
             throw RPCError(
@@ -93,6 +98,18 @@ public struct FrameDecoder: ByteToMessageDecoder {
         buffer.moveReaderIndex(forwardBy: Frame.headerSize)
         let payload = buffer.readSlice(length: length)!
         return Frame(type: type, flags: flags, callID: callID, payload: payload)
+    }
+
+    /// The payload length of the frame whose whole header starts `buffer`'s
+    /// readable bytes, once the preface has been read; nil otherwise, and
+    /// for a length above ``maxFrameSize`` (which ``next(from:)`` rejects).
+    /// Nothing is consumed.
+    public func pendingPayloadLength(in buffer: ByteBuffer) -> Int? {
+        guard !awaitingPreface, buffer.readableBytes >= Frame.headerSize,
+            let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self),
+            Int(length) <= maxFrameSize
+        else { return nil }
+        return Int(length)
     }
 
     /// Printable ASCII as text, anything else as hex, for error messages.

@@ -67,6 +67,24 @@ public struct RPCRouter: Sendable {
         return nil
     }
 
+    /// Whether the router authenticates calls at all (it has an `authorize`
+    /// hook). Without one every connection counts as authenticated.
+    package var authenticatesCalls: Bool { authorize != nil }
+
+    /// Whether the `authorize` hook accepts a call with `context` and marks
+    /// it ``ServerContext/isAuthenticated``; true without a hook. It runs
+    /// the hook on a copy of the context, which is dropped.
+    package func authenticates(_ context: ServerContext) -> Bool {
+        guard let authorize else { return true }
+        var context = context
+        do {
+            try authorize(&context)
+        } catch {
+            return false
+        }
+        return context.isAuthenticated
+    }
+
     /// Every registered method name, sorted.
     public var methodNames: [String] { methods.keys.sorted() }
 

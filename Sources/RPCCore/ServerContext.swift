@@ -109,6 +109,12 @@ public struct ServerContext: Sendable {
     private var baseLogger: Logger
     /// Values attached by the router's `authorize` hook.
     public var values: ServerContextValues
+    /// Set by the router's `authorize` hook when it has authenticated the
+    /// caller (a key, a trusted peer), as opposed to letting an anonymous
+    /// call through (a health check). A transport takes larger frames from
+    /// a connection only once one of its calls was authenticated. Default
+    /// false.
+    public var isAuthenticated = false
     /// Triggered when the server begins a graceful shutdown; a handler of a
     /// call that never ends by itself waits on it to end early.
     public var shutdown: ShutdownSignal

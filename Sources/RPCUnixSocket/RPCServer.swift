@@ -39,6 +39,8 @@ public final class RPCServer: Service, Sendable {
     private let state = Mutex(State.idle(waiters: []))
     private let handlerTasks = HandlerTaskTracker()
     private let shutdown = ShutdownSignal()
+    private let partialFrames: PartialFrameBudget
+    private let memoryReleaser = MemoryReleaser()
 
     private enum State {
         /// ``run()`` not called yet.
@@ -76,7 +78,13 @@ public final class RPCServer: Service, Sendable {
     ) {
         var configuration = configuration
         configuration.maxFrameSize = max(configuration.maxFrameSize, RPCProtocol.minMaxFrameSize)
+        configuration.maxUnauthenticatedFrameSize = min(
+            max(configuration.maxUnauthenticatedFrameSize, RPCProtocol.minMaxFrameSize), configuration.maxFrameSize)
+        configuration.maxUnauthenticatedBufferedBytes = max(
+            configuration.maxUnauthenticatedBufferedBytes,
+            configuration.maxUnauthenticatedFrameSize + Frame.headerSize)
         self.router = router
+        self.partialFrames = PartialFrameBudget(limit: configuration.maxUnauthenticatedBufferedBytes)
         self.configuration = configuration
         self.logger = logger
         self.group = eventLoopGroup
@@ -194,7 +202,7 @@ public final class RPCServer: Service, Sendable {
 
     private func listen(_ socketFile: UnixSocketFile) async throws -> UInt64 {
         try socketFile.prepare()
-        let maxBuffered = max(configuration.maxOutboundBufferedBytes, 2)
+        let maxBuffered = max(configuration.maxOutboundBufferedBytes, 4)
         // The socket file is born owner-only (the umask is process-wide, and
         // this runs once, at start-up); applyPermissions then sets the
         // configured mode. No window in which another user could connect.
@@ -204,7 +212,11 @@ public final class RPCServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(
                 .writeBufferWaterMark,
-                value: ChannelOptions.Types.WriteBufferWaterMark(low: maxBuffered / 2, high: maxBuffered)
+                // Half for the channel: a stream's batch (up to a quarter) may
+                // go in while it is below the mark, and its queue holds up to
+                // another quarter, which keeps a connection with a stream
+                // within maxOutboundBufferedBytes.
+                value: ChannelOptions.Types.WriteBufferWaterMark(low: maxBuffered / 4, high: maxBuffered / 2)
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -260,13 +272,19 @@ public final class RPCServer: Service, Sendable {
             try sync.addHandler(RefuseConnectionHandler(refusal))
             return
         }
+        memoryReleaser.connectionOpened()
         channel.closeFuture.whenComplete { _ in self.connectionClosed(id) }
         let limits = ServerConnectionHandler.Limits(
             maxFrameSize: configuration.maxFrameSize,
+            maxUnauthenticatedFrameSize: configuration.maxUnauthenticatedFrameSize,
+            frameTimeout: TimeAmount(configuration.frameTimeout),
             maxConcurrentCalls: configuration.maxConcurrentCallsPerConnection,
             initialWindow: configuration.initialWindow,
             handshakeTimeout: TimeAmount(configuration.handshakeTimeout),
-            maxPendingStreamBytes: max(configuration.maxOutboundBufferedBytes / 4, 1),
+            // A stream's batch is written by the event loop in one go: kept
+            // small, so that many streams starting at once keep each loop
+            // iteration short for the other connections.
+            maxPendingStreamBytes: min(max(configuration.maxOutboundBufferedBytes / 4, 1), 128 * 1024),
             requestTimeout: TimeAmount(configuration.requestTimeout),
             idleTimeout: TimeAmount(configuration.idleTimeout),
             agent: configuration.agent)
@@ -274,10 +292,12 @@ public final class RPCServer: Service, Sendable {
         // bytes: no frame objects travel through the pipeline.
         try sync.addHandler(
             ServerConnectionHandler(
-                router: router, limits: limits, logger: logger, tasks: handlerTasks, shutdown: shutdown))
+                router: router, limits: limits, logger: logger, tasks: handlerTasks, shutdown: shutdown,
+                partialFrames: partialFrames))
     }
 
     private func connectionClosed(_ id: ObjectIdentifier) {
+        memoryReleaser.connectionClosed()
         state.withLock { state in
             switch state {
             case .listening(var running):

@@ -15,6 +15,26 @@ public struct RPCServerConfiguration: Sendable {
     /// connection with GOAWAY RESOURCE_EXHAUSTED). Default 4 MiB; values
     /// below 16 KiB are raised to 16 KiB.
     public var maxFrameSize: Int = RPCProtocol.defaultMaxFrameSize
+    /// The largest frame payload accepted from a connection before one of
+    /// its calls has been authenticated (the router's `authorize` hook
+    /// accepted it and set ``ServerContext/isAuthenticated``; the HEADERS
+    /// of that call are enough, so its request may be large). A longer one
+    /// ends the connection with GOAWAY RESOURCE_EXHAUSTED. With a router
+    /// that has no `authorize` hook every connection counts as
+    /// authenticated. Default 64 KiB; kept within 16 KiB...``maxFrameSize``.
+    public var maxUnauthenticatedFrameSize: Int = 64 * 1024
+    /// The bytes of partly received frames the server holds at once for
+    /// every connection that has not authenticated a call, together (each
+    /// counts the length of the frame it is receiving, header included). A connection whose frame would
+    /// go beyond it is sent GOAWAY RESOURCE_EXHAUSTED and closed. Default
+    /// 64 MiB; at least ``maxUnauthenticatedFrameSize``.
+    public var maxUnauthenticatedBufferedBytes: Int = 64 * 1024 * 1024
+    /// How long the rest of a frame may take once its first bytes have
+    /// arrived; a connection that leaves a frame unfinished for longer is
+    /// sent GOAWAY DEADLINE_EXCEEDED and closed. Time during which the
+    /// server itself is not reading from the connection (its responses are
+    /// not being read) does not count. Default 10 s.
+    public var frameTimeout: Duration = .seconds(10)
     /// The most calls one connection may have open; a HEADERS beyond it is
     /// answered with TRAILERS RESOURCE_EXHAUSTED. Default 100.
     public var maxConcurrentCallsPerConnection: Int = RPCProtocol.defaultMaxConcurrentCalls
@@ -31,10 +51,15 @@ public struct RPCServerConfiguration: Sendable {
     /// How long a connection may stay open with no call before it is closed
     /// with GOAWAY. Default 5 min.
     public var idleTimeout: Duration = .seconds(300)
-    /// How many response bytes may wait in one connection's outbound buffer:
-    /// above it the server stops reading from that client and pauses its
-    /// streams until the client reads. A stream's handler may also queue up
-    /// to a quarter of it for the event loop without waiting. Default 4 MiB.
+    /// How many response bytes one connection with a stream may hold
+    /// queued in the server (the socket's kernel buffer aside): the channel
+    /// takes writes until half of it waits there (above, the server stops
+    /// reading from that client and pauses its streams until the client
+    /// reads), a stream's batch of up to a quarter may go in just below
+    /// that, and a stream's handler may queue up to a quarter more for the
+    /// event loop, counted by the memory its messages hold. Each further
+    /// open stream of the connection may queue its own quarter. Default
+    /// 4 MiB.
     public var maxOutboundBufferedBytes: Int = 4 * 1024 * 1024
     /// The message credit a server stream starts with when the client's
     /// HEADERS name none. Default 64.

@@ -35,6 +35,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// The limits one connection enforces.
     struct Limits: Sendable {
         var maxFrameSize: Int
+        /// The largest frame before a call of the connection is authenticated.
+        var maxUnauthenticatedFrameSize: Int
+        /// How long a frame may stay unfinished once its first bytes came.
+        var frameTimeout: TimeAmount
         var maxConcurrentCalls: Int
         var initialWindow: Int
         var handshakeTimeout: TimeAmount
@@ -72,6 +76,19 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let logger: Logger
     private let tasks: HandlerTaskTracker
     private let shutdown: ShutdownSignal
+    /// The server-wide budget for the partial frames of connections that
+    /// have not authenticated a call.
+    private let partialFrames: PartialFrameBudget
+    /// Whether a call of this connection has been authenticated: its frames
+    /// may then be as large as ``Limits/maxFrameSize`` and its partial
+    /// frames no longer count against ``partialFrames``.
+    private var authenticated: Bool
+    /// The bytes this connection has taken from ``partialFrames``.
+    private var partialCharge = 0
+    /// Since when the connection has left a frame unfinished (nil: none).
+    private var partialSince: NIODeadline?
+    /// Ends the connection when a frame stays unfinished too long.
+    private var frameTimer: Scheduled<Void>?
     private var state = State.handshaking
     /// The connection is draining because the client sent GOAWAY (not a shutdown).
     private var clientWentAway = false
@@ -109,13 +126,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// (a big response) is released after its write.
     private static let keptOutputCapacity = 64 * 1024
 
-    init(router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker, shutdown: ShutdownSignal) {
+    init(
+        router: RPCRouter, limits: Limits, logger: Logger, tasks: HandlerTaskTracker, shutdown: ShutdownSignal,
+        partialFrames: PartialFrameBudget
+    ) {
         self.router = router
         self.limits = limits
         self.logger = logger
         self.tasks = tasks
         self.shutdown = shutdown
+        self.partialFrames = partialFrames
+        self.authenticated =
+            !router.authenticatesCalls || limits.maxUnauthenticatedFrameSize >= limits.maxFrameSize
         self.decoder = FrameDecoder(maxFrameSize: limits.maxFrameSize, expectsPreface: true)
+        if !authenticated {
+            decoder.maxFrameSize = limits.maxUnauthenticatedFrameSize
+            decoder.limitName = "the limit before a call on the connection is authenticated,"
+        }
     }
 
     // MARK: Channel events
@@ -127,6 +154,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        dropPartialFrame()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -145,6 +173,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         state = .closed
         timer?.cancel()
         timer = nil
+        dropPartialFrame()
         let gone = RPCError(.cancelled, "the client disconnected")
         for call in Array(calls.values) {
             endCall(call, gone, sendTrailers: false)
@@ -156,30 +185,211 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard !inboundFailed else { return }
         reading = true
         var bytes = unwrapInboundIn(data)
+        let continued = inbound != nil
         if var pending = inbound {
             inbound = nil
             pending.writeBuffer(&bytes)
             bytes = pending
         }
+        // Bytes left for a later slice wait for it, with the new ones after them.
+        guard !backlogScheduled else {
+            inbound = bytes
+            return
+        }
+        parse(&bytes, continued: continued, context: context)
+    }
+
+    /// Handles the frames in `bytes`, a slice at a time: once a slice's
+    /// frames have produced ``maxOutputPerSlice`` bytes of output or
+    /// ``maxFramesPerSlice`` frames were handled, the rest waits for a task
+    /// on the loop (and the socket is not read meanwhile), so that one
+    /// client pipelining many calls cannot hold the event loop from every
+    /// other connection on it.
+    private func parse(_ bytes: inout ByteBuffer, continued: Bool, context: ChannelHandlerContext) {
+        let before = bytes.readableBytes
+        let outputBefore = output.readableBytes
+        var frames = 0
         do {
             while let frame = try decoder.next(from: &bytes) {
                 try handle(frame, context: context)
-                if case .closed = state { return }
+                if case .closed = state {
+                    dropPartialFrame()
+                    return
+                }
+                frames += 1
+                if bytes.readableBytes > 0, opening == nil,
+                    frames >= Self.maxFramesPerSlice || output.readableBytes - outputBefore >= Self.maxOutputPerSlice
+                {
+                    inbound = bytes
+                    scheduleBacklog(context: context)
+                    return
+                }
             }
         } catch {
             // Fatal for the connection, as the frame decoder's errors were.
             inboundFailed = true
+            dropPartialFrame()
             openPendingCall()
             goAway(error)
             return
         }
         if bytes.readableBytes > 0 {
-            bytes.discardReadBytes()
+            // A frame read before this one ended: the one left is new.
+            keepPartialFrame(&bytes, new: !continued || bytes.readableBytes < before, context: context)
+        } else if partialSince != nil || partialCharge > 0 {
+            dropPartialFrame()
+        }
+    }
+
+    /// The most frames one slice of ``parse(_:continued:context:)`` handles.
+    private static let maxFramesPerSlice = 128
+    /// The output after which a slice ends.
+    private static let maxOutputPerSlice = 128 * 1024
+    /// How long the rest waits after a slice.
+    private static let sliceDelay = TimeAmount.microseconds(50)
+
+    /// Whether a task to go on with the bytes in ``inbound`` is scheduled.
+    private var backlogScheduled = false
+
+    private func scheduleBacklog(context: ChannelHandlerContext) {
+        backlogScheduled = true
+        // A task due a moment from now, not an immediate one: the loop runs
+        // immediate tasks until none is left before it reads its sockets
+        // again, so only this lets the other connections in between slices.
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.sliceDelay) {
+            self.resumeBacklog()
+        }
+    }
+
+    /// The next slice of the bytes left by the last one, handled as a read
+    /// is: its output goes out with one write when it ends.
+    private func resumeBacklog() {
+        backlogScheduled = false
+        guard let context, !inboundFailed, var bytes = inbound else { return }
+        if case .closed = state { return }
+        inbound = nil
+        reading = true
+        parse(&bytes, continued: true, context: context)
+        completeRead(context: context)
+        if !backlogScheduled, readHeld, context.channel.isWritable {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    // MARK: Partial frames
+
+    /// Keeps the start of a frame that has not wholly arrived, in a buffer
+    /// of the frame's size (so that the rest is appended without the buffer
+    /// doubling, and a small remainder does not keep a large read buffer
+    /// alive); charges it to the budget before authentication, and starts
+    /// the frame timeout when the frame is `new`.
+    private func keepPartialFrame(_ bytes: inout ByteBuffer, new: Bool, context: ChannelHandlerContext) {
+        let size = decoder.pendingPayloadLength(in: bytes).map { Frame.headerSize + $0 } ?? Frame.headerSize
+        let needed = max(size, bytes.readableBytes)
+        if bytes.readerIndex == 0, bytes.capacity >= needed, bytes.capacity <= max(2 * needed, 1024) {
             inbound = bytes
+        } else {
+            var kept = context.channel.allocator.buffer(capacity: needed)
+            kept.writeBuffer(&bytes)
+            inbound = kept
+        }
+        if !authenticated {
+            // The frame's length: what it will hold in memory once it has
+            // arrived (the buffer's capacity is a power of two, but only the
+            // pages written count).
+            let charge = needed
+            if charge > partialCharge {
+                guard partialFrames.charge(charge - partialCharge) else {
+                    inbound = nil
+                    inboundFailed = true
+                    dropPartialFrame()
+                    goAway(
+                        RPCError(
+                            .resourceExhausted,
+                            "the server holds its limit of \(partialFrames.limit) bytes of partly received frames from connections that have not authenticated a call; closing"
+                        ))
+                    return
+                }
+            } else {
+                partialFrames.release(partialCharge - charge)
+            }
+            partialCharge = charge
+        }
+        guard new || partialSince == nil else { return }
+        let now = NIODeadline.now()
+        partialSince = now
+        // While handshaking, the handshake timeout bounds the wait.
+        switch state {
+        case .open, .draining:
+            if frameTimer == nil { armFrameTimer(at: now + limits.frameTimeout) }
+        case .handshaking, .closed:
+            break
+        }
+    }
+
+    /// Forgets the partial frame: the frame completed, or the connection ends.
+    private func dropPartialFrame() {
+        partialSince = nil
+        if partialCharge > 0 {
+            partialFrames.release(partialCharge)
+            partialCharge = 0
+        }
+        if case .closed = state {
+            inbound = nil
+            frameTimer?.cancel()
+            frameTimer = nil
+        }
+    }
+
+    /// One timer serves many frames, as the idle timer serves many idle
+    /// periods: armed only when none is, and re-armed for the frame
+    /// unfinished when it fires. Time during which the server holds reads
+    /// (the client is not reading its responses) is not counted.
+    private func armFrameTimer(at deadline: NIODeadline) {
+        guard let context else { return }
+        let timeout = limits.frameTimeout
+        frameTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.frameTimer = nil
+            guard let since = self.partialSince else { return }
+            if case .closed = self.state { return }
+            let now = NIODeadline.now()
+            if self.readHeld {
+                self.partialSince = now
+                self.armFrameTimer(at: now + timeout)
+            } else if since + timeout <= now {
+                self.inboundFailed = true
+                self.inbound = nil
+                self.dropPartialFrame()
+                self.openPendingCall()
+                self.goAway(
+                    RPCError(.deadlineExceeded, "a frame was left unfinished for \(Self.describe(timeout)); closing"))
+            } else {
+                self.armFrameTimer(at: since + timeout)
+            }
+        }
+    }
+
+    /// A call of this connection was authenticated: frames up to the full
+    /// limit are taken from now on, outside the shared budget.
+    private func becomeAuthenticated() {
+        authenticated = true
+        decoder.maxFrameSize = limits.maxFrameSize
+        decoder.limitName = "max_frame_size"
+        if partialCharge > 0 {
+            partialFrames.release(partialCharge)
+            partialCharge = 0
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        completeRead(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    /// What the end of a read does: open the call still held, arm the timers
+    /// of calls waiting for their request, write the output.
+    private func completeRead(context: ChannelHandlerContext) {
         openPendingCall()
         reading = false
         if !awaitingTimers.isEmpty {
@@ -190,7 +400,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         }
         flushOutput()
-        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -226,7 +435,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Outbound backpressure
 
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable && !backlogScheduled {
             context.read()
         } else {
             readHeld = true
@@ -234,11 +443,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            if readHeld {
-                readHeld = false
-                context.read()
-            }
+        if context.channel.isWritable, readHeld, !backlogScheduled {
+            readHeld = false
+            context.read()
         }
         let writable = context.channel.isWritable
         for call in calls.values where call.outbox?.setWritable(writable) == true {
@@ -368,6 +575,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             serverContext = ServerContext(
                 method: method.name, metadata: view?.metadata ?? decoded?.metadata ?? [], deadline: deadline,
                 peer: peer, callID: id, logger: logger, shutdown: shutdown)
+        }
+        if !authenticated, router.authenticates(serverContext) {
+            becomeAuthenticated()
         }
         idleSince = nil
         if method.invokeNonblocking != nil {
@@ -650,15 +860,39 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             for payload in batch { write(Frame(type: .message, callID: callID, payload: payload)) }
             return
         }
-        // Outside a read the messages go out as they are (each has room for
-        // its header): a batch may be large, and copying it gains nothing.
+        // Outside a read the messages are packed into chunks of a fixed
+        // size: the channel then queues a few full buffers instead of one
+        // per message (each an allocation rounded up to a power of two and a
+        // trip through the pipeline), so what it holds is what it counts,
+        // and a large batch costs the loop little. A large message goes out
+        // as it is (it has room for its header).
         flushOutput()
+        let allocator = context.channel.allocator
+        var chunk = ByteBuffer()
         for payload in batch {
             let frame = Frame(type: .message, callID: callID, payload: payload)
-            context.write(wrapOutboundOut(frame.serialized(allocator: context.channel.allocator)), promise: nil)
+            let size = Frame.headerSize + payload.readableBytes
+            if size > Self.streamChunkCapacity / 4 {
+                if chunk.readableBytes > 0 {
+                    context.write(wrapOutboundOut(chunk), promise: nil)
+                    chunk = ByteBuffer()
+                }
+                context.write(wrapOutboundOut(frame.serialized(allocator: allocator)), promise: nil)
+                continue
+            }
+            if chunk.writableBytes < size {
+                if chunk.readableBytes > 0 { context.write(wrapOutboundOut(chunk), promise: nil) }
+                chunk = allocator.buffer(capacity: Self.streamChunkCapacity)
+            }
+            frame.encode(into: &chunk)
         }
+        if chunk.readableBytes > 0 { context.write(wrapOutboundOut(chunk), promise: nil) }
         context.flush()
     }
+
+    /// The size of the buffers stream messages are packed into (a power of
+    /// two, so that the buffer is as large as asked for).
+    private static let streamChunkCapacity = 64 * 1024
 
     /// Ends `call` once: with `reason` (an error) or `status`, optionally
     /// sending TRAILERS, cancelling its handler task if it still runs.

@@ -86,6 +86,30 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The largest frame payload, in bytes (16384...16777216).")
     var maxFrameSize: Int = 4 * 1024 * 1024
 
+    @Option(
+        help:
+            "The largest frame payload before a call on the connection has been authenticated, in bytes (16384...--max-frame-size; default 65536, or --max-frame-size when smaller)."
+    )
+    var maxUnauthenticatedFrameSize: Int?
+
+    /// --max-unauthenticated-frame-size, or its default within --max-frame-size.
+    var unauthenticatedFrameSize: Int { maxUnauthenticatedFrameSize ?? min(64 * 1024, maxFrameSize) }
+
+    @Option(
+        help:
+            "The bytes of partly received frames held at once for every connection that has not authenticated a call, together (at least --max-unauthenticated-frame-size)."
+    )
+    var maxUnauthenticatedBufferedBytes: Int = 64 * 1024 * 1024
+
+    @Option(
+        help:
+            "Response bytes one connection with a stream may hold queued before the server waits for the client to read (65536...268435456)."
+    )
+    var maxOutboundBufferedBytes: Int = 4 * 1024 * 1024
+
+    @Option(help: "Seconds a frame may stay unfinished once its first bytes arrived (1...3600).")
+    var frameTimeout: Int = 10
+
     @Option(help: "Seconds a graceful shutdown waits for calls in flight (0...3600).")
     var shutdownGrace: Int = 10
 
@@ -113,6 +137,12 @@ struct Serve: AsyncParsableCommand {
         try Self.check("--max-connections", maxConnections, 1...65_536)
         try Self.check("--max-concurrent-calls", maxConcurrentCalls, 1...10_000)
         try Self.check("--max-frame-size", maxFrameSize, 16_384...16_777_216)
+        try Self.check("--max-unauthenticated-frame-size", unauthenticatedFrameSize, 16_384...maxFrameSize)
+        try Self.check(
+            "--max-unauthenticated-buffered-bytes", maxUnauthenticatedBufferedBytes,
+            (unauthenticatedFrameSize + 12)...(1 << 40))
+        try Self.check("--frame-timeout", frameTimeout, 1...3_600)
+        try Self.check("--max-outbound-buffered-bytes", maxOutboundBufferedBytes, 65_536...268_435_456)
         try Self.check("--shutdown-grace", shutdownGrace, 0...3_600)
         try Self.check("--compaction-threshold", compactionThreshold, 4096...(1 << 40))
         if let grpcListen {
@@ -182,6 +212,10 @@ struct Serve: AsyncParsableCommand {
         configuration.maxConnections = maxConnections
         configuration.maxConcurrentCallsPerConnection = maxConcurrentCalls
         configuration.maxFrameSize = maxFrameSize
+        configuration.maxUnauthenticatedFrameSize = unauthenticatedFrameSize
+        configuration.maxUnauthenticatedBufferedBytes = maxUnauthenticatedBufferedBytes
+        configuration.frameTimeout = .seconds(frameTimeout)
+        configuration.maxOutboundBufferedBytes = maxOutboundBufferedBytes
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.agent = "interviews/\(InterviewsVersion.current)"
         let server = RPCServer(router: service.router, configuration: configuration, logger: logger)

@@ -131,13 +131,28 @@ struct BadInputTests {
     func oversizedFrame() async throws {
         let server = try ServerProcess.shared
         let other = try await bystander()
+        let key = try await server.companyKey(Company.unique("oversized")).secret
         let goAway = try await withRawConnection(to: server.socketPath) { raw in
             try await raw.handshake()
-            try await raw.send(RawConnection.header(length: 4 * 1024 * 1024 + 1, type: .message, callID: 1))
+            // An authenticated call first: the full limit applies from then on.
+            try await raw.sendCall(1, method: MethodNames.listInterviews, apiKey: key, ListRequest())
+            #expect(try await raw.readStatus(of: 1)?.code == 0)
+            try await raw.send(RawConnection.header(length: 4 * 1024 * 1024 + 1, type: .message, callID: 3))
             return try await raw.readUntilClosed()
         }
         #expect(goAway?.code == StatusCode.resourceExhausted.rawValue)
         #expect(goAway?.message == "MESSAGE frame of 4194305 bytes exceeds max_frame_size 4194304")
+        // Before any call is authenticated, the smaller limit.
+        let early = try await withRawConnection(to: server.socketPath) { raw in
+            try await raw.handshake()
+            try await raw.send(RawConnection.header(length: 65_537, type: .message, callID: 1))
+            return try await raw.readUntilClosed()
+        }
+        #expect(early?.code == StatusCode.resourceExhausted.rawValue)
+        #expect(
+            early?.message
+                == "MESSAGE frame of 65537 bytes exceeds the limit before a call on the connection is authenticated, 65536"
+        )
         try await expectServing(other)
     }
 
