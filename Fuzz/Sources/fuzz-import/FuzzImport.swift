@@ -7,7 +7,6 @@ import FuzzSupport
 import InterviewsJSON
 import InterviewsModel
 
-
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(
     _ argc: UnsafeMutablePointer<CInt>?,
