@@ -48,6 +48,7 @@ def one_in_flight(call: Callable[[], object], seconds: float) -> Tuple[float, fl
 def many_in_flight(start_call: Callable[[], "concurrent.futures.Future"], seconds: float) -> float:
     """Calls per second with IN_FLIGHT calls always outstanding (futures, no thread per call)."""
     done = 0
+    failure: "Exception | None" = None
     lock = threading.Lock()
     finished = threading.Event()
     end = time.perf_counter() + seconds
@@ -57,8 +58,13 @@ def many_in_flight(start_call: Callable[[], "concurrent.futures.Future"], second
         future.add_done_callback(on_done)
 
     def on_done(future: "concurrent.futures.Future") -> None:
-        nonlocal done
-        future.result()
+        nonlocal done, failure
+        try:
+            future.result()
+        except Exception as error:  # a failed call ends the shape at once, and the run with it
+            failure = error
+            finished.set()
+            return
         with lock:
             done += 1
         if time.perf_counter() < end:
@@ -70,6 +76,8 @@ def many_in_flight(start_call: Callable[[], "concurrent.futures.Future"], second
     for _ in range(IN_FLIGHT):
         launch()
     finished.wait(seconds + 30)
+    if failure is not None:
+        raise RuntimeError(f"a call failed during the {IN_FLIGHT}-in-flight shape: {failure}")
     # Let the outstanding calls finish before the next shape.
     time.sleep(0.5)
     return done / (time.perf_counter() - began - 0.5)
