@@ -118,6 +118,31 @@ enum LogRecordCoding {
         return try reader.storedRecord()
     }
 
+    /// The interviews of consecutive snapshot records, in order, scanned on
+    /// the machine's cores (each record's scan is independent of the others).
+    ///
+    /// - Throws: The first record's error, in file order, when any fails.
+    static func interviews(fromSnapshot records: [LogRecord]) throws(InterviewsError) -> [StoredRecord] {
+        let chunk = 2048
+        let chunks = (records.count + chunk - 1) / chunk
+        let scanned = concurrentMap(chunks) { number -> Result<[StoredRecord], InterviewsError> in
+            let part = records[(number * chunk)..<min(records.count, (number + 1) * chunk)]
+            var result: [StoredRecord] = []
+            result.reserveCapacity(part.count)
+            for record in part {
+                switch Result(catching: { () throws(InterviewsError) in try interview(fromSnapshot: record) }) {
+                case .success(let interview): result.append(interview)
+                case .failure(let error): return .failure(error)
+                }
+            }
+            return .success(result)
+        }
+        var interviews: [StoredRecord] = []
+        interviews.reserveCapacity(records.count)
+        for part in scanned { interviews += try part.get() }
+        return interviews
+    }
+
     /// One idempotency entry of a snapshot: version; u16-prefixed company id,
     /// request id and interview id; u8-prefixed fingerprint; created_at as
     /// i64 seconds and i32 nanos.

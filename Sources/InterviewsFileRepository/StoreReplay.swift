@@ -13,6 +13,10 @@ struct StoreReplay {
     private let configuration: InterviewStore.Configuration
     private var header: (sequence: UInt64, records: UInt64, entries: UInt64)?
     private var snapshotRecords: [StoredRecord] = []
+    /// Snapshot interviews read but not yet scanned: they are scanned in
+    /// batches of ``scanBatch``, on the machine's cores.
+    private var unscanned: [LogRecord] = []
+    private static let scanBatch = 16384
     private var snapshotEntries: [IdempotencyEntry] = []
     private var store: InterviewStore?
     /// Distinct interviews (live or deleted) replayed so far.
@@ -49,11 +53,13 @@ struct StoreReplay {
             guard header != nil, store == nil, snapshotEntries.isEmpty else {
                 throw misplaced(record, "a snapshot interview outside the snapshot")
             }
-            snapshotRecords.append(try LogRecordCoding.interview(fromSnapshot: record))
+            unscanned.append(record)
+            if unscanned.count >= Self.scanBatch { try scanSnapshotRecords() }
         case .idempotencyEntry:
             guard header != nil, store == nil else {
                 throw misplaced(record, "a snapshot request id outside the snapshot")
             }
+            try scanSnapshotRecords()
             snapshotEntries.append(try LogRecordCoding.idempotencyEntry(from: record))
             snapshotOverhead.add(record)
         case .created, .updated, .deleted:
@@ -70,6 +76,13 @@ struct StoreReplay {
             }
             if replayed == .created { recordCount += 1 }
         }
+    }
+
+    /// Scans the snapshot interviews read so far into ``snapshotRecords``.
+    private mutating func scanSnapshotRecords() throws(InterviewsError) {
+        guard !unscanned.isEmpty else { return }
+        snapshotRecords += try LogRecordCoding.interviews(fromSnapshot: unscanned)
+        unscanned.removeAll(keepingCapacity: true)
     }
 
     /// The rebuilt store.
@@ -91,6 +104,7 @@ struct StoreReplay {
     /// deferred: log records are applied without index upkeep, and
     /// ``finish()`` builds the index once, in bulk.
     private mutating func makeStore() throws(InterviewsError) -> InterviewStore {
+        try scanSnapshotRecords()
         guard let header else {
             var store = InterviewStore(configuration: configuration)
             store.deferIndex()

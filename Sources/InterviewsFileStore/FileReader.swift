@@ -9,7 +9,11 @@ struct FileReader {
     /// The file's length when the reader was made.
     let size: Int64
     private var windowStart: Int64 = 0
+    /// The window's buffer: its first ``windowLength`` bytes are the file's
+    /// from ``windowStart``. Kept between refills, so that a scan does not
+    /// allocate (and fault in) a fresh megabyte per window.
     private var window: [UInt8] = []
+    private var windowLength = 0
 
     init(io: any FileIO, fd: FileDescriptor, size: Int64) {
         self.io = io
@@ -20,30 +24,34 @@ struct FileReader {
     /// Up to `count` bytes at `offset`; fewer only at the end of the file.
     mutating func bytes(at offset: Int64, count: Int) throws(FileIOError) -> ArraySlice<UInt8> {
         let available = max(0, min(Int64(count), size - offset))
-        let windowEnd = windowStart + Int64(window.count)
+        let windowEnd = windowStart + Int64(windowLength)
         if offset < windowStart || offset + available > windowEnd {
             try refill(at: offset, atLeast: Int(available))
         }
         let start = Int(offset - windowStart)
-        return window[start..<(start + Int(min(available, Int64(window.count - start))))]
+        return window[start..<(start + Int(min(available, Int64(windowLength - start))))]
     }
 
-    /// Loads the window starting at `offset`.
+    /// Loads the window starting at `offset`, into the same buffer when it
+    /// is large enough (a slice handed out earlier and still held keeps its
+    /// own copy: the buffer is copied on write).
     private mutating func refill(at offset: Int64, atLeast count: Int) throws(FileIOError) {
         let wanted = Int(min(Int64(max(count, Self.windowSize)), max(0, size - offset)))
-        var buffer = [UInt8](repeating: 0, count: wanted)
+        if window.count < wanted { window = [UInt8](repeating: 0, count: wanted) }
+        windowStart = offset
+        windowLength = 0
+        let io = self.io
+        let fd = self.fd
         var filled = 0
         while filled < wanted {
-            let n = try buffer.withMutableBytes { raw throws(FileIOError) in
+            let n = try window.withMutableBytes { raw throws(FileIOError) in
                 try io.read(
-                    fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), at: offset + Int64(filled))
+                    fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<wanted]), at: offset + Int64(filled))
             }
             if n == 0 { break }
             filled += n
         }
-        buffer.removeLast(wanted - filled)
-        window = buffer
-        windowStart = offset
+        windowLength = filled
     }
 }
 

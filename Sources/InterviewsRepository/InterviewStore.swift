@@ -130,28 +130,21 @@ package struct InterviewStore: Sendable {
         // Companies by their bytes, so that no string is made per record.
         var numbers: [CompanyBytes: Int] = [:]
         var names: [String] = []
-        var builders: [CompanyIndexBuilder] = []
+        var members: [[Slot]] = []
         for slot in 0..<Slot(table.count) {
-            let record = table[slot].record
-            let fields = record.bulkFields
-            let company = CompanyBytes(bytes: record.bytes[fields.company])
-            let number: Int
+            let company = CompanyBytes(bytes: table[slot].record.stringField(3))
             if let known = numbers[company] {
-                number = known
+                members[known].append(slot)
             } else {
-                number = builders.count
-                numbers[company] = number
+                numbers[company] = members.count
                 names.append(String(decoding: company.bytes, as: UTF8.self))
-                builders.append(CompanyIndexBuilder(hash: partitionHash))
+                members.append([slot])
             }
-            builders[number].add(slot, record, fields)
         }
+        let built = CompanyIndexBuilder.build(companies: members, table, hash: partitionHash)
         var companies: [String: CompanyIndex] = [:]
-        companies.reserveCapacity(builders.count)
-        for number in builders.indices {
-            companies[names[number]] = builders[number].build(table)
-            builders[number] = CompanyIndexBuilder(hash: partitionHash)
-        }
+        companies.reserveCapacity(names.count)
+        for (name, index) in zip(names, built) { companies[name] = index }
         self.companies = companies
         indexDeferred = false
     }

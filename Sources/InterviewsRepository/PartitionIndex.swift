@@ -407,6 +407,30 @@ package struct CompanyIndexBuilder {
         }
     }
 
+    /// The indexes of several companies, each from the slots of its records
+    /// (`companies[n]` for the n-th), built on the machine's cores: the
+    /// companies are independent and `table` is only read. Largest first,
+    /// so that the last company to start is a small one.
+    package static func build(companies: [[Slot]], _ table: RecordTable, hash: PartitionHash?) -> [CompanyIndex] {
+        let order = companies.indices.sorted { companies[$0].count > companies[$1].count }
+        let parallel = table.count >= parallelThreshold
+        let built = concurrentMap(order.count, parallel: parallel) { position -> CompanyIndex in
+            var builder = CompanyIndexBuilder(hash: hash)
+            for slot in companies[order[position]] {
+                let record = table[slot].record
+                builder.add(slot, record, record.bulkFields)
+            }
+            return builder.build(table)
+        }
+        var indexes = [CompanyIndex](repeating: CompanyIndex(), count: companies.count)
+        for (position, index) in built.enumerated() { indexes[order[position]] = index }
+        return indexes
+    }
+
+    /// Below this many records an open builds its index on the calling
+    /// thread alone: waking other threads would cost more than it saves.
+    static let parallelThreshold = 4096
+
     /// The index built by inserting each record in turn.
     private func oneByOne(_ table: RecordTable) -> CompanyIndex {
         var index = CompanyIndex()

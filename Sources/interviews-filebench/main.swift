@@ -5,8 +5,10 @@
 //       A raw pwrite+fdatasync loop on the same disk, then durable creates/s
 //       through FileInterviewRepository with each number of concurrent writers.
 //
-//   interviews-filebench open <dir> [--records 100000,1000000] [--keep]
-//       Fills a data directory with that many records (upserts of 1000),
+//   interviews-filebench open <dir> [--records 100000,1000000] [--companies 100] [--keep]
+//       Fills a data directory with that many records (upserts of 1000,
+//       spread over that many companies: tenants bench-0, bench-1, ...;
+//       one company is the tenant bench),
 //       then times opening it from the log alone and again from a snapshot,
 //       and reports bytes on disk per record and resident memory. --keep
 //       leaves the directories (<dir>/open-<count>) in place.
@@ -207,8 +209,9 @@ func fillOnly(directory: String) async throws {
 
 func openTimes(directory: String) async throws {
     let counts = option("--records", "100000,1000000").split(separator: ",").compactMap { Int($0) }
+    let companies = max(1, Int(option("--companies", "100")) ?? 100)
+    let tenants = companies == 1 ? [Tenant("bench")] : (0..<companies).map { Tenant("bench-\($0)") }
     _ = mkdir(directory, 0o700)
-    let tenant = Tenant("bench")
     for count in counts {
         let path = directory + "/open-\(count)"
         removeTree(path)
@@ -221,7 +224,7 @@ func openTimes(directory: String) async throws {
                     var first = lane * batch
                     while first < count {
                         let items = (first..<min(first + batch, count)).map(record)
-                        _ = try await repository.upsert(items, tenant: tenant)
+                        _ = try await repository.upsert(items, tenant: tenants[(first / batch) % tenants.count])
                         first += 8 * batch
                     }
                 }
@@ -244,12 +247,13 @@ func openTimes(directory: String) async throws {
         start = now()
         let fromSnapshot = try FileInterviewRepository.open(directory: path)
         let snapshotOpen = now() - start
-        let stats = try await fromSnapshot.stats(tenant: tenant)
+        var live: UInt64 = 0
+        for tenant in tenants { live += try await fromSnapshot.stats(tenant: tenant).liveCount }
         await fromSnapshot.close()
-        guard stats.liveCount == UInt64(count) else { fail("reopened \(stats.liveCount) records, wrote \(count)") }
+        guard live == UInt64(count) else { fail("reopened \(live) records, wrote \(count)") }
         print(
             """
-            \(count) records: filled in \(fixed(fill, 1)) s (\(fixed(Double(count) / fill, 0)) records/s in upserts of \(batch))
+            \(count) records in \(companies) companies: filled in \(fixed(fill, 1)) s (\(fixed(Double(count) / fill, 0)) records/s in upserts of \(batch))
               open from the log:      \(fixed(logOpen, 2)) s (\(fixed(Double(count) / logOpen, 0)) records/s)
               compaction:             \(fixed(compaction, 2)) s
               open from the snapshot: \(fixed(snapshotOpen, 2)) s (\(fixed(Double(count) / snapshotOpen, 0)) records/s)

@@ -1,0 +1,25 @@
+import Dispatch
+import Synchronization
+
+/// `transform` of every index in `0..<count`, in index order, computed on
+/// the machine's cores (Dispatch's `concurrentPerform`: the calling thread
+/// takes part and blocks until every index is done). For the bulk work of
+/// opening a store, which nothing else waits on.
+///
+/// `transform` runs on several threads at once: it may only read the state
+/// it shares (the caller's arrays and tables, which nobody writes meanwhile).
+///
+/// - Parameter parallel: False computes them in turn on the calling thread
+///   (small inputs, where waking threads costs more than it saves).
+package func concurrentMap<T: Sendable>(
+    _ count: Int, parallel: Bool = true, _ transform: @Sendable (Int) -> T
+) -> [T] {
+    guard parallel, count > 1 else { return (0..<count).map(transform) }
+    let results = Mutex([T?](repeating: nil, count: count))
+    DispatchQueue.concurrentPerform(iterations: count) { index in
+        let value = transform(index)
+        results.withLock { $0[index] = value }
+    }
+    // concurrentPerform returns once every index has run, so none is nil.
+    return results.withLock { $0.compactMap { $0 } }
+}
