@@ -118,29 +118,32 @@ enum LogRecordCoding {
         return try reader.storedRecord()
     }
 
-    /// The interviews of consecutive snapshot records, in order, scanned on
-    /// the machine's cores (each record's scan is independent of the others).
+    /// `transform` of each of `records`, in order, computed on the machine's
+    /// cores in chunks (each record's scan is independent of the others):
+    /// how replay scans snapshot interviews and log changes in batches.
     ///
     /// - Throws: The first record's error, in file order, when any fails.
-    static func interviews(fromSnapshot records: [LogRecord]) throws(InterviewsError) -> [StoredRecord] {
+    static func scan<T: Sendable>(
+        _ records: [LogRecord], _ transform: @Sendable (LogRecord) throws(InterviewsError) -> T
+    ) throws(InterviewsError) -> [T] {
         let chunk = 2048
         let chunks = (records.count + chunk - 1) / chunk
-        let scanned = concurrentMap(chunks) { number -> Result<[StoredRecord], InterviewsError> in
+        let scanned = concurrentMap(chunks) { number -> Result<[T], InterviewsError> in
             let part = records[(number * chunk)..<min(records.count, (number + 1) * chunk)]
-            var result: [StoredRecord] = []
+            var result: [T] = []
             result.reserveCapacity(part.count)
             for record in part {
-                switch Result(catching: { () throws(InterviewsError) in try interview(fromSnapshot: record) }) {
-                case .success(let interview): result.append(interview)
+                switch Result(catching: { () throws(InterviewsError) in try transform(record) }) {
+                case .success(let value): result.append(value)
                 case .failure(let error): return .failure(error)
                 }
             }
             return .success(result)
         }
-        var interviews: [StoredRecord] = []
-        interviews.reserveCapacity(records.count)
-        for part in scanned { interviews += try part.get() }
-        return interviews
+        var values: [T] = []
+        values.reserveCapacity(records.count)
+        for part in scanned { values += try part.get() }
+        return values
     }
 
     /// One idempotency entry of a snapshot: version; u16-prefixed company id,

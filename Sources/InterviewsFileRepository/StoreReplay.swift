@@ -16,6 +16,9 @@ struct StoreReplay {
     /// Snapshot interviews read but not yet scanned: they are scanned in
     /// batches of ``scanBatch``, on the machine's cores.
     private var unscanned: [LogRecord] = []
+    /// Log changes read but not yet applied: scanned in batches of
+    /// ``scanBatch`` on the machine's cores, then applied in order.
+    private var unapplied: [LogRecord] = []
     private static let scanBatch = 16384
     private var snapshotEntries: [IdempotencyEntry] = []
     private var store: InterviewStore?
@@ -64,24 +67,36 @@ struct StoreReplay {
             snapshotOverhead.add(record)
         case .created, .updated, .deleted:
             if store == nil { store = try makeStore() }
-            let (stored, requestID) = try LogRecordCoding.storedChange(from: record)
-            guard var replaying = store.take() else { return }
+            unapplied.append(record)
+            if unapplied.count >= Self.scanBatch { try applyChanges() }
+        }
+    }
+
+    /// Scans the log changes read so far and applies them in order.
+    private mutating func applyChanges() throws(InterviewsError) {
+        guard !unapplied.isEmpty else { return }
+        let changes = try LogRecordCoding.scan(unapplied, LogRecordCoding.storedChange(from:))
+        guard var replaying = store.take() else { return }
+        defer { store = replaying }
+        for (record, (stored, requestID)) in zip(unapplied, changes) {
             let replayed = try replaying.apply(encoded: stored, sequence: record.sequence, requestID: requestID)
-            store = replaying
-            guard kind.changeKind == replayed else {
+            // consume(_:) let only change kinds in.
+            let kind = RecordKind(rawValue: record.kind)
+            guard let kind, kind.changeKind == replayed else {
                 throw InterviewsError(
                     .dataLoss,
-                    "record \(record.sequence) of the data directory is logged as \(kind) but replays as \(replayed) of interview \(stored.id)"
+                    "record \(record.sequence) of the data directory is logged as \(kind.map { "\($0)" } ?? "kind \(record.kind)") but replays as \(replayed) of interview \(stored.id)"
                 )
             }
             if replayed == .created { recordCount += 1 }
         }
+        unapplied.removeAll(keepingCapacity: true)
     }
 
     /// Scans the snapshot interviews read so far into ``snapshotRecords``.
     private mutating func scanSnapshotRecords() throws(InterviewsError) {
         guard !unscanned.isEmpty else { return }
-        snapshotRecords += try LogRecordCoding.interviews(fromSnapshot: unscanned)
+        snapshotRecords += try LogRecordCoding.scan(unscanned, LogRecordCoding.interview(fromSnapshot:))
         unscanned.removeAll(keepingCapacity: true)
     }
 
@@ -89,6 +104,7 @@ struct StoreReplay {
     ///
     /// - Throws: DATA_LOSS when a snapshot's contents disagree with its header.
     mutating func finish() throws(InterviewsError) -> InterviewStore {
+        try applyChanges()
         var store: InterviewStore
         if let replayed = self.store {
             store = replayed

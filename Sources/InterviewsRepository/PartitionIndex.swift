@@ -429,7 +429,7 @@ package struct CompanyIndexBuilder {
 
     /// Below this many records an open builds its index on the calling
     /// thread alone: waking other threads would cost more than it saves.
-    static let parallelThreshold = 4096
+    package static let parallelThreshold = 4096
 
     /// The index built by inserting each record in turn.
     private func oneByOne(_ table: RecordTable) -> CompanyIndex {

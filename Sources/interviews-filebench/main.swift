@@ -13,6 +13,10 @@
 //       and reports bytes on disk per record and resident memory. --keep
 //       leaves the directories (<dir>/open-<count>) in place.
 //
+//   interviews-filebench fill <dir> [--records 1000000] [--companies 100]
+//       Fills <dir>/fill-<count> the same way and closes it: a data
+//       directory of log segments only, for reopen.
+//
 //   interviews-filebench reopen <data dir>
 //       Times opening an existing data directory.
 import Glibc
@@ -185,6 +189,7 @@ func creates(directory: String) async throws {
 /// from the log in a fresh process.
 func fillOnly(directory: String) async throws {
     let count = Int(option("--records", "1000000")) ?? 1_000_000
+    let tenants = benchTenants()
     _ = mkdir(directory, 0o700)
     let path = directory + "/fill-\(count)"
     removeTree(path)
@@ -196,7 +201,7 @@ func fillOnly(directory: String) async throws {
                 var first = lane * 1000
                 while first < count {
                     _ = try await repository.upsert(
-                        (first..<min(first + 1000, count)).map(record), tenant: Tenant("bench"))
+                        (first..<min(first + 1000, count)).map(record), tenant: tenants[(first / 1000) % tenants.count])
                     first += 8 * 1000
                 }
             }
@@ -207,10 +212,16 @@ func fillOnly(directory: String) async throws {
     print("\(path): \(count) records in \(fixed(now() - start, 1)) s, \(bytesOnDisk(path)) B on disk")
 }
 
+/// The tenants records are spread over: `--companies N` (default 100, the
+/// shape of the issue's data) as bench-0, bench-1, ...; one is bench.
+func benchTenants() -> [Tenant] {
+    let companies = max(1, Int(option("--companies", "100")) ?? 100)
+    return companies == 1 ? [Tenant("bench")] : (0..<companies).map { Tenant("bench-\($0)") }
+}
+
 func openTimes(directory: String) async throws {
     let counts = option("--records", "100000,1000000").split(separator: ",").compactMap { Int($0) }
-    let companies = max(1, Int(option("--companies", "100")) ?? 100)
-    let tenants = companies == 1 ? [Tenant("bench")] : (0..<companies).map { Tenant("bench-\($0)") }
+    let tenants = benchTenants()
     _ = mkdir(directory, 0o700)
     for count in counts {
         let path = directory + "/open-\(count)"
@@ -253,7 +264,7 @@ func openTimes(directory: String) async throws {
         guard live == UInt64(count) else { fail("reopened \(live) records, wrote \(count)") }
         print(
             """
-            \(count) records in \(companies) companies: filled in \(fixed(fill, 1)) s (\(fixed(Double(count) / fill, 0)) records/s in upserts of \(batch))
+            \(count) records in \(tenants.count) companies: filled in \(fixed(fill, 1)) s (\(fixed(Double(count) / fill, 0)) records/s in upserts of \(batch))
               open from the log:      \(fixed(logOpen, 2)) s (\(fixed(Double(count) / logOpen, 0)) records/s)
               compaction:             \(fixed(compaction, 2)) s
               open from the snapshot: \(fixed(snapshotOpen, 2)) s (\(fixed(Double(count) / snapshotOpen, 0)) records/s)

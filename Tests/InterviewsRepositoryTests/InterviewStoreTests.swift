@@ -94,7 +94,8 @@ struct InterviewStoreTests {
 
     @Test("an index built in bulk (snapshot, or replay with the index deferred) lists exactly as one kept up to date")
     func bulkIndex() throws {
-        let companies = [acme, Tenant("globex")]
+        // Enough records that the companies are built on several threads.
+        let companies = [acme, Tenant("globex"), Tenant("initech")]
         var store = InterviewStore()
         var random = TestRandom(state: 11)
         var ids: [(Tenant, String)] = []
@@ -106,8 +107,8 @@ struct InterviewStoreTests {
                     committed.change.interview, sequence: committed.change.sequence, requestID: committed.requestID)
             }
         }
-        for n in 0..<2500 {
-            let tenant = companies[Int(random.next() % 2)]
+        for n in 0..<7500 {
+            let tenant = companies[Int(random.next() % 3)]
             switch random.next() % 10 {
             case 0..<6 where true, _ where ids.isEmpty:
                 let write = try store.create(
@@ -138,6 +139,7 @@ struct InterviewStoreTests {
         // candidate collides with every other, every job with every job and
         // every status with every status: the check of large partitions must
         // catch each merge and build those companies one record at a time.
+        #expect(store.snapshot().records.count >= CompanyIndexBuilder.parallelThreshold)
         var colliding = replayed
         colliding.buildDeferredIndex(partitionHash: { field, _ in UInt64(field) + 100 })
         replayed.buildDeferredIndex()
