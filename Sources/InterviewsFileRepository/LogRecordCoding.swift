@@ -126,23 +126,12 @@ enum LogRecordCoding {
     static func scan<T: Sendable>(
         _ records: [LogRecord], _ transform: @Sendable (LogRecord) throws(InterviewsError) -> T
     ) throws(InterviewsError) -> [T] {
-        let chunk = 2048
-        let chunks = (records.count + chunk - 1) / chunk
-        let scanned = concurrentMap(chunks) { number -> Result<[T], InterviewsError> in
-            let part = records[(number * chunk)..<min(records.count, (number + 1) * chunk)]
-            var result: [T] = []
-            result.reserveCapacity(part.count)
-            for record in part {
-                switch Result(catching: { () throws(InterviewsError) in try transform(record) }) {
-                case .success(let value): result.append(value)
-                case .failure(let error): return .failure(error)
-                }
-            }
-            return .success(result)
+        let scanned = concurrentMap(records) { record in
+            Result { () throws(InterviewsError) in try transform(record) }
         }
         var values: [T] = []
         values.reserveCapacity(records.count)
-        for part in scanned { values += try part.get() }
+        for value in scanned { values.append(try value.get()) }
         return values
     }
 

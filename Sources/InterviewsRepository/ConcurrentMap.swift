@@ -23,3 +23,20 @@ package func concurrentMap<T: Sendable>(
     // concurrentPerform returns once every index has run, so none is nil.
     return results.withLock { $0.compactMap { $0 } }
 }
+
+/// `transform` of each element of `elements`, in order, computed on the
+/// machine's cores in chunks of `chunk` elements (see
+/// ``concurrentMap(_:parallel:_:)``; one chunk runs on the calling thread).
+package func concurrentMap<Element: Sendable, T: Sendable>(
+    _ elements: [Element], chunk: Int = 2048, _ transform: @Sendable (Element) -> T
+) -> [T] {
+    let chunk = max(1, chunk)
+    let chunks = (elements.count + chunk - 1) / chunk
+    let parts = concurrentMap(chunks) { number -> [T] in
+        elements[(number * chunk)..<min(elements.count, (number + 1) * chunk)].map(transform)
+    }
+    var values: [T] = []
+    values.reserveCapacity(elements.count)
+    for part in parts { values += part }
+    return values
+}

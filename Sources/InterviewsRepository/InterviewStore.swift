@@ -99,11 +99,16 @@ package struct InterviewStore: Sendable {
         history = ChangeHistory(limit: configuration.changeHistoryLimit, floor: snapshot.lastSequence)
         indexDeferred = true
         table.reserveCapacity(snapshot.records.count)
-        for record in snapshot.records {
+        // Each record's timestamps, read from its encoding on the machine's cores.
+        let facts =
+            snapshot.records.count >= CompanyIndexBuilder.parallelThreshold
+            ? concurrentMap(snapshot.records) { $0.facts } : snapshot.records.map(\.facts)
+        for (record, facts) in zip(snapshot.records, facts) {
             guard table.slot(of: record.id) == nil else {
                 throw InterviewsError(.dataLoss, "snapshot holds interview \(record.id) twice")
             }
-            store(record, previousSlot: nil)
+            table.store(record, facts: facts)
+            observe(facts)
         }
         lastSequence = snapshot.lastSequence
         publishedSequence = snapshot.lastSequence
