@@ -356,30 +356,40 @@ package struct CompanyIndexBuilder {
                 if hash != 0 { few.insert(UInt32(truncatingIfNeeded: hash), slot) }
             }
         }
-        var lists = [PartitionLists](repeating: PartitionLists(), count: representatives.count)
-        var all = PartitionLists()
         let deleted = slots.map { table[$0].record.isDeleted }
-        for order in [OrderBy.createdAt, .startAt, .updatedAt] {
-            let keysOf = table.keys(order)
+        let slots = self.slots
+        let partitions = representatives.count
+        let perRecord = Self.perRecord
+        let partitionOf = numbers
+        // The three orders are independent: each sorts the company's slots
+        // by its keys and hands them out (on several threads when large).
+        let orders: [OrderBy] = [.createdAt, .startAt, .updatedAt]
+        let sorted = concurrentMap(orders.count, parallel: slots.count >= Self.parallelThreshold) {
+            number -> (company: (live: [Slot], deleted: [Slot]), live: [[Slot]], dead: [[Slot]]) in
+            let keysOf = table.keys(orders[number])
             var pairs = slots.indices.map { (key: keysOf[slots[$0]], position: Int32($0)) }
             pairs.sort { $0.key < $1.key }
             var companyLive: [Slot] = []
             var companyDeleted: [Slot] = []
-            var live = [[Slot]](repeating: [], count: representatives.count)
-            var dead = [[Slot]](repeating: [], count: representatives.count)
+            var live = [[Slot]](repeating: [], count: partitions)
+            var dead = [[Slot]](repeating: [], count: partitions)
             for pair in pairs {
                 let position = Int(pair.position)
                 let slot = slots[position]
                 let isDeleted = deleted[position]
                 if isDeleted { companyDeleted.append(slot) } else { companyLive.append(slot) }
-                for number in numbers[(position * Self.perRecord)..<((position + 1) * Self.perRecord)] where number >= 0
-                {
+                for number in partitionOf[(position * perRecord)..<((position + 1) * perRecord)] where number >= 0 {
                     if isDeleted { dead[Int(number)].append(slot) } else { live[Int(number)].append(slot) }
                 }
             }
-            all.set(order, live: companyLive, deleted: companyDeleted)
-            for number in representatives.indices {
-                lists[number].set(order, live: live[number], deleted: dead[number])
+            return ((companyLive, companyDeleted), live, dead)
+        }
+        var lists = [PartitionLists](repeating: PartitionLists(), count: partitions)
+        var all = PartitionLists()
+        for (order, result) in zip(orders, sorted) {
+            all.set(order, live: result.company.live, deleted: result.company.deleted)
+            for number in 0..<partitions {
+                lists[number].set(order, live: result.live[number], deleted: result.dead[number])
             }
         }
         index.all = all
