@@ -1,6 +1,8 @@
+import Dispatch
 import InterviewsFileStore
 import InterviewsModel
 import InterviewsRepository
+import Synchronization
 
 /// Rebuilds an ``InterviewStore`` from the records ``DurableLog`` replays:
 /// first a snapshot (header, interviews, idempotency entries), then log
@@ -14,11 +16,15 @@ struct StoreReplay {
     private var header: (sequence: UInt64, records: UInt64, entries: UInt64)?
     private var snapshotRecords: [StoredRecord] = []
     /// Snapshot interviews read but not yet scanned: they are scanned in
-    /// batches of ``scanBatch``, on the machine's cores.
+    /// batches of ``scanBatch``, on the machine's cores, each batch while
+    /// the next one is read.
     private var unscanned: [LogRecord] = []
+    private var scanning: BackgroundScan<StoredRecord>?
     /// Log changes read but not yet applied: scanned in batches of
-    /// ``scanBatch`` on the machine's cores, then applied in order.
+    /// ``scanBatch`` on the machine's cores while the next batch is read,
+    /// then applied in order.
     private var unapplied: [LogRecord] = []
+    private var applying: BackgroundScan<(record: StoredRecord, requestID: String)>?
     private static let scanBatch = 16384
     private var snapshotEntries: [IdempotencyEntry] = []
     private var store: InterviewStore?
@@ -57,28 +63,43 @@ struct StoreReplay {
                 throw misplaced(record, "a snapshot interview outside the snapshot")
             }
             unscanned.append(record)
-            if unscanned.count >= Self.scanBatch { try scanSnapshotRecords() }
+            if unscanned.count >= Self.scanBatch { try scanSnapshotRecords(finishing: false) }
         case .idempotencyEntry:
             guard header != nil, store == nil else {
                 throw misplaced(record, "a snapshot request id outside the snapshot")
             }
-            try scanSnapshotRecords()
+            try scanSnapshotRecords(finishing: true)
             snapshotEntries.append(try LogRecordCoding.idempotencyEntry(from: record))
             snapshotOverhead.add(record)
         case .created, .updated, .deleted:
             if store == nil { store = try makeStore() }
             unapplied.append(record)
-            if unapplied.count >= Self.scanBatch { try applyChanges() }
+            if unapplied.count >= Self.scanBatch { try applyChanges(finishing: false) }
         }
     }
 
-    /// Scans the log changes read so far and applies them in order.
-    private mutating func applyChanges() throws(InterviewsError) {
-        guard !unapplied.isEmpty else { return }
-        let changes = try LogRecordCoding.scan(unapplied, LogRecordCoding.storedChange(from:))
+    /// Starts the scan of the log changes read so far and applies the
+    /// batch before them, in order; `finishing` applies both.
+    private mutating func applyChanges(finishing: Bool) throws(InterviewsError) {
+        let previous = applying
+        applying = unapplied.isEmpty ? nil : BackgroundScan(unapplied, LogRecordCoding.storedChange(from:))
+        unapplied = []
+        unapplied.reserveCapacity(finishing ? 0 : Self.scanBatch)
+        if let previous { try apply(previous) }
+        if finishing, let last = applying {
+            applying = nil
+            try apply(last)
+        }
+    }
+
+    /// Applies a scanned batch of log changes in order.
+    private mutating func apply(_ batch: BackgroundScan<(record: StoredRecord, requestID: String)>)
+        throws(InterviewsError)
+    {
+        let changes = try batch.wait()
         guard var replaying = store.take() else { return }
         defer { store = replaying }
-        for (record, (stored, requestID)) in zip(unapplied, changes) {
+        for (record, (stored, requestID)) in zip(batch.records, changes) {
             let replayed = try replaying.apply(encoded: stored, sequence: record.sequence, requestID: requestID)
             // consume(_:) let only change kinds in.
             let kind = RecordKind(rawValue: record.kind)
@@ -90,21 +111,27 @@ struct StoreReplay {
             }
             if replayed == .created { recordCount += 1 }
         }
-        unapplied.removeAll(keepingCapacity: true)
     }
 
-    /// Scans the snapshot interviews read so far into ``snapshotRecords``.
-    private mutating func scanSnapshotRecords() throws(InterviewsError) {
-        guard !unscanned.isEmpty else { return }
-        snapshotRecords += try LogRecordCoding.scan(unscanned, LogRecordCoding.interview(fromSnapshot:))
-        unscanned.removeAll(keepingCapacity: true)
+    /// Starts the scan of the snapshot interviews read so far and adds the
+    /// batch before them to ``snapshotRecords``; `finishing` adds both.
+    private mutating func scanSnapshotRecords(finishing: Bool) throws(InterviewsError) {
+        let previous = scanning
+        scanning = unscanned.isEmpty ? nil : BackgroundScan(unscanned, LogRecordCoding.interview(fromSnapshot:))
+        unscanned = []
+        unscanned.reserveCapacity(finishing ? 0 : Self.scanBatch)
+        if let previous { snapshotRecords += try previous.wait() }
+        if finishing, let last = scanning {
+            scanning = nil
+            snapshotRecords += try last.wait()
+        }
     }
 
     /// The rebuilt store.
     ///
     /// - Throws: DATA_LOSS when a snapshot's contents disagree with its header.
     mutating func finish() throws(InterviewsError) -> InterviewStore {
-        try applyChanges()
+        try applyChanges(finishing: true)
         var store: InterviewStore
         if let replayed = self.store {
             store = replayed
@@ -120,7 +147,7 @@ struct StoreReplay {
     /// deferred: log records are applied without index upkeep, and
     /// ``finish()`` builds the index once, in bulk.
     private mutating func makeStore() throws(InterviewsError) -> InterviewStore {
-        try scanSnapshotRecords()
+        try scanSnapshotRecords(finishing: true)
         guard let header else {
             var store = InterviewStore(configuration: configuration)
             store.deferIndex()
@@ -156,5 +183,33 @@ struct SnapshotOverhead: Sendable {
     mutating func add(_ record: LogRecord) {
         records += 1
         bytes += Int64(record.storedSize)
+    }
+}
+
+/// The scan of one batch of replayed records, running on other threads
+/// (``LogRecordCoding/scan(_:_:)`` on the machine's cores) while replay
+/// reads the next batch.
+private final class BackgroundScan<T: Sendable>: Sendable {
+    /// The batch, in file order.
+    let records: [LogRecord]
+    private let result = Mutex<Result<[T], InterviewsError>?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ records: [LogRecord], _ transform: @escaping @Sendable (LogRecord) throws(InterviewsError) -> T) {
+        self.records = records
+        DispatchQueue.global().async { [self] in
+            let scanned = Result { () throws(InterviewsError) in try LogRecordCoding.scan(records, transform) }
+            result.withLock { $0 = scanned }
+            done.signal()
+        }
+    }
+
+    /// The batch's values in order, once its scan is done.
+    ///
+    /// - Throws: The first failing record's error, in file order.
+    func wait() throws(InterviewsError) -> [T] {
+        done.wait()
+        done.signal()  // a second wait returns at once
+        return try result.withLock { $0 }?.get() ?? []
     }
 }
