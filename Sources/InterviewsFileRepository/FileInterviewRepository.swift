@@ -99,8 +99,7 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     ///   and the pid holding it; DATA_LOSS naming the file and byte offset of
     ///   damage (unless `options.log.repair`), or the sequence of a record
     ///   that does not decode; UNAVAILABLE with the OS error when a file call fails.
-    /// - Complexity: O(n log n) in the records replayed; reads every byte once
-    ///   (the snapshot twice).
+    /// - Complexity: O(n log n) in the records replayed; reads every byte once.
     public static func open(
         directory: String, options: FileRepositoryOptions = FileRepositoryOptions(), io: any FileIO = PosixFileIO()
     ) throws -> FileInterviewRepository {
@@ -115,7 +114,10 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
             changeHistoryLimit: options.changeHistoryLimit, idempotencyLimit: options.idempotencyLimit,
             idempotencyWindowSeconds: options.idempotencyWindowSeconds, tokenSecret: secret)
         var replay = StoreReplay(configuration: configuration)
-        let log = try DurableLog.open(directory: directory, options: options.log, io: io) { record in
+        let log = try DurableLog.open(
+            directory: directory, options: options.log, io: io,
+            discard: { replay = StoreReplay(configuration: configuration) }
+        ) { record in
             try replay.consume(record)
         }
         let store = try replay.finish()

@@ -46,6 +46,11 @@ public final class DurableLog: Sendable {
     ///   - options: Repair, bounds and creation; see ``LogOptions``.
     ///   - io: The file calls to use; tests pass a ``FaultInjectingFileIO``.
     ///   - replay: Called once per record, in order.
+    ///   - discard: When given, a snapshot is read once, its records replayed
+    ///     as they are checked; if it turns out damaged, `discard` is called
+    ///     (drop every record `replay` received) and the next older snapshot
+    ///     is replayed instead. Without it, a snapshot is checked whole before
+    ///     its first record is replayed.
     /// - Throws: FAILED_PRECONDITION naming the directory and the holder's pid
     ///   when another process (or another open log) holds it; DATA_LOSS naming
     ///   the file and byte offset of damage before the tail, or the sequences
@@ -53,11 +58,11 @@ public final class DurableLog: Sendable {
     ///   a damaged snapshot whose segments are gone), unless `options.repair`;
     ///   UNAVAILABLE with the OS error text when a file call
     ///   fails; whatever `replay` throws.
-    /// - Complexity: Reads every byte of the snapshot twice and of the needed
-    ///   segments once.
+    /// - Complexity: Reads every byte of the needed segments once, and of the
+    ///   snapshot once with `discard` (twice without).
     public static func open(
         directory: String, options: LogOptions = LogOptions(), io: any FileIO = PosixFileIO(),
-        replay: (LogRecord) throws -> Void
+        discard: (() -> Void)? = nil, replay: (LogRecord) throws -> Void
     ) throws -> DurableLog {
         if options.createDirectory {
             let created = Result { () throws(FileIOError) in try io.makeDirectory(directory) }
@@ -67,7 +72,7 @@ public final class DurableLog: Sendable {
         }
         let lock = try DirectoryLock(directory: directory, waitMilliseconds: options.lockWaitMilliseconds, io: io)
         var recovery = Recovery(directory: directory, io: io, options: options)
-        let recovered = try recovery.run(replay: replay)
+        let recovered = try recovery.run(replay: replay, discard: discard)
         let core = LogCore(io: io, directory: directory, options: options, lock: lock, recovered: recovered)
         do {
             try core.startWriter(active: recovered.active)
