@@ -116,10 +116,8 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
         var replay = StoreReplay(configuration: configuration)
         let log = try DurableLog.open(
             directory: directory, options: options.log, io: io,
-            discard: { replay = StoreReplay(configuration: configuration) }
-        ) { record in
-            try replay.consume(record)
-        }
+            discard: { replay = StoreReplay(configuration: configuration) },
+            replay: { record in try replay.consume(record) })
         let store = try replay.finish()
         guard store.lastSequence == log.recovery.lastSequence else {
             throw InterviewsError(

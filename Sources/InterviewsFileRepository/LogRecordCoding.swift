@@ -124,9 +124,9 @@ enum LogRecordCoding {
     ///
     /// - Throws: The first record's error, in file order, when any fails.
     static func scan<T: Sendable>(
-        _ records: [LogRecord], _ transform: @Sendable (LogRecord) throws(InterviewsError) -> T
+        _ records: [LogRecord], chunk: Int = 2048, _ transform: @Sendable (LogRecord) throws(InterviewsError) -> T
     ) throws(InterviewsError) -> [T] {
-        let scanned = concurrentMap(records) { record in
+        let scanned = concurrentMap(records, chunk: chunk) { record in
             Result { () throws(InterviewsError) in try transform(record) }
         }
         var values: [T] = []

@@ -16,16 +16,18 @@ struct StoreReplay {
     private var header: (sequence: UInt64, records: UInt64, entries: UInt64)?
     private var snapshotRecords: [StoredRecord] = []
     /// Snapshot interviews read but not yet scanned: they are scanned in
-    /// batches of ``scanBatch``, on the machine's cores, each batch while
+    /// batches of `scanBatch`, on the machine's cores, each batch while
     /// the next one is read.
     private var unscanned: [LogRecord] = []
     private var scanning: BackgroundScan<StoredRecord>?
     /// Log changes read but not yet applied: scanned in batches of
-    /// ``scanBatch`` on the machine's cores while the next batch is read,
+    /// `scanBatch` on the machine's cores while the next batch is read,
     /// then applied in order.
     private var unapplied: [LogRecord] = []
     private var applying: BackgroundScan<(record: StoredRecord, requestID: String)>?
-    private static let scanBatch = 16384
+    /// Records per batch, and per chunk of a batch given to one thread.
+    private let scanBatch: Int
+    private let scanChunk: Int
     private var snapshotEntries: [IdempotencyEntry] = []
     private var store: InterviewStore?
     /// Distinct interviews (live or deleted) replayed so far.
@@ -35,8 +37,11 @@ struct StoreReplay {
     /// request ids): how many, and their bytes on disk.
     private(set) var snapshotOverhead = SnapshotOverhead()
 
-    init(configuration: InterviewStore.Configuration) {
+    /// A replay into a store of `configuration`; tests pass small batches.
+    init(configuration: InterviewStore.Configuration, scanBatch: Int = 16384, scanChunk: Int = 2048) {
         self.configuration = configuration
+        self.scanBatch = max(1, scanBatch)
+        self.scanChunk = max(1, scanChunk)
     }
 
     /// Takes the next replayed record.
@@ -63,7 +68,7 @@ struct StoreReplay {
                 throw misplaced(record, "a snapshot interview outside the snapshot")
             }
             unscanned.append(record)
-            if unscanned.count >= Self.scanBatch { try scanSnapshotRecords(finishing: false) }
+            if unscanned.count >= scanBatch { try scanSnapshotRecords(finishing: false) }
         case .idempotencyEntry:
             guard header != nil, store == nil else {
                 throw misplaced(record, "a snapshot request id outside the snapshot")
@@ -74,7 +79,7 @@ struct StoreReplay {
         case .created, .updated, .deleted:
             if store == nil { store = try makeStore() }
             unapplied.append(record)
-            if unapplied.count >= Self.scanBatch { try applyChanges(finishing: false) }
+            if unapplied.count >= scanBatch { try applyChanges(finishing: false) }
         }
     }
 
@@ -82,9 +87,10 @@ struct StoreReplay {
     /// batch before them, in order; `finishing` applies both.
     private mutating func applyChanges(finishing: Bool) throws(InterviewsError) {
         let previous = applying
-        applying = unapplied.isEmpty ? nil : BackgroundScan(unapplied, LogRecordCoding.storedChange(from:))
+        applying =
+            unapplied.isEmpty ? nil : BackgroundScan(unapplied, chunk: scanChunk, LogRecordCoding.storedChange(from:))
         unapplied = []
-        unapplied.reserveCapacity(finishing ? 0 : Self.scanBatch)
+        unapplied.reserveCapacity(finishing ? 0 : scanBatch)
         if let previous { try apply(previous) }
         if finishing, let last = applying {
             applying = nil
@@ -117,9 +123,11 @@ struct StoreReplay {
     /// batch before them to ``snapshotRecords``; `finishing` adds both.
     private mutating func scanSnapshotRecords(finishing: Bool) throws(InterviewsError) {
         let previous = scanning
-        scanning = unscanned.isEmpty ? nil : BackgroundScan(unscanned, LogRecordCoding.interview(fromSnapshot:))
+        scanning =
+            unscanned.isEmpty
+            ? nil : BackgroundScan(unscanned, chunk: scanChunk, LogRecordCoding.interview(fromSnapshot:))
         unscanned = []
-        unscanned.reserveCapacity(finishing ? 0 : Self.scanBatch)
+        unscanned.reserveCapacity(finishing ? 0 : scanBatch)
         if let previous { snapshotRecords += try previous.wait() }
         if finishing, let last = scanning {
             scanning = nil
@@ -187,7 +195,7 @@ struct SnapshotOverhead: Sendable {
 }
 
 /// The scan of one batch of replayed records, running on other threads
-/// (``LogRecordCoding/scan(_:_:)`` on the machine's cores) while replay
+/// (``LogRecordCoding/scan(_:chunk:_:)`` on the machine's cores) while replay
 /// reads the next batch.
 private final class BackgroundScan<T: Sendable>: Sendable {
     /// The batch, in file order.
@@ -195,10 +203,14 @@ private final class BackgroundScan<T: Sendable>: Sendable {
     private let result = Mutex<Result<[T], InterviewsError>?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ records: [LogRecord], _ transform: @escaping @Sendable (LogRecord) throws(InterviewsError) -> T) {
+    init(
+        _ records: [LogRecord], chunk: Int, _ transform: @escaping @Sendable (LogRecord) throws(InterviewsError) -> T
+    ) {
         self.records = records
         DispatchQueue.global().async { [self] in
-            let scanned = Result { () throws(InterviewsError) in try LogRecordCoding.scan(records, transform) }
+            let scanned = Result { () throws(InterviewsError) in
+                try LogRecordCoding.scan(records, chunk: chunk, transform)
+            }
             result.withLock { $0 = scanned }
             done.signal()
         }

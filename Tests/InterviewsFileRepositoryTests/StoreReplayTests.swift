@@ -5,8 +5,9 @@ import Testing
 
 @testable import InterviewsFileRepository
 
-/// Replay scans records in batches of 16 384, in chunks of 2 048 on several
-/// threads, and applies log changes in order: these cross both sizes.
+/// Replay scans records in batches, in chunks on several threads, and
+/// applies log changes in order: these tests use batches of 1 000 records
+/// and chunks of 128 (a server's are 16 384 and 2 048) and cross both.
 @Suite("Replay in batches rebuilds the store it was written from")
 struct StoreReplayTests {
     static let tenants = [Tenant("acme"), Tenant("globex"), Tenant("initech")]
@@ -54,7 +55,7 @@ struct StoreReplayTests {
     }
 
     static func replayed(_ records: [LogRecord]) throws(InterviewsError) -> InterviewStore {
-        var replay = StoreReplay(configuration: InterviewStore.Configuration())
+        var replay = StoreReplay(configuration: InterviewStore.Configuration(), scanBatch: 1000, scanChunk: 128)
         for record in records { try replay.consume(record) }
         return try replay.finish()
     }
@@ -76,16 +77,16 @@ struct StoreReplayTests {
         return shown
     }
 
-    @Test("a log of 23k changes and a snapshot of 18k records replay to the same records, pages and request ids")
+    @Test("a log of 3.9k changes and a snapshot of 3k records replay to the same records, pages and request ids")
     func logAndSnapshot() throws {
-        let (store, log) = try Self.written(18_000)
-        #expect(log.count > 16_384 + 2048)
+        let (store, log) = try Self.written(3000)
+        #expect(log.count > 3 * 1000 + 128)
         let fromLog = try Self.replayed(log)
         #expect(fromLog.snapshot() == store.snapshot())
         #expect(try Self.shown(fromLog) == Self.shown(store))
 
         let snapshot = Self.snapshotRecords(store)
-        #expect(snapshot.count > 16_384 + 2048)
+        #expect(snapshot.count > 2 * 1000 + 128)
         let fromSnapshot = try Self.replayed(snapshot)
         #expect(fromSnapshot.snapshot() == store.snapshot())
         #expect(try Self.shown(fromSnapshot) == Self.shown(store))
@@ -93,7 +94,7 @@ struct StoreReplayTests {
         // A snapshot followed by more log changes: both batches in one replay.
         var more = store
         var extra: [LogRecord] = []
-        for n in 0..<3000 {
+        for n in 0..<1500 {
             let write = try more.create(Interview(remoteID: "x\(n)"), requestID: "", tenant: Self.tenants[n % 3])
             for committed in write.changes {
                 let entry = try LogRecordCoding.entry(for: committed)
@@ -106,10 +107,10 @@ struct StoreReplayTests {
 
     @Test("a record that does not scan, late in a batch, is DATA_LOSS naming its sequence", arguments: [false, true])
     func damagedRecordNamed(inSnapshot: Bool) throws {
-        let (store, log) = try Self.written(7000)
+        let (store, log) = try Self.written(2500)
         var records = inSnapshot ? Self.snapshotRecords(store) : log
-        // A string field whose length runs past the end, in the 4th chunk.
-        let victim = 3 * 2048 + 517
+        // A string field whose length runs past the end: the 3rd batch, 6th chunk.
+        let victim = 2 * 1000 + 5 * 128 + 17
         let damaged = records[victim]
         records[victim] = LogRecord(sequence: damaged.sequence, kind: damaged.kind, data: damaged.data + [0x22, 0x7F])
         let error = try #require(throws: InterviewsError.self) { try Self.replayed(records) }
@@ -119,9 +120,9 @@ struct StoreReplayTests {
 
     @Test("a change logged as another kind than it replays as, in a later batch, is DATA_LOSS naming it")
     func wrongKindNamed() throws {
-        var (_, log) = try Self.written(12_000)
+        var (_, log) = try Self.written(2000)
         let victim = try #require(log.indices.last { log[$0].kind == RecordKind.updated.rawValue })
-        #expect(victim > 16_384)
+        #expect(victim > 2 * 1000)
         let record = log[victim]
         log[victim] = LogRecord(sequence: record.sequence, kind: RecordKind.deleted.rawValue, data: record.data)
         let error = try #require(throws: InterviewsError.self) { try Self.replayed(log) }
