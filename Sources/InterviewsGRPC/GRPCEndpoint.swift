@@ -60,6 +60,10 @@ public struct GRPCEndpointConfiguration: Sendable {
     public var maxMessageSize: Int = 4 * 1024 * 1024
     /// The most concurrent calls (HTTP/2 streams) per connection.
     public var maxConcurrentCallsPerConnection: Int = 100
+    /// The most open connections, Unix socket and TCP together; the calls
+    /// of a connection past it get RESOURCE_EXHAUSTED naming the limit, and
+    /// the connection is closed a second later.
+    public var maxConnections: Int = 1024
     /// How long a graceful shutdown lets calls in flight run.
     public var shutdownGracePeriod: Duration = .seconds(10)
 
@@ -95,6 +99,8 @@ public struct GRPCEndpoint: Service {
     private let logger: Logger
     private let shutdown = ShutdownSignal()
     private let services: [any RegistrableRPCService]
+    private let budget: ConnectionBudget
+    private let peerCodec = PeerHeaderCodec()
 
     /// Creates the endpoint.
     ///
@@ -121,9 +127,11 @@ public struct GRPCEndpoint: Service {
         }
         self.configuration = configuration
         self.logger = logger
+        self.budget = ConnectionBudget(limit: configuration.maxConnections)
         self.services = [
             RouterService(
-                router: router, shutdown: shutdown, maxMessageSize: configuration.maxMessageSize, logger: logger),
+                router: router, shutdown: shutdown, maxMessageSize: configuration.maxMessageSize,
+                peerCodec: peerCodec, logger: logger),
             HealthService(
                 isWritable: isWritable, shutdown: shutdown, maxMessageSize: configuration.maxMessageSize),
             reflection,
@@ -151,7 +159,8 @@ public struct GRPCEndpoint: Service {
             boundSocket = (file, inode)
             transports.append(
                 HTTP2ServerTransport.Posix(
-                    listeningSocketDescriptor: Int(fd), transportSecurity: .plaintext, config: transportConfig()))
+                    listeningSocketDescriptor: Int(fd), transportSecurity: .plaintext,
+                    config: transportConfig(unixSocket: true)))
         }
         defer { if let boundSocket { boundSocket.file.remove(inode: boundSocket.inode) } }
         if let loopback = configuration.loopback {
@@ -159,12 +168,12 @@ public struct GRPCEndpoint: Service {
                 transports.append(
                     HTTP2ServerTransport.Posix(
                         address: .ipv6(host: loopback.host, port: loopback.port), transportSecurity: .plaintext,
-                        config: transportConfig()))
+                        config: transportConfig(unixSocket: false)))
             } else {
                 transports.append(
                     HTTP2ServerTransport.Posix(
                         address: .ipv4(host: loopback.host, port: loopback.port), transportSecurity: .plaintext,
-                        config: transportConfig()))
+                        config: transportConfig(unixSocket: false)))
             }
         }
         let servers = transports.map { GRPCServer(transport: $0, services: services) }
@@ -212,13 +221,40 @@ public struct GRPCEndpoint: Service {
         logger.info("gRPC endpoint stopped")
     }
 
-    private func transportConfig() -> HTTP2ServerTransport.Posix.Config {
-        .defaults { config in
-            // Twice the limit: the deserializers answer RESOURCE_EXHAUSTED
-            // naming the limit; beyond this the transport resets the stream.
-            let (doubled, overflow) = configuration.maxMessageSize.multipliedReportingOverflow(by: 2)
-            config.rpc.maxRequestPayloadSize = overflow ? Int.max : doubled
+    private func transportConfig(unixSocket: Bool) -> HTTP2ServerTransport.Posix.Config {
+        let maxMessageSize = configuration.maxMessageSize
+        let (budget, peerCodec, logger) = (self.budget, self.peerCodec, self.logger)
+        return .defaults { config in
+            // Larger messages never get here: each stream's guard answers
+            // them with RESOURCE_EXHAUSTED from their length prefix.
+            config.rpc.maxRequestPayloadSize = maxMessageSize
             config.http2.maxConcurrentStreams = configuration.maxConcurrentCallsPerConnection
+            config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+                let facts: ConnectionFacts
+                if budget.acquire() {
+                    channel.closeFuture.whenComplete { _ in budget.release() }
+                    let peer = unixSocket ? PeerCredentialsReader.read(from: channel) : nil
+                    facts = ConnectionFacts(peerValue: peer.map(peerCodec.encode), refusal: nil)
+                } else {
+                    logger.warning(
+                        "gRPC endpoint: a connection past the limit is refused",
+                        metadata: ["limit": "\(budget.limit)"])
+                    facts = ConnectionFacts(
+                        peerValue: nil,
+                        refusal: "too many gRPC connections; the limit is \(budget.limit) (--max-connections)")
+                    channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(facts, position: .first)
+                }
+            }
+            config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    let facts = try? stream.parent?.pipeline.syncOperations.handler(type: ConnectionFacts.self)
+                    try stream.pipeline.syncOperations.addHandler(
+                        StreamGuard(maxMessageSize: maxMessageSize, facts: facts), position: .first)
+                }
+            }
         }
     }
 

@@ -13,9 +13,11 @@ import Synchronization
 /// What differs from the native endpoint, and why:
 /// - the call's metadata comes from the HTTP/2 headers (`authorization`
 ///   among them); `grpc-timeout` becomes the handler's deadline;
-/// - the caller's uid is unknown (the transport does not report peer
-///   credentials), so `interviews.v1.Admin` is refused with
-///   `PERMISSION_DENIED`: administration stays on the native socket;
+/// - on the Unix socket the caller's credentials come from the kernel
+///   (`SO_PEERCRED`, read when the connection is accepted and carried by
+///   ``StreamGuard``), so `interviews.v1.Admin` is allowed to the same
+///   users as on the native socket; over TCP there are none, and Admin is
+///   refused with `PERMISSION_DENIED`;
 /// - a client's cancellation (RST_STREAM), the deadline and the server's
 ///   forced stop cancel the handler's task, as on the native endpoint.
 struct RouterService: RegistrableRPCService {
@@ -24,12 +26,18 @@ struct RouterService: RegistrableRPCService {
     let logger: Logger
     /// The largest request message, in bytes.
     let maxMessageSize: Int
+    /// Reads the credentials the stream guard attached.
+    let peerCodec: PeerHeaderCodec
     private let callIDs = CallIDs()
 
-    init(router: RPCCore.RPCRouter, shutdown: ShutdownSignal, maxMessageSize: Int, logger: Logger) {
+    init(
+        router: RPCCore.RPCRouter, shutdown: ShutdownSignal, maxMessageSize: Int, peerCodec: PeerHeaderCodec,
+        logger: Logger
+    ) {
         self.router = router
         self.shutdown = shutdown
         self.maxMessageSize = maxMessageSize
+        self.peerCodec = peerCodec
         self.logger = logger
     }
 
@@ -55,18 +63,20 @@ struct RouterService: RegistrableRPCService {
     private func serve(
         _ method: RPCMethod, _ request: StreamingServerRequest<ByteBuffer>, _ grpcContext: GRPCCore.ServerContext
     ) async throws -> StreamingServerResponse<ByteBuffer> {
-        if method.name.hasPrefix("/interviews.v1.Admin/") {
+        let peer = request.metadata[stringValues: StreamGuard.peerHeader].first(where: { _ in true })
+            .flatMap(peerCodec.decode)
+        if peer == nil, method.name.hasPrefix("/interviews.v1.Admin/") {
             throw GRPCCore.RPCError(
                 code: .permissionDenied,
                 message:
-                    "\(method.name): administration is served on the native socket only (it needs the caller's uid, "
-                    + "which the gRPC endpoint does not learn); use `interviews keys` against the native socket")
+                    "\(method.name): administration needs the caller's uid, which a TCP connection does not carry; "
+                    + "call it on the gRPC Unix socket (--grpc-socket) or the native socket")
         }
         let message = try await Self.singleRequest(request.messages, method.name)
         let deadline = GRPCTimeout.deadline(request.metadata)
         let callID = callIDs.next()
         var context = RPCCore.ServerContext(
-            method: method.name, metadata: Self.entries(request.metadata), deadline: deadline, peer: nil,
+            method: method.name, metadata: Self.entries(request.metadata), deadline: deadline, peer: peer,
             callID: callID, logger: logger, shutdown: shutdown)
         let ender = CallEnder()
         switch method.kind {
@@ -97,11 +107,14 @@ struct RouterService: RegistrableRPCService {
     }
 
     /// The call's text metadata as the handlers read it (binary `-bin`
-    /// entries are left out: no handler reads one).
+    /// entries are left out: no handler reads one; nor is the guard's
+    /// credentials entry).
     static func entries(_ metadata: Metadata) -> [RPCMetadataEntry] {
         var entries: [RPCMetadataEntry] = []
         for (key, value) in metadata {
-            if case .string(let text) = value { entries.append(RPCMetadataEntry(key: key.lowercased(), value: text)) }
+            let key = key.lowercased()
+            if key == StreamGuard.peerHeader { continue }
+            if case .string(let text) = value { entries.append(RPCMetadataEntry(key: key, value: text)) }
         }
         return entries
     }

@@ -4,7 +4,7 @@ import RPCCore
 
 /// Reads the connecting process's credentials from a Unix domain socket
 /// (`SO_PEERCRED`).
-enum PeerCredentialsReader {
+package enum PeerCredentialsReader {
     /// The layout of Linux's `struct ucred` (`pid_t`, `uid_t`, `gid_t`), which
     /// Glibc only declares under `_GNU_SOURCE` and Swift therefore cannot see.
     private struct UCred: Sendable {
@@ -16,7 +16,7 @@ enum PeerCredentialsReader {
     /// The peer's credentials, or nil when the channel is not a socket that
     /// can tell. Call on the channel's event loop: the option is then read
     /// synchronously.
-    static func read(from channel: any Channel) -> PeerCredentials? {
+    package static func read(from channel: any Channel) -> PeerCredentials? {
         guard let provider = channel as? any SocketOptionProvider else { return nil }
         let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))

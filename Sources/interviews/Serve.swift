@@ -77,7 +77,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A group (name or id) to own the socket file, e.g. with --socket-mode 660.")
     var socketGroup: String?
 
-    @Option(help: "The most connections at once (1...65536).")
+    @Option(help: "The most connections at once (1...65536), on each endpoint (native; gRPC socket and port together).")
     var maxConnections: Int = 1024
 
     @Option(help: "The most concurrent calls per connection (1...10000).")
@@ -230,6 +230,7 @@ struct Serve: AsyncParsableCommand {
             grpcConfiguration.socketGroup = socketGroup
             grpcConfiguration.maxMessageSize = maxFrameSize
             grpcConfiguration.maxConcurrentCallsPerConnection = maxConcurrentCalls
+            grpcConfiguration.maxConnections = maxConnections
             grpcConfiguration.shutdownGracePeriod = .seconds(shutdownGrace)
             grpcEndpoint = try GRPCEndpoint(
                 router: service.router, isWritable: { repository.isWritable }, configuration: grpcConfiguration,

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import grpc
 
@@ -88,19 +88,31 @@ def stubs():  # type: ignore[no-untyped-def]
 
 
 class GRPCServerProcess:
-    """`interviews serve --backend memory --grpc-socket <tmp>/g.sock`, started and answering gRPC health."""
+    """`interviews serve --backend memory --grpc-socket <tmp>/g.sock`, started and answering gRPC health.
 
-    def __init__(self, *extra_args: str) -> None:
+    `prepare`, if given, is called with the data directory's path before the
+    server starts (e.g. to mount a small disk there).
+    """
+
+    def __init__(
+        self, *extra_args: str, backend: str = "memory", prepare: Optional[Callable[[str], None]] = None
+    ) -> None:
         self.dir = tempfile.mkdtemp(prefix="ivgrpc-", dir="/tmp" if os.path.isdir("/tmp") else None)
         self.socket_path = os.path.join(self.dir, "s.sock")
         self.grpc_socket_path = os.path.join(self.dir, "g.sock")
         self.data_dir = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "server.log")
         self._log = open(self.log_path, "wb")
+        if prepare is not None:
+            try:
+                prepare(self.data_dir)
+            except BaseException:
+                self.cleanup()
+                raise
         self.process = subprocess.Popen(
             [
                 server_binary(), "serve", "--socket", self.socket_path, "--grpc-socket", self.grpc_socket_path,
-                "--data-dir", self.data_dir, "--backend", "memory", *extra_args,
+                "--data-dir", self.data_dir, "--backend", backend, *extra_args,
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,

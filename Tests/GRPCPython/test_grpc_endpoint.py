@@ -8,8 +8,12 @@ and a graceful drain.
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -45,6 +49,64 @@ def sample(**fields: Any) -> Any:
         status=pb.INTERVIEW_STATUS_SCHEDULED,
         **fields,
     )
+
+
+# A unary gRPC call with an empty request over HTTP/2, with the standard
+# library alone (argv: the socket path, the method). It prints, as hex,
+# every byte the server sent until the call's trailers (END_STREAM on stream
+# 1); the caller decodes them (grpc_frames_status).
+RAW_UNARY = r"""
+import socket, struct, sys
+path, method = sys.argv[1], sys.argv[2]
+def lit(name, value):
+    n, v = name.encode(), value.encode()
+    return b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v
+def frame(kind, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(path)
+block = lit(":method", "POST") + lit(":scheme", "http") + lit(":path", method) + lit(":authority", "localhost") \
+    + lit("content-type", "application/grpc") + lit("te", "trailers") \
+    + lit("interviews-peer-credentials", "0 0 0 1")
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") + frame(1, 4, 1, block)
+          + frame(0, 1, 1, b"\x00\x00\x00\x00\x00"))
+data, at = b"", 0
+while True:
+    while len(data) - at >= 9:
+        length = int.from_bytes(data[at:at + 3], "big")
+        kind, flags, stream = data[at + 3], data[at + 4], int.from_bytes(data[at + 5:at + 9], "big") & 0x7FFFFFFF
+        if len(data) - at < 9 + length:
+            break
+        at += 9 + length
+        if stream == 1 and flags & 1 and kind in (0, 1):
+            print(data[:at].hex())
+            sys.exit(0)
+    chunk = s.recv(65536)
+    if not chunk:
+        sys.exit("the connection closed before the call ended")
+    data += chunk
+"""
+
+
+def grpc_frames_status(raw: bytes) -> tuple:
+    """The (grpc-status, grpc-message) of stream 1 in raw HTTP/2 frames from the server."""
+    import urllib.parse
+
+    import hpack  # type: ignore[import-untyped]
+
+    decoder = hpack.Decoder()
+    headers: Dict[str, str] = {}
+    at = 0
+    while at + 9 <= len(raw):
+        length = int.from_bytes(raw[at:at + 3], "big")
+        kind, flags = raw[at + 3], raw[at + 4]
+        payload = raw[at + 9:at + 9 + length]
+        at += 9 + length
+        if kind == 1:  # HEADERS (no padding or priority from this server)
+            headers.update({k if isinstance(k, str) else k.decode(): v if isinstance(v, str) else v.decode()
+                            for k, v in decoder.decode(payload)})
+    return headers.get("grpc-status"), urllib.parse.unquote(headers.get("grpc-message", ""))
 
 
 def bearer(secret: str) -> tuple:
@@ -295,13 +357,46 @@ class GRPCEndpointTests(unittest.TestCase):
                         }.get(credential, "the API key is unknown or revoked")
                         self.assertIn(hint, details)
 
-    def test_admin_is_refused_on_the_grpc_endpoint(self) -> None:
+    def test_admin_on_the_unix_socket_checks_the_callers_uid(self) -> None:
         admin = S.admin_rpc.AdminStub(self.channel)
-        self.assertCode(
-            grpc.StatusCode.PERMISSION_DENIED,
-            lambda: admin.ListKeys(S.admin_pb.ListKeysRequest(), timeout=10),
-            "native socket",
+        company = unique("admin")
+        created = admin.CreateKey(S.admin_pb.CreateKeyRequest(label="via grpc", kind=S.admin_pb.KEY_KIND_COMPANY, company_ids=[company]), timeout=10)
+        self.assertTrue(created.secret)
+        listed = admin.ListKeys(S.admin_pb.ListKeysRequest(), timeout=10)
+        self.assertIn(created.key.id, [k.id for k in listed.keys])
+        # The new key works on the same endpoint.
+        made = self.stub.CreateInterview(
+            pb.CreateInterviewRequest(interview=sample()), metadata=bearer(created.secret), timeout=10
         )
+        self.assertEqual(made.company_id, company)
+        admin.RevokeKey(S.admin_pb.RevokeKeyRequest(id=created.key.id), timeout=10)
+        self.assertCode(
+            grpc.StatusCode.UNAUTHENTICATED,
+            lambda: self.stub.GetInterview(pb.GetInterviewRequest(id=made.id), metadata=bearer(created.secret), timeout=10),
+        )
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv to run as another user")
+    def test_admin_is_refused_to_another_user(self) -> None:
+        # A raw HTTP/2 client (no Python packages: nobody may not reach
+        # them), run as nobody, calls ListKeys on a socket nobody may open,
+        # claiming root's credentials in the endpoint's own metadata entry.
+        os.chmod(self.server.dir, 0o711)
+        os.chmod(self.server.grpc_socket_path, 0o666)
+        try:
+            done = subprocess.run(
+                ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I", "-S", "-c",
+                 RAW_UNARY, self.server.grpc_socket_path, "/interviews.v1.Admin/ListKeys"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+            )
+        finally:
+            os.chmod(self.server.grpc_socket_path, 0o600)
+            os.chmod(self.server.dir, 0o700)
+        if done.returncode == 126 or (b"Permission denied" in done.stderr and b"python" in done.stderr):
+            self.skipTest(f"nobody cannot run {sys.executable}: {done.stderr.decode()[:200]}")
+        self.assertEqual(done.returncode, 0, done.stderr.decode())
+        status, message = grpc_frames_status(bytes.fromhex(done.stdout.decode().strip()))
+        self.assertEqual(status, "7", message)  # PERMISSION_DENIED
+        self.assertIn("administration is limited to processes running as uid", message)
 
     def test_revoking_a_key_ends_its_open_watch(self) -> None:
         company = unique("revoke")
@@ -348,6 +443,16 @@ class GRPCEndpointTests(unittest.TestCase):
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             lambda: health.Check(health_pb2.HealthCheckRequest(service="x" * (4 * 1024 * 1024 + 1)), timeout=30),
         )
+        # Far over the limit too: answered from the message's length prefix,
+        # before the rest is read, with the same code (not a reset stream).
+        huge = sample(remote_data=b"x" * (12 * 1024 * 1024))
+        error = self.assertCode(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            lambda: self.stub.CreateInterview(pb.CreateInterviewRequest(interview=huge), metadata=self.auth, timeout=30),
+            "the limit is 4194304 bytes",
+        )
+        self.assertIn(f"request message is {len(pb.CreateInterviewRequest(interview=huge).SerializeToString())} bytes",
+                      error.details())
         self.assertEqual(self.stub.Health(pb.HealthRequest(), timeout=10).status, pb.SERVING_STATUS_SERVING)
 
     def test_bad_protobuf_is_invalid_argument_naming_the_field(self) -> None:
@@ -530,6 +635,14 @@ class GRPCLoopbackTests(unittest.TestCase):
                         pb.GetInterviewRequest(id=created.id), metadata=bearer(key["secret"]), timeout=10
                     )
                 self.assertEqual(got, created)
+                # No uid over TCP: Admin is refused, whatever credentials
+                # the caller claims in the endpoint's own metadata entry.
+                admin = S.admin_rpc.AdminStub(channel)
+                for claimed in ((), (("interviews-peer-credentials", "0 0 0 1"),)):
+                    with self.assertRaises(grpc.RpcError) as refused:
+                        admin.ListKeys(S.admin_pb.ListKeysRequest(), metadata=claimed, timeout=10)
+                    self.assertEqual(refused.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+                    self.assertIn("a TCP connection does not carry", refused.exception.details())
             self.assertEqual(server.stop(), 0, server.log())
         finally:
             server.kill()
@@ -546,6 +659,100 @@ class GRPCLoopbackTests(unittest.TestCase):
         self.assertEqual(done.returncode, 64, done.stderr.decode())
         self.assertIn("--grpc-listen", done.stderr.decode())
         self.assertIn("loopback", done.stderr.decode())
+
+
+class GRPCConnectionLimitTests(unittest.TestCase):
+    def test_connections_past_the_limit_get_resource_exhausted_naming_it(self) -> None:
+        server = GRPCServerProcess("--max-connections", "2")
+        own = {"grpc.use_local_subchannel_pool": 1}  # a connection per channel
+        channels = []
+
+        def connect_when_free() -> grpc.Channel:
+            # The start-up probe's connection may not be closed yet.
+            deadline = time.monotonic() + 10
+            while True:
+                channel = server.channel(**own)
+                try:
+                    S.rpc.InterviewsStub(channel).Health(pb.HealthRequest(), timeout=5)
+                    channels.append(channel)
+                    return channel
+                except grpc.RpcError as error:
+                    channel.close()
+                    if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED or time.monotonic() > deadline:
+                        raise
+
+        try:
+            first = connect_when_free()
+            second = connect_when_free()
+            with server.channel(**own) as third:
+                with self.assertRaises(grpc.RpcError) as refused:
+                    S.rpc.InterviewsStub(third).Health(pb.HealthRequest(), timeout=10)
+                self.assertEqual(refused.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+                self.assertIn("too many gRPC connections; the limit is 2", refused.exception.details())
+            # The two connections within the limit keep working; a place
+            # comes back when one of them closes.
+            self.assertEqual(S.rpc.InterviewsStub(second).Health(pb.HealthRequest(), timeout=10).status,
+                             pb.SERVING_STATUS_SERVING)
+            first.close()
+            fourth = connect_when_free()
+            self.assertEqual(S.rpc.InterviewsStub(fourth).Health(pb.HealthRequest(), timeout=10).status,
+                             pb.SERVING_STATUS_SERVING)
+            self.assertIn("a connection past the limit is refused", server.log())
+        finally:
+            for channel in channels:
+                channel.close()
+            status = server.stop()
+            log = server.log()
+            server.cleanup()
+        self.assertEqual(status, 0, log)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("mount"), "mounting a tmpfs needs root")
+class GRPCFailStopTests(unittest.TestCase):
+    def test_health_turns_not_serving_when_the_store_fail_stops(self) -> None:
+        mounted: list = []
+
+        def small_disk(data_dir: str) -> None:
+            os.mkdir(data_dir, 0o700)
+            done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", data_dir],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if done.returncode != 0:
+                raise unittest.SkipTest(f"cannot mount a tmpfs: {done.stderr.decode()}")
+            mounted.append(data_dir)
+
+        server = GRPCServerProcess(backend="file", prepare=small_disk)
+        try:
+            key = server.create_key([unique("full")])
+            auth = bearer(key["secret"])
+            with server.channel() as channel:
+                stub = S.rpc.InterviewsStub(channel)
+                health = health_pb2_grpc.HealthStub(channel)
+                serving, not_serving = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
+                watch = health.Watch(health_pb2.HealthCheckRequest(service="interviews.v1.Interviews"), timeout=60)
+                self.assertEqual(next(watch).status, serving)
+                # 256 KiB records until the 2 MiB disk is full.
+                refused = None
+                for n in range(64):
+                    try:
+                        stub.CreateInterview(pb.CreateInterviewRequest(interview=sample(remote_data=b"x" * 262144)),
+                                             metadata=auth, timeout=30)
+                    except grpc.RpcError as error:
+                        refused = error
+                        break
+                self.assertIsNotNone(refused, "2 MiB took 16 MiB of records")
+                self.assertEqual(refused.code(), grpc.StatusCode.UNAVAILABLE, refused.details())
+                for service in ("", "interviews.v1.Interviews"):
+                    got = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+                    self.assertEqual(got.status, not_serving, service)
+                self.assertEqual(next(watch).status, not_serving)
+                watch.cancel()
+                self.assertGreater(stub.ListInterviews(pb.ListRequest(), metadata=auth, timeout=10).total_size, 0,
+                                   "reads keep working")
+        finally:
+            server.stop()
+            for path in mounted:
+                subprocess.run(["umount", "-l", path])
+            server.cleanup()
 
 
 class GRPCDrainTests(unittest.TestCase):
