@@ -107,11 +107,22 @@ public protocol InterviewRepository: Sendable {
     /// Soft-deletes: sets deleted_at, bumps revision, updated_at and the sequence.
     func delete(id: String, expectedRevision: UInt64, tenant: Tenant) async throws -> Interview
 
-    /// Creates or updates each item by remote_id (matching live records only);
-    /// per-item results in order. An item replaces every client-owned field;
-    /// it is UNCHANGED when those equal the stored ones (server-owned fields
-    /// are ignored). An invalid item, or one without remote_id, gets an ERROR
-    /// result and does not stop the others. Result records omit remote_data.
+    /// Creates or updates each item by remote_id; per-item results in order.
+    /// An item replaces every client-owned field; it is UNCHANGED when those
+    /// equal the stored ones (server-owned fields are ignored, but for
+    /// deleted_at below). An invalid item, or one without remote_id, gets an
+    /// ERROR result and does not stop the others. Result records omit
+    /// remote_data.
+    ///
+    /// Deleted records: an item matches the tenant's live record with its
+    /// remote_id, else the one of them deleted last, which it updates and
+    /// which stays deleted (an upsert never undoes a deletion; a create with
+    /// the remote_id makes a new live record). An item with deleted_at set
+    /// asks for the record deleted: a live match is deleted (deleted_at is
+    /// the server's time), a deleted match stays as it is, and with no match
+    /// the record is created and then deleted (two changes). So an export
+    /// with deleted records, imported again, changes nothing, and into
+    /// another store keeps every deletion.
     func upsert(_ interviews: [Interview], tenant: Tenant) async throws -> [UpsertResult]
 
     /// One page of the records matching `request` (SPEC.md's listing semantics).

@@ -398,8 +398,9 @@ package struct InterviewStore: Sendable {
         return try commitUpdate(record, revisionOf: stored)
     }
 
-    /// Creates or updates each item by remote_id, in order; live records only
-    /// are matched. Results hold the stored record without remote_data.
+    /// Creates or updates each item by remote_id, in order (see
+    /// ``InterviewRepository/upsert(_:tenant:)`` for deleted records).
+    /// Results hold the stored record without remote_data.
     ///
     /// - Throws: INVALID_ARGUMENT for the whole call when there are more
     ///   than ``InterviewLimits/maxUpsertItems`` items; an invalid item gets
@@ -439,12 +440,20 @@ package struct InterviewStore: Sendable {
             throw .invalidArgument("remote_id", "is empty; every upsert item must carry the source system's id")
         }
         try InterviewValidation.validate(fields)
-        guard let stored = try liveRecord(remoteID: fields.remoteID, tenant: tenant) else {
+        // deleted_at, server-owned elsewhere, asks for the record deleted.
+        let deleting = item.deletedAt != nil
+        guard let stored = try upsertTarget(remoteID: fields.remoteID, tenant: tenant) else {
             let write = try create(fields, requestID: "", tenant: tenant)
-            return (.created, write.interview, write.changes)
+            guard deleting else { return (.created, write.interview, write.changes) }
+            var record = write.interview
+            record.deletedAt = record.updatedAt
+            let deletion = try commitUpdate(record, revisionOf: write.interview)
+            return (.created, deletion.interview, write.changes + deletion.changes)
         }
         var updated = fields
         for field in InterviewField.serverOwned { field.copy(from: stored, into: &updated) }
+        // A deletion is never undone by an upsert.
+        if deleting && updated.deletedAt == nil { updated.deletedAt = stored.updatedAt }
         if updated == stored { return (.unchanged, stored, []) }
         let write = try commitUpdate(updated, revisionOf: stored)
         return (.updated, write.interview, write.changes)
@@ -769,22 +778,37 @@ package struct InterviewStore: Sendable {
 
     /// The live record of `tenant` with `remoteID`, as writes see it.
     private func liveRecord(remoteID: String, tenant: Tenant) throws(InterviewsError) -> Interview? {
+        try records(remoteID: remoteID, tenant: tenant).first { $0.deletedAt == nil }
+    }
+
+    /// The record an upsert of `remoteID` writes to: the live one, else the
+    /// one deleted last (a deleted record stays the source record's copy).
+    private func upsertTarget(remoteID: String, tenant: Tenant) throws(InterviewsError) -> Interview? {
+        let found = try records(remoteID: remoteID, tenant: tenant)
+        if let live = found.first(where: { $0.deletedAt == nil }) { return live }
+        let epoch = Timestamp(seconds: 0)
+        return found.max { ($0.updatedAt ?? epoch, $0.id) < ($1.updatedAt ?? epoch, $1.id) }
+    }
+
+    /// Every record of `tenant` with `remoteID`, live and deleted, as writes
+    /// see them (at most one is live).
+    private func records(remoteID: String, tenant: Tenant) throws(InterviewsError) -> [Interview] {
+        var found: [Interview] = []
         for slot in companies[tenant.companyID]?.slots(remoteID: remoteID) ?? [] {
             let record = table[slot].record
             // A staged version replaces the published one.
             if !staged.isEmpty, staged.latest[record.id] != nil { continue }
-            if !record.isDeleted, record.field(2, equals: remoteID) {
-                return try record.interview()
-            }
+            if record.field(2, equals: remoteID) { found.append(try record.interview()) }
         }
-        guard !staged.isEmpty else { return nil }
+        guard !staged.isEmpty else { return found }
+        var seen = Set<UUIDv7>()
         for id in staged.remoteIDs[IndexPartition.remoteIDTag(ArraySlice(remoteID.utf8))] ?? [] {
-            guard let record = staged.latest[id] else { continue }
-            if !record.isDeleted, record.field(2, equals: remoteID), record.field(3, equals: tenant.companyID) {
-                return try record.interview()
+            guard let record = staged.latest[id], seen.insert(id).inserted else { continue }
+            if record.field(2, equals: remoteID), record.field(3, equals: tenant.companyID) {
+                found.append(try record.interview())
             }
         }
-        return nil
+        return found
     }
 
     private func liveRecord(id: String, expectedRevision: UInt64, tenant: Tenant) throws(InterviewsError) -> Interview {

@@ -49,6 +49,14 @@ private struct RandomModel {
         }
     }
 
+    /// The record an upsert of `remoteID` writes to: the live one, else the
+    /// one deleted last.
+    func upsertTarget(remoteID: String, tenant: Tenant) -> Interview? {
+        if let live = liveRecord(remoteID: remoteID, tenant: tenant) { return live }
+        return reference.records.values.filter { $0.companyID == tenant.companyID && $0.remoteID == remoteID }
+            .max { ($0.updatedAt ?? Timestamp(seconds: 0), $0.id) < ($1.updatedAt ?? Timestamp(seconds: 0), $1.id) }
+    }
+
     mutating func step(_ step: Int) async throws {
         let roll = random.next() % 100
         switch roll {
@@ -137,6 +145,7 @@ private struct RandomModel {
         for _ in 0..<(1 + random.next() % 4) {
             var item = interview()
             if item.remoteID.isEmpty && chance(70) { item.remoteID = "r\(random.next() % 40)" }
+            if chance(10) { item.deletedAt = Fixtures.time(hours: 1) }
             items.append(item)
         }
         let results = try await repo.upsert(items, tenant: tenant)
@@ -146,15 +155,22 @@ private struct RandomModel {
                 #expect(result.outcome == .error && result.errorCode == StatusCode.invalidArgument.rawValue)
                 continue
             }
-            let existing = liveRecord(remoteID: item.remoteID, tenant: tenant)
+            let existing = upsertTarget(remoteID: item.remoteID, tenant: tenant)
+            let deleting = item.deletedAt != nil
             let expected: UpsertOutcome =
                 existing == nil
-                ? .created : existing?.clientOwnedFields == item.clientOwnedFields ? .unchanged : .updated
+                ? .created
+                : existing?.clientOwnedFields == item.clientOwnedFields && (!deleting || existing?.deletedAt != nil)
+                    ? .unchanged : .updated
             #expect(result.outcome == expected)
             guard let returned = result.interview else {
                 Issue.record("upsert result without a record")
                 continue
             }
+            if let existing { #expect(returned.id == existing.id) }
+            #expect(
+                (returned.deletedAt != nil) == (deleting || existing?.deletedAt != nil),
+                "deleted when asked, and never brought back")
             var record = item.clientOwnedFields
             for field in InterviewField.serverOwned { field.copy(from: returned, into: &record) }
             var shown = record

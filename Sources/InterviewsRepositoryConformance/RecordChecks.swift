@@ -366,11 +366,61 @@ extension ConformanceCheck {
             #expect(results.map(\.outcome) == [.created, .updated, .unchanged])
             #expect(Set(results.compactMap { $0.interview?.id }).count == 1)
         },
-        ConformanceCheck(.upsert, "a deleted record is not matched: the upsert creates a new one") { repo in
+        ConformanceCheck(.upsert, "a deleted record is matched, updated and stays deleted") { repo in
             let first = try await repo.upsert([Fixtures.full(1)], tenant: Tenants.acme)
-            _ = try await repo.delete(id: first[0].interview!.id, expectedRevision: 0, tenant: Tenants.acme)
-            let again = try await repo.upsert([Fixtures.full(1)], tenant: Tenants.acme)
-            #expect(again[0].outcome == .created && again[0].interview?.id != first[0].interview?.id)
+            let id = try #require(first[0].interview?.id)
+            _ = try await repo.delete(id: id, expectedRevision: 0, tenant: Tenants.acme)
+            var changed = Fixtures.full(1)
+            changed.title = "Changed at the source"
+            let again = try await repo.upsert([changed], tenant: Tenants.acme)
+            #expect(again[0].outcome == .updated)
+            #expect(again[0].interview?.id == id)
+            #expect(again[0].interview?.deletedAt != nil, "an upsert never undoes a deletion")
+            let stored = try await repo.get(id: id, includeDeleted: true, tenant: Tenants.acme)
+            #expect(stored.title == "Changed at the source" && stored.deletedAt != nil)
+            #expect(try await repo.upsert([changed], tenant: Tenants.acme)[0].outcome == .unchanged)
+            let live = try await repo.list(ListRequest(remoteIDs: [changed.remoteID]), tenant: Tenants.acme)
+            #expect(live.interviews.isEmpty)
+            let all = try await repo.list(
+                ListRequest(remoteIDs: [changed.remoteID], includeDeleted: true), tenant: Tenants.acme)
+            #expect(all.interviews.map(\.id) == [id], "no second record with the remote id")
+        },
+        ConformanceCheck(.upsert, "after a deletion, a create may take the remote id; upserts then match the live one")
+        {
+            repo in
+            let first = try await repo.create(Fixtures.full(1), requestID: "", tenant: Tenants.acme)
+            _ = try await repo.delete(id: first.id, expectedRevision: 0, tenant: Tenants.acme)
+            let second = try await repo.create(Fixtures.full(1), requestID: "", tenant: Tenants.acme)
+            var changed = Fixtures.full(1)
+            changed.title = "Newer"
+            let results = try await repo.upsert([changed], tenant: Tenants.acme)
+            #expect(results[0].outcome == .updated && results[0].interview?.id == second.id)
+            #expect(results[0].interview?.deletedAt == nil)
+            let old = try await repo.get(id: first.id, includeDeleted: true, tenant: Tenants.acme)
+            #expect(old.title == Fixtures.full(1).title, "the deleted one is left alone")
+        },
+        ConformanceCheck(.upsert, "an item with deleted_at deletes its live match and creates deleted records") {
+            repo in
+            var item = Fixtures.full(1)
+            let created = try await repo.upsert([item], tenant: Tenants.acme)
+            item.deletedAt = Fixtures.time(hours: 1)
+            let deleted = try await repo.upsert([item], tenant: Tenants.acme)
+            #expect(deleted[0].outcome == .updated && deleted[0].interview?.id == created[0].interview?.id)
+            let when = try #require(deleted[0].interview?.deletedAt)
+            #expect(when == deleted[0].interview?.updatedAt, "deleted_at is the server's time of the deletion")
+            #expect(try await repo.upsert([item], tenant: Tenants.acme)[0].outcome == .unchanged)
+
+            var fresh = Fixtures.full(2)
+            fresh.deletedAt = Fixtures.time(hours: 1)
+            let made = try await repo.upsert([fresh], tenant: Tenants.acme)
+            #expect(made[0].outcome == .created)
+            let record = try #require(made[0].interview)
+            #expect(record.deletedAt != nil && record.revision == 2, "created, then deleted")
+            #expect(try await repo.upsert([fresh], tenant: Tenants.acme)[0].outcome == .unchanged)
+            #expect(try await repo.stats(tenant: Tenants.acme).liveCount == 0)
+            await #expect(throws: InterviewsError.self) {
+                _ = try await repo.get(id: record.id, includeDeleted: false, tenant: Tenants.acme)
+            }
         },
         ConformanceCheck(.upsert, "an empty batch returns no results") { repo in
             let results = try await repo.upsert([], tenant: Tenants.acme)

@@ -11,7 +11,9 @@ struct Import: AsyncParsableCommand {
         discussion: """
             Each line is one record. Vendor records are mapped to an Interview; the source payload is kept \
             in remote_data and the vendor's id becomes remote_id. Lines of our own export without a remote_id \
-            are created, idempotently (request id "import-<id>"). A bad line is reported with its number; \
+            are created, idempotently (request id "import-<id>"). A line with deletedAt (export \
+            --include-deleted) is stored deleted, and an import never brings a deleted record back: \
+            a record deleted here stays deleted when a line with its remote_id is imported again. A bad line is reported with its number; \
             --on-error decides whether the import skips it or stops (exit status 65) — never silently.
 
             Examples:
@@ -145,10 +147,16 @@ struct BatchImporter {
         if interview.remoteID.isEmpty {
             try await flush()
             do {
-                _ = try await connection.create(
+                let created = try await connection.create(
                     CreateInterviewRequest(
                         companyID: company, interview: interview,
                         requestID: interview.id.isEmpty ? "" : "import-\(interview.id)"))
+                // A deleted line stays deleted (a retry finds it so already).
+                if interview.deletedAt != nil, created.deletedAt == nil {
+                    _ = try await connection.delete(
+                        DeleteInterviewRequest(
+                            companyID: company, id: created.id, expectedRevision: created.revision))
+                }
                 imported += 1
             } catch { try await fail(line: line, "\(error.code): \(error.message)") }
             return

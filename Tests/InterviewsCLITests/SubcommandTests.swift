@@ -231,6 +231,47 @@ struct SubcommandTests {
         #expect(titles(relisted) == ["Onsite", "No remote id"], "importing twice changes nothing")
     }
 
+    @Test("deletions survive export --include-deleted then import; a deleted remote id never gets a second record")
+    func exportAndImportKeepDeletions() async throws {
+        let server = try ServerProcess.current()
+        let acme = try await server.newTenant()
+        _ = try await acme.create("--title", "Kept", "--remote-id", "gh-kept")
+        let gone = try #require(try await acme.create("--title", "Gone", "--remote-id", "gh-gone")["id"] as? String)
+        let local = try #require(try await acme.create("--title", "Gone, no remote id")["id"] as? String)
+        #expect(try await acme.run("delete", gone).status == 0)
+        #expect(try await acme.run("delete", local).status == 0)
+        let exported = try await acme.succeed("export", "--include-deleted")
+        #expect(exported.lines.count == 3)
+
+        // Into an empty company: the same live and deleted records.
+        let other = try await server.newTenant()
+        _ = try await other.succeed("import", input: exported.stdout)
+        func state(_ tenant: Tenant) async throws -> [String] {
+            let page = try await tenant.succeed("list", "--include-deleted", "--output", "json").json()
+            return ((page["interviews"] as? [[String: Any]]) ?? []).map {
+                "\($0["title"] as? String ?? ""): \($0["deletedAt"] == nil ? "live" : "deleted")"
+            }.sorted()
+        }
+        let expected = ["Gone, no remote id: deleted", "Gone: deleted", "Kept: live"]
+        #expect(try await state(other) == expected)
+        #expect(titles(try await other.succeed("list", "--output", "json").json()) == ["Kept"])
+        // Again: nothing changes, no revision moves.
+        let before = try await other.succeed("list", "--include-deleted", "--output", "json").stdout
+        _ = try await other.succeed("import", input: exported.stdout)
+        #expect(try await other.succeed("list", "--include-deleted", "--output", "json").stdout == before)
+
+        // Back into the source, whose lines are live for a record now deleted there:
+        // the record is updated in place and stays deleted; no second "Kept".
+        let kept =
+            try #require(
+                try await acme.succeed("list", "--output", "json").json()["interviews"] as? [[String: Any]]
+            ).first?["id"] as? String
+        let liveLines = try await acme.succeed("export").stdout
+        #expect(try await acme.run("delete", try #require(kept)).status == 0)
+        _ = try await acme.succeed("import", input: liveLines)
+        #expect(try await state(acme) == ["Gone, no remote id: deleted", "Gone: deleted", "Kept: deleted"])
+    }
+
     @Test("keys create, list and revoke; a revoked key stops working")
     func keys() async throws {
         let server = try ServerProcess.current()
