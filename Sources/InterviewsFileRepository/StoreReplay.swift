@@ -15,19 +15,13 @@ struct StoreReplay {
     private let configuration: InterviewStore.Configuration
     private var header: (sequence: UInt64, records: UInt64, entries: UInt64)?
     private var snapshotRecords: [StoredRecord] = []
-    /// Snapshot interviews read but not yet scanned: they are scanned in
-    /// batches of `scanBatch`, on the machine's cores, each batch while
-    /// the next one is read.
-    private var unscanned: [LogRecord] = []
-    private var scanning: BackgroundScan<StoredRecord>?
-    /// Log changes read but not yet applied: scanned in batches of
-    /// `scanBatch` on the machine's cores while the next batch is read,
-    /// then applied in order.
-    private var unapplied: [LogRecord] = []
-    private var applying: BackgroundScan<(record: StoredRecord, requestID: String)>?
-    /// Records per batch, and per chunk of a batch given to one thread.
-    private let scanBatch: Int
-    private let scanChunk: Int
+    /// Snapshot interviews read but not yet added to `snapshotRecords`:
+    /// scanned in batches on the machine's cores, each batch while the next
+    /// one is read.
+    private var snapshotScan: ScanPipeline<StoredRecord>
+    /// Log changes read but not yet applied: scanned the same way, then
+    /// applied in order.
+    private var changeScan: ScanPipeline<(record: StoredRecord, requestID: String)>
     private var snapshotEntries: [IdempotencyEntry] = []
     private var store: InterviewStore?
     /// Distinct interviews (live or deleted) replayed so far.
@@ -38,10 +32,14 @@ struct StoreReplay {
     private(set) var snapshotOverhead = SnapshotOverhead()
 
     /// A replay into a store of `configuration`; tests pass small batches.
+    ///
+    /// - Parameters:
+    ///   - scanBatch: Records per batch scanned while the next is read.
+    ///   - scanChunk: Records of a batch given to one thread at a time.
     init(configuration: InterviewStore.Configuration, scanBatch: Int = 16384, scanChunk: Int = 2048) {
         self.configuration = configuration
-        self.scanBatch = max(1, scanBatch)
-        self.scanChunk = max(1, scanChunk)
+        snapshotScan = ScanPipeline(batch: scanBatch, chunk: scanChunk, LogRecordCoding.interview(fromSnapshot:))
+        changeScan = ScanPipeline(batch: scanBatch, chunk: scanChunk, LogRecordCoding.storedChange(from:))
     }
 
     /// Takes the next replayed record.
@@ -67,45 +65,27 @@ struct StoreReplay {
             guard header != nil, store == nil, snapshotEntries.isEmpty else {
                 throw misplaced(record, "a snapshot interview outside the snapshot")
             }
-            unscanned.append(record)
-            if unscanned.count >= scanBatch { try scanSnapshotRecords(finishing: false) }
+            if let scanned = try snapshotScan.append(record) { snapshotRecords += scanned.values }
         case .idempotencyEntry:
             guard header != nil, store == nil else {
                 throw misplaced(record, "a snapshot request id outside the snapshot")
             }
-            try scanSnapshotRecords(finishing: true)
+            try drainSnapshotScan()
             snapshotEntries.append(try LogRecordCoding.idempotencyEntry(from: record))
             snapshotOverhead.add(record)
         case .created, .updated, .deleted:
             if store == nil { store = try makeStore() }
-            unapplied.append(record)
-            if unapplied.count >= scanBatch { try applyChanges(finishing: false) }
-        }
-    }
-
-    /// Starts the scan of the log changes read so far and applies the
-    /// batch before them, in order; `finishing` applies both.
-    private mutating func applyChanges(finishing: Bool) throws(InterviewsError) {
-        let previous = applying
-        applying =
-            unapplied.isEmpty ? nil : BackgroundScan(unapplied, chunk: scanChunk, LogRecordCoding.storedChange(from:))
-        unapplied = []
-        unapplied.reserveCapacity(finishing ? 0 : scanBatch)
-        if let previous { try apply(previous) }
-        if finishing, let last = applying {
-            applying = nil
-            try apply(last)
+            if let scanned = try changeScan.append(record) { try apply(scanned) }
         }
     }
 
     /// Applies a scanned batch of log changes in order.
-    private mutating func apply(_ batch: BackgroundScan<(record: StoredRecord, requestID: String)>)
+    private mutating func apply(_ batch: ScannedBatch<(record: StoredRecord, requestID: String)>)
         throws(InterviewsError)
     {
-        let changes = try batch.wait()
         guard var replaying = store.take() else { return }
         defer { store = replaying }
-        for (record, (stored, requestID)) in zip(batch.records, changes) {
+        for (record, (stored, requestID)) in zip(batch.records, batch.values) {
             let replayed = try replaying.apply(encoded: stored, sequence: record.sequence, requestID: requestID)
             // consume(_:) let only change kinds in.
             let kind = RecordKind(rawValue: record.kind)
@@ -119,27 +99,16 @@ struct StoreReplay {
         }
     }
 
-    /// Starts the scan of the snapshot interviews read so far and adds the
-    /// batch before them to ``snapshotRecords``; `finishing` adds both.
-    private mutating func scanSnapshotRecords(finishing: Bool) throws(InterviewsError) {
-        let previous = scanning
-        scanning =
-            unscanned.isEmpty
-            ? nil : BackgroundScan(unscanned, chunk: scanChunk, LogRecordCoding.interview(fromSnapshot:))
-        unscanned = []
-        unscanned.reserveCapacity(finishing ? 0 : scanBatch)
-        if let previous { snapshotRecords += try previous.wait() }
-        if finishing, let last = scanning {
-            scanning = nil
-            snapshotRecords += try last.wait()
-        }
+    /// Adds every snapshot interview read so far to ``snapshotRecords``.
+    private mutating func drainSnapshotScan() throws(InterviewsError) {
+        for scanned in try snapshotScan.drain() { snapshotRecords += scanned.values }
     }
 
     /// The rebuilt store.
     ///
     /// - Throws: DATA_LOSS when a snapshot's contents disagree with its header.
     mutating func finish() throws(InterviewsError) -> InterviewStore {
-        try applyChanges(finishing: true)
+        for scanned in try changeScan.drain() { try apply(scanned) }
         var store: InterviewStore
         if let replayed = self.store {
             store = replayed
@@ -155,7 +124,7 @@ struct StoreReplay {
     /// deferred: log records are applied without index upkeep, and
     /// ``finish()`` builds the index once, in bulk.
     private mutating func makeStore() throws(InterviewsError) -> InterviewStore {
-        try scanSnapshotRecords(finishing: true)
+        try drainSnapshotScan()
         guard let header else {
             var store = InterviewStore(configuration: configuration)
             store.deferIndex()
@@ -194,6 +163,61 @@ struct SnapshotOverhead: Sendable {
     }
 }
 
+/// A batch of replayed records, in file order, and what scanning them gave.
+private struct ScannedBatch<T: Sendable> {
+    var records: [LogRecord]
+    var values: [T]
+}
+
+/// Replayed records scanned in batches on other threads while replay reads
+/// on: records gather until a batch is full; its scan then starts, and the
+/// batch before it (whose scan ran meanwhile) is handed back, in order.
+private struct ScanPipeline<T: Sendable> {
+    private let batch: Int
+    private let chunk: Int
+    private let transform: @Sendable (LogRecord) throws(InterviewsError) -> T
+    private var pending: [LogRecord] = []
+    private var inFlight: BackgroundScan<T>?
+
+    init(batch: Int, chunk: Int, _ transform: @escaping @Sendable (LogRecord) throws(InterviewsError) -> T) {
+        self.batch = max(1, batch)
+        self.chunk = max(1, chunk)
+        self.transform = transform
+    }
+
+    /// Adds a record; when that fills a batch, returns the batch before it,
+    /// scanned.
+    ///
+    /// - Throws: The first failing record's error, in file order.
+    mutating func append(_ record: LogRecord) throws(InterviewsError) -> ScannedBatch<T>? {
+        pending.append(record)
+        guard pending.count >= batch else { return nil }
+        return try advance()
+    }
+
+    /// Every record not yet handed back, scanned, in order (at most two
+    /// batches).
+    mutating func drain() throws(InterviewsError) -> [ScannedBatch<T>] {
+        var batches: [ScannedBatch<T>] = []
+        if let previous = try advance() { batches.append(previous) }
+        if let last = inFlight {
+            inFlight = nil
+            batches.append(ScannedBatch(records: last.records, values: try last.wait()))
+        }
+        return batches
+    }
+
+    /// Starts the scan of the pending records and returns the one before.
+    private mutating func advance() throws(InterviewsError) -> ScannedBatch<T>? {
+        let previous = inFlight
+        inFlight = pending.isEmpty ? nil : BackgroundScan(pending, chunk: chunk, transform)
+        pending = []
+        pending.reserveCapacity(batch)
+        guard let previous else { return nil }
+        return ScannedBatch(records: previous.records, values: try previous.wait())
+    }
+}
+
 /// The scan of one batch of replayed records, running on other threads
 /// (``LogRecordCoding/scan(_:chunk:_:)`` on the machine's cores) while replay
 /// reads the next batch.
@@ -216,12 +240,11 @@ private final class BackgroundScan<T: Sendable>: Sendable {
         }
     }
 
-    /// The batch's values in order, once its scan is done.
+    /// The batch's values in order, once its scan is done. Called once.
     ///
     /// - Throws: The first failing record's error, in file order.
     func wait() throws(InterviewsError) -> [T] {
         done.wait()
-        done.signal()  // a second wait returns at once
         return try result.withLock { $0 }?.get() ?? []
     }
 }

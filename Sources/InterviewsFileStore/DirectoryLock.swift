@@ -92,7 +92,7 @@ final class DirectoryLock: Sendable {
 /// without opening a ``DurableLog`` in it (e.g. a server whose records are
 /// kept in memory but whose keys live in the directory), so that it and a
 /// log-backed server can never share the directory. It is the same lock
-/// ``DurableLog/open(directory:options:io:replay:)`` takes: whichever comes
+/// ``DurableLog/open(directory:options:io:discard:replay:)`` takes: whichever comes
 /// second is refused.
 ///
 /// Reference type: the lock is held until ``release()`` or `deinit`.

@@ -4,7 +4,7 @@ public import InterviewsModel
 /// A durable, append-only log of opaque records in a data directory: the
 /// storage engine under the file-backed repository.
 ///
-/// - ``open(directory:options:io:replay:)`` locks the directory, recovers it
+/// - ``open(directory:options:io:discard:replay:)`` locks the directory, recovers it
 ///   (torn tail cut, damage refused or repaired) and replays every record:
 ///   the newest snapshot's, then the log's after it.
 /// - ``append(_:)-(LogEntry)`` returns only once `fdatasync` covered the record.
@@ -45,12 +45,11 @@ public final class DurableLog: Sendable {
     ///   - directory: The data directory; holds `LOCK`, `log-*.seg` and `snapshot-*.snap`.
     ///   - options: Repair, bounds and creation; see ``LogOptions``.
     ///   - io: The file calls to use; tests pass a ``FaultInjectingFileIO``.
+    ///   - discard: Drop every record `replay` has received. A snapshot is
+    ///     read once, its records replayed as they are checked; when it turns
+    ///     out damaged part-way, `discard` is called and the next older
+    ///     snapshot is replayed instead.
     ///   - replay: Called once per record, in order.
-    ///   - discard: When given, a snapshot is read once, its records replayed
-    ///     as they are checked; if it turns out damaged, `discard` is called
-    ///     (drop every record `replay` received) and the next older snapshot
-    ///     is replayed instead. Without it, a snapshot is checked whole before
-    ///     its first record is replayed.
     /// - Throws: FAILED_PRECONDITION naming the directory and the holder's pid
     ///   when another process (or another open log) holds it; DATA_LOSS naming
     ///   the file and byte offset of damage before the tail, or the sequences
@@ -59,10 +58,10 @@ public final class DurableLog: Sendable {
     ///   UNAVAILABLE with the OS error text when a file call
     ///   fails; whatever `replay` throws.
     /// - Complexity: Reads every byte of the needed segments once, and of the
-    ///   snapshot once with `discard` (twice without).
+    ///   snapshot once.
     public static func open(
         directory: String, options: LogOptions = LogOptions(), io: any FileIO = PosixFileIO(),
-        discard: (() -> Void)? = nil, replay: (LogRecord) throws -> Void
+        discard: () -> Void, replay: (LogRecord) throws -> Void
     ) throws -> DurableLog {
         if options.createDirectory {
             let created = Result { () throws(FileIOError) in try io.makeDirectory(directory) }

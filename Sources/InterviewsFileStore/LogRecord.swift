@@ -44,7 +44,7 @@ public struct LogEntry: Sendable, Hashable {
     }
 }
 
-/// How ``DurableLog/open(directory:options:io:replay:)`` opens a data
+/// How ``DurableLog/open(directory:options:io:discard:replay:)`` opens a data
 /// directory, and the bounds the log enforces.
 public struct LogOptions: Sendable, Hashable {
     /// Open a log that has damage before its tail, or sequences that no file

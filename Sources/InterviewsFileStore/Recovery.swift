@@ -55,12 +55,11 @@ struct Recovery {
     /// snapshot's records, then the log's records after the snapshot, in
     /// sequence order. If this throws, discard what `replay` received.
     ///
-    /// - Parameter discard: With it, each snapshot is read once: its records
-    ///   go to `replay` as they are checked, and when the snapshot turns out
-    ///   damaged, `discard` is called (drop every record received so far)
-    ///   before the next older snapshot is tried. Without it, a snapshot is
-    ///   checked whole before its first record is replayed (read twice).
-    mutating func run(replay: (LogRecord) throws -> Void, discard: (() -> Void)? = nil) throws -> RecoveredLog {
+    /// - Parameter discard: Drops every record `replay` received. Each
+    ///   snapshot is read once: its records go to `replay` as they are
+    ///   checked, and when it turns out damaged, `discard` is called before
+    ///   the next older snapshot is tried.
+    mutating func run(replay: (LogRecord) throws -> Void, discard: () -> Void) throws -> RecoveredLog {
         let names = try performing("listing", directory) { () throws(FileIOError) in try io.listDirectory(directory) }
         existingNames = Set(names)
         var segments: [(base: UInt64, name: String)] = []
@@ -81,15 +80,11 @@ struct Recovery {
         var chosenName: String?
         for snapshot in snapshots {
             var delivered = 0
-            let result: Result<SnapshotFile.Summary, Damage>
-            if discard != nil {
-                result = try SnapshotFile.scan(path: path(snapshot.name), expectedSequence: snapshot.sequence, io: io) {
-                    (record: LogRecord) throws in
-                    delivered += 1
-                    try replay(record)
-                }
-            } else {
-                result = try SnapshotFile.scan(path: path(snapshot.name), expectedSequence: snapshot.sequence, io: io)
+            let result = try SnapshotFile.scan(
+                path: path(snapshot.name), expectedSequence: snapshot.sequence, io: io
+            ) { (record: LogRecord) throws in
+                delivered += 1
+                try replay(record)
             }
             switch result {
             case .success(let summary):
@@ -98,26 +93,12 @@ struct Recovery {
                 report.snapshotRecords = delivered
             case .failure(let damage):
                 damagedSnapshots.append((snapshot.sequence, snapshot.name, damage))
-                if delivered > 0 { discard?() }
+                if delivered > 0 { discard() }
             }
             if chosen != nil { break }
         }
         let covered = chosen?.sequence ?? 0
-        if let chosen, let chosenName {
-            if discard == nil {
-                var delivered = 0
-                let result = try SnapshotFile.scan(path: path(chosenName), expectedSequence: chosen.sequence, io: io) {
-                    (record: LogRecord) throws in
-                    delivered += 1
-                    try replay(record)
-                }
-                if case .failure(let damage) = result {
-                    throw StoreErrors.corrupt(path: path(chosenName), offset: damage.offset, reason: damage.reason)
-                }
-                report.snapshotRecords = delivered
-            }
-            report.snapshotSequence = chosen.sequence
-        }
+        if let chosen { report.snapshotSequence = chosen.sequence }
 
         // A segment is needed unless the next one starts at or before the
         // first sequence the snapshot does not cover.

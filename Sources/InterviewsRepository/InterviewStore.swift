@@ -107,8 +107,7 @@ package struct InterviewStore: Sendable {
             guard table.slot(of: record.id) == nil else {
                 throw InterviewsError(.dataLoss, "snapshot holds interview \(record.id) twice")
             }
-            table.store(record, facts: facts)
-            observe(facts)
+            storeDeferred(record, facts: facts)
         }
         lastSequence = snapshot.lastSequence
         publishedSequence = snapshot.lastSequence
@@ -842,15 +841,20 @@ package struct InterviewStore: Sendable {
             companies[fields.company]?.remove(previousSlot, fields, table)
         }
         if indexDeferred {
-            let facts = record.facts
-            table.store(record, facts: facts)
-            observe(facts)
+            storeDeferred(record, facts: record.facts)
             return
         }
         let fields = record.indexFields
         let slot = table.store(record, facts: fields.facts).slot
         observe(fields.facts)
         companies[fields.company, default: CompanyIndex()].insert(slot, fields, table)
+    }
+
+    /// Puts `record`, whose timestamps are `facts`, in the table while the
+    /// index is deferred.
+    private mutating func storeDeferred(_ record: StoredRecord, facts: StoredRecord.Facts) {
+        table.store(record, facts: facts)
+        observe(facts)
     }
 
     /// Keeps the store clock ahead of every timestamp it has seen.

@@ -108,10 +108,15 @@ func run(directory: String) async throws {
     let writers = option("--writers", 16)
     let segmentSize = option("--segment-size", 256 << 10)
     let live = LiveRecords()
-    let log = try DurableLog.open(directory: directory, options: LogOptions(segmentSize: segmentSize)) { record in
-        guard let made = CrashWorkload.parse(record.data) else { fail("replayed a record that is not the workload's") }
-        live.records.withLock { $0[CrashWorkload.key(writer: made.writer, counter: made.counter)] = record }
-    }
+    let log = try DurableLog.open(
+        directory: directory, options: LogOptions(segmentSize: segmentSize),
+        discard: { live.records.withLock { $0.removeAll() } },
+        replay: { record in
+            guard let made = CrashWorkload.parse(record.data) else {
+                fail("replayed a record that is not the workload's")
+            }
+            live.records.withLock { $0[CrashWorkload.key(writer: made.writer, counter: made.counter)] = record }
+        })
     emit("opened: last sequence \(log.recovery.lastSequence)\n", to: 2)
     try await withThrowingTaskGroup(of: Void.self) { group in
         for writer in 0..<writers {
@@ -169,7 +174,7 @@ func bench(directory: String) async throws {
     print("raw pwrite+fdatasync: \(fixed(raw * 1000, 3)) ms")
 
     // 2. One writer, sequential appends.
-    let log = try DurableLog.open(directory: directory + "/log") { _ in }
+    let log = try DurableLog.open(directory: directory + "/log", discard: {}, replay: { _ in })
     let data = [UInt8](repeating: 0x42, count: size)
     start = now()
     for _ in 0..<rawRounds { _ = try await log.append(LogEntry(data: data)) }

@@ -12,7 +12,8 @@ struct RecordFormatTests {
     /// The records a closed data directory replays, as the log sees them.
     static func records(_ directory: TemporaryDirectory) async throws -> [LogRecord] {
         var records: [LogRecord] = []
-        let log = try DurableLog.open(directory: directory.path) { records.append($0) }
+        let log = try DurableLog.open(
+            directory: directory.path, discard: { records.removeAll() }, replay: { records.append($0) })
         await log.close()
         return records
     }
@@ -53,7 +54,7 @@ struct RecordFormatTests {
     /// Appends raw entries to a fresh data directory through the log.
     static func directory(with entries: [LogEntry]) async throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
-        let log = try DurableLog.open(directory: directory.path) { _ in }
+        let log = try DurableLog.open(directory: directory.path, discard: {}, replay: { _ in })
         _ = try await log.append(entries)
         await log.close()
         return directory
@@ -136,6 +137,38 @@ struct RecordFormatTests {
         #expect(report.droppedRecords == 2)
         #expect(repaired.recovery.tornTail == nil)
         #expect(try await everything(repaired, acme).count == 10)
+        await repaired.close()
+    }
+
+    @Test("a newest snapshot damaged near its end is dropped after part of it was replayed; the older one opens")
+    func damagedSnapshotAfterPartialReplay() async throws {
+        let directory = try TemporaryDirectory()
+        let repository = try FileInterviewRepository.open(directory: directory.path)
+        var older: [Interview] = []
+        for n in 1...20 { older.append(try await repository.create(sample(n), requestID: "", tenant: acme)) }
+        try await repository.compact()
+        let olderName = try #require(try directory.names().first { $0.hasSuffix(".snap") })
+        let olderBytes = try directory.bytes(olderName)
+        for n in 21...30 { _ = try await repository.create(sample(n), requestID: "", tenant: acme) }
+        try await repository.compact()
+        await repository.close()
+        let newestName = try #require(try directory.names().filter { $0.hasSuffix(".snap") }.max())
+        #expect(newestName != olderName)
+        // The older snapshot back beside the newer; the newer damaged in its
+        // last interview, so most of it has been replayed when the damage is found.
+        try directory.write(olderBytes, to: olderName)
+        var bytes = try directory.bytes(newestName)
+        bytes[bytes.count - 40] ^= 0xFF
+        try directory.write(bytes, to: newestName)
+
+        let repaired = try FileInterviewRepository.open(
+            directory: directory.path, options: FileRepositoryOptions(log: LogOptions(repair: true)))
+        #expect(repaired.recovery.snapshotSequence == 20, "the older snapshot")
+        let ids = try await everything(repaired, acme).map(\.id)
+        #expect(Set(ids).count == ids.count, "nothing replayed twice")
+        #expect(Set(older.map(\.id)).isSubset(of: Set(ids)), "the older snapshot's records")
+        #expect(ids.count < 30, "the damaged snapshot's records were dropped")
+        _ = try await repaired.create(sample(99), requestID: "", tenant: acme)
         await repaired.close()
     }
 }

@@ -20,7 +20,9 @@ func openLog(
     _ directory: TemporaryDirectory, options: LogOptions = LogOptions(), io: any FileIO = PosixFileIO()
 ) throws -> Opened {
     var records: [LogRecord] = []
-    let log = try DurableLog.open(directory: directory.path, options: options, io: io) { records.append($0) }
+    let log = try DurableLog.open(
+        directory: directory.path, options: options, io: io, discard: { records.removeAll() },
+        replay: { records.append($0) })
     return Opened(log: log, records: records)
 }
 

@@ -67,8 +67,7 @@ func open(_ io: MemoryFileIO, repair: Bool) -> Result<Opened, any Error> {
     do {
         log = try DurableLog.open(
             directory: directory, options: LogOptions(repair: repair, createDirectory: false, lockWaitMilliseconds: 0),
-            io: io
-        ) { records.append($0) }
+            io: io, discard: { records.removeAll() }, replay: { records.append($0) })
     } catch {
         return .failure(error)
     }
@@ -151,7 +150,7 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
         let io = MemoryFileIO(directory: directory, files: [])
         blocking {
             do {
-                let log = try DurableLog.open(directory: directory, io: io) { _ in }
+                let log = try DurableLog.open(directory: directory, io: io, discard: {}, replay: { _ in })
                 var live: [LogRecord] = []
                 for (index, count) in shape.batches.enumerated() {
                     let entries = (0..<count).map { n in
