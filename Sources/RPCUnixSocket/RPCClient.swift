@@ -63,7 +63,9 @@ public final class RPCClient: Sendable {
 
     /// Connects to the server at `socketPath` and exchanges preface and SETTINGS.
     ///
-    /// - Throws: ``RPCError``: `UNAVAILABLE` "no server at <path>: <reason>"
+    /// - Throws: ``RPCError``: `PERMISSION_DENIED` "cannot connect to <path>:
+    ///   Permission denied; ..." when the socket file is not open to this
+    ///   user; `UNAVAILABLE` "no server at <path>: <reason>"
     ///   when nothing listens there; `PERMISSION_DENIED` naming the path and
     ///   the uid when the listening process runs as another user than this
     ///   one, root or one of ``RPCClientConfiguration/trustedServerUIDs``
@@ -104,6 +106,12 @@ public final class RPCClient: Sendable {
                     }
                 }
         } catch {
+            if let code = Self.errnoCode(error), code == EACCES || code == EPERM {
+                throw RPCError(
+                    .permissionDenied,
+                    "cannot connect to \(socketPath): \(Self.describe(error)); the server's socket is not open to "
+                        + "this user (the server's --socket-mode and --socket-group decide who may connect)")
+            }
             throw RPCError(.unavailable, "no server at \(socketPath): \(Self.describe(error))")
         }
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
@@ -360,6 +368,15 @@ public final class RPCClient: Sendable {
         if let error = error as? RPCError { return error }
         if error is CancellationError { return RPCError(.cancelled, "the call was cancelled by the client") }
         return RPCError(.unavailable, "the connection failed: \(describe(error))")
+    }
+
+    /// The system error number behind a failed connect, if there is one.
+    private static func errnoCode(_ error: any Error) -> Int32? {
+        if let error = error as? IOError { return error.errnoCode }
+        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
+            return errnoCode(first.error)
+        }
+        return nil
     }
 
     private static func describe(_ error: any Error) -> String {

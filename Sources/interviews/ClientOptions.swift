@@ -152,7 +152,12 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as any StatusError {
-        writeAll(STDERR_FILENO, "error: \(error.code): \(error.message)\n")
+        var message = error.message
+        if error.code == .unavailable, message.hasPrefix("no server at ") {
+            message +=
+                "; start one with `interviews serve`, or point --socket (or INTERVIEWS_SOCKET) at a running server's socket"
+        }
+        writeAll(STDERR_FILENO, "error: \(error.code): \(message)\n")
         throw ExitCode(ExitStatus.forCode(error.code))
     }
 }

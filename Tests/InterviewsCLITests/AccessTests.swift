@@ -102,8 +102,9 @@ final class SquattedSocket: Sendable {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
     }
 
-    /// The squatter's uid and gid, creating the user when missing.
-    private static func user(sourceLocation: SourceLocation) throws -> (uid_t, gid_t) {
+    /// The squatter's uid and gid, creating the user when missing; cancels
+    /// the test when that cannot be done here.
+    static func user(sourceLocation: SourceLocation) throws -> (uid_t, gid_t) {
         guard geteuid() == 0 else {
             try Test.cancel("listening as another user needs root", sourceLocation: sourceLocation)
         }

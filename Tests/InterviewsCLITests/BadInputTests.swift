@@ -113,8 +113,28 @@ struct BadInputTests {
             arguments + ["--socket", socket], environment: ["INTERVIEWS_API_KEY": "k"])
         #expect(result.status == 69, "\(result)")
         #expect(result.stderr.hasPrefix("error: UNAVAILABLE: no server at \(socket)"), "\(result)")
+        #expect(result.stderr.contains("`interviews serve`"), "a hint: \(result)")
+        #expect(result.stderr.contains("INTERVIEWS_SOCKET"), "a hint: \(result)")
         #expect(result.stderr.split(separator: "\n").count == 1, "one line, no trace: \(result)")
         #expect(result.stdout.isEmpty)
+    }
+
+    @Test("a server's socket this user may not open is PERMISSION_DENIED (exit 77) naming the socket's settings")
+    func socketNotOpenToThisUser() async throws {
+        let (uid, gid) = try SquattedSocket.user(sourceLocation: #_sourceLocation)
+        let socket = try ServerProcess.current().socket
+        let result = try await CommandLineTool.run(
+            executable: "/usr/bin/setpriv",
+            [
+                "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", try CommandLineTool.path(), "health", "--socket",
+                socket,
+            ])
+        #expect(result.status == 77, "\(result)")
+        #expect(
+            result.stderr.hasPrefix("error: PERMISSION_DENIED: cannot connect to \(socket): Permission denied"),
+            "\(result)")
+        #expect(result.stderr.contains("--socket-mode") && result.stderr.contains("--socket-group"), "\(result)")
+        #expect(!result.stderr.contains("no server"), "\(result)")
     }
 
     @Test("a stale socket file (its server gone) is reported like a missing one")
