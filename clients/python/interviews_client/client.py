@@ -155,7 +155,9 @@ class Client:
         Raises:
             RpcError: the call's status when it is not OK.
         """
-        return self.unary_future(method, request, response_type, timeout, metadata).result()
+        return self.connection.unary(
+            method, request, response_type, timeout=self._timeout(timeout), metadata=self._metadata(metadata)
+        )
 
     def stream(
         self,
