@@ -254,6 +254,9 @@ class Connection:
         self._last_id = 0
         self._closed = False
         self._failure: Optional[RpcError] = None
+        #: A write failed (the server went away): the connection fails once
+        #: what the server sent before has been read.
+        self._write_error: Optional[OSError] = None
         self._goaway: Optional[rpc_pb2.GoAway] = None
         self._server_settings: Optional[rpc_pb2.Settings] = None
         self._handshake = threading.Event()
@@ -372,7 +375,13 @@ class Connection:
 
     def _needs_reader(self) -> bool:
         """Whether the background reader should read now rather than after the idle grace (`_lock` held)."""
-        return bool(self._server_settings is None or self._unattended or self._pings or self._slot_waiters)
+        return bool(
+            self._server_settings is None
+            or self._unattended
+            or self._pings
+            or self._slot_waiters
+            or self._write_error is not None
+        )
 
     # ------------------------------------------------------------------ calls
 
@@ -512,7 +521,7 @@ class Connection:
             finally:
                 self._send_lock.release()
         if send_error is not None:
-            self._fail(StatusCode.UNAVAILABLE, f"cannot write to {self.socket_path}: {send_error}")
+            self._write_failed(send_error)
         if timer is not None:
             timer.add(call)
         return call
@@ -741,6 +750,9 @@ class Connection:
         protocol error fails the connection here.
         """
         try:
+            write_error = self._write_error
+            if write_error is not None:
+                timeout = 0  # read what the server sent before it went away, then fail
             events = self._poller.poll(None if timeout is None else math.ceil(timeout * 1000))
             readable = False
             for fd, _ in events:
@@ -755,6 +767,8 @@ class Connection:
                 else:
                     readable = True
             if not readable:
+                if write_error is not None:
+                    self._fail(StatusCode.UNAVAILABLE, f"cannot write to {self.socket_path}: {write_error}")
                 return
             buf = self._rbuf
             data = self._sock.recv(max(_RECV_SIZE, self._need - len(buf)))
@@ -793,7 +807,10 @@ class Connection:
         except _ProtocolError as error:
             self._fail(StatusCode.INTERNAL, f"protocol error from the server: {error}")
         except (EOFError, OSError, ValueError):
-            self._fail(StatusCode.UNAVAILABLE, f"the connection to {self.socket_path} closed")
+            if self._write_error is not None:
+                self._fail(StatusCode.UNAVAILABLE, f"cannot write to {self.socket_path}: {self._write_error}")
+            else:
+                self._fail(StatusCode.UNAVAILABLE, f"the connection to {self.socket_path} closed")
         except Exception as error:  # a bug here must not leave calls hanging
             self._fail(StatusCode.INTERNAL, f"the client's reader failed: {error!r}")
 
@@ -917,7 +934,26 @@ class Connection:
         with self._send_lock:
             error = self._sendall_locked(data)
         if error is not None:
-            self._fail(StatusCode.UNAVAILABLE, f"cannot write to {self.socket_path}: {error}")
+            self._write_failed(error)
+
+    def _write_failed(self, error: OSError) -> None:
+        """A write failed: fail the connection once the frames already received are read.
+
+        The server may have written its last frames (a stream's end, TRAILERS)
+        and closed; they are still to be read here. So the reader reads what
+        is there without waiting, then fails every open call with "cannot write".
+        """
+        wake = False
+        with self._lock:
+            if self._write_error is not None or self._failure is not None or self._closed:
+                return
+            self._write_error = error
+            if self._reading:
+                wake = self._reader_ident != threading.get_ident()
+            else:
+                self._bg_cond.notify()
+        if wake:
+            self._wake()
 
     def _sendall_locked(self, data: bytes) -> Optional[OSError]:
         """Write the queued frames then `data` (the send lock held); return the error, if any."""
@@ -960,7 +996,7 @@ class Connection:
             with self._send_lock:
                 error = self._sendall_locked(b"")
             if error is not None:
-                self._fail(StatusCode.UNAVAILABLE, f"cannot write to {self.socket_path}: {error}")
+                self._write_failed(error)
 
     def _stop_poster(self) -> None:
         with self._post_cond:

@@ -490,6 +490,33 @@ class FakeServerTests(unittest.TestCase):
         self.assertIsNone(big.error)
         self.assertEqual(big.result, b"ok")
 
+    def test_a_failed_write_fails_calls_after_what_was_received_is_read(self) -> None:
+        """The server answered, sent GOAWAY and closed while nobody read: a write then fails
+        (EPIPE), and the frames already received are still read before every call fails."""
+        from unittest import mock
+
+        from interviews_client import connection as connection_module
+
+        with mock.patch.object(connection_module, "_IDLE_GRACE", 30.0):  # nobody reads an idle connection
+            server, client = self.connect()
+            first = run_in_thread(client.health)
+            call_id, _, _ = server.read_call()
+            server.reply(call_id, interviews_pb2.HealthResponse(status=1).SerializeToString())
+            first.join(5)
+            self.assertIsNone(first.error)
+            goaway = rpc_pb2.GoAway(last_call_id=call_id, code=0, message="the server is shutting down")
+            server.send(FrameType.GOAWAY, 0, goaway.SerializeToString())
+            server.close()
+            time.sleep(0.1)
+            self.assertIsNone(client.connection._goaway, "somebody read the idle connection")
+            with self.assertRaises(RpcError) as caught:
+                client.health()
+            self.assertEqual(caught.exception.code_name, "UNAVAILABLE")
+            self.assertIn(f"cannot write to {server.path}", caught.exception.message)
+            self.assertIn("after GOAWAY OK: the server is shutting down", caught.exception.message)
+            self.assertEqual(client.goaway.message, "the server is shutting down")
+            self.assertTrue(client.closed)
+
     def test_missing_socket_is_unavailable(self) -> None:
         with self.assertRaises(RpcError) as caught:
             Client("/nonexistent/interviews.sock")
