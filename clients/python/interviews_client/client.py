@@ -59,6 +59,7 @@ class Client:
     ) -> None:
         self.api_key = api_key
         self.timeout = timeout
+        self._default_metadata: Tuple[Optional[str], Tuple[Tuple[str, str], ...]] = (None, ())
         self.connection = Connection(
             socket_path,
             connect_timeout=connect_timeout,
@@ -100,7 +101,12 @@ class Client:
 
     # ------------------------------------------------------------ generic calls
 
-    def _metadata(self, metadata: Optional[Metadata]) -> List[Tuple[str, str]]:
+    def _metadata(self, metadata: Optional[Metadata]) -> Sequence[Tuple[str, str]]:
+        if metadata is None and self.api_key is not None:
+            default = self._default_metadata
+            if default[0] != self.api_key:  # the key was changed
+                default = self._default_metadata = (self.api_key, (("authorization", f"Bearer {self.api_key}"),))
+            return default[1]
         pairs: List[Tuple[str, str]] = []
         if metadata is not None:
             items = metadata.items() if isinstance(metadata, Mapping) else metadata

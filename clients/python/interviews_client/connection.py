@@ -100,6 +100,48 @@ _POLL_IN = select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 _Callbacks = List[Tuple[Callable[["_Call"], None], "_Call"]]
 
+#: Encoded CallHeaders fields 1 and 2 (method, metadata) by (method, metadata).
+_HEADERS_PREFIXES: Dict[Tuple[str, Tuple[Tuple[str, str], ...]], bytes] = {}
+_HEADERS_PREFIXES_MAX = 256
+
+
+def _headers_prefix(method: str, metadata: Sequence[Tuple[str, str]]) -> bytes:
+    """CallHeaders `method` and `metadata` encoded (fields 1 and 2), validating the keys; cached."""
+    key = (method, tuple(metadata))
+    prefix = _HEADERS_PREFIXES.get(key)
+    if prefix is None:
+        for k, _ in metadata:
+            if not k or not k.isascii() or k != k.lower():
+                raise ValueError(f"metadata key {k!r} must be non-empty lowercase ASCII")
+        prefix = rpc_pb2.CallHeaders(
+            method=method, metadata=[rpc_pb2.MetadataEntry(key=k, value=v) for k, v in metadata]
+        ).SerializeToString()
+        if len(_HEADERS_PREFIXES) >= _HEADERS_PREFIXES_MAX:
+            _HEADERS_PREFIXES.clear()
+        _HEADERS_PREFIXES[key] = prefix
+    return prefix
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def encode_call_headers(prefix: bytes, timeout_micros: int, initial_window: int) -> bytes:
+    """The CallHeaders payload: the encoded method and metadata, then fields 3 and 4 when not 0.
+
+    Byte for byte what `CallHeaders(...).SerializeToString()` gives (fields in number order).
+    """
+    if timeout_micros:
+        prefix += b"\x18" + _varint(timeout_micros)
+    if initial_window:
+        prefix += b"\x20" + _varint(initial_window)
+    return prefix
+
 
 class _ProtocolError(Exception):
     """The server sent something this client cannot accept."""
@@ -112,6 +154,7 @@ class _Call:
         "id",
         "method",
         "cond",
+        "lock",
         "messages",
         "done",
         "error",
@@ -126,7 +169,9 @@ class _Call:
     def __init__(self, method: str, deadline: Optional[float], timeout: Optional[float]) -> None:
         self.id = 0
         self.method = method
-        self.cond = threading.Condition(threading.Lock())
+        self.lock = threading.RLock()
+        #: Made (under `lock`) by the first thread that waits; notified under `lock`.
+        self.cond: Optional[threading.Condition] = None
         self.messages: Deque[bytes] = collections.deque()
         self.done = False
         self.error: Optional[RpcError] = None
@@ -241,12 +286,14 @@ class Connection:
         """
         self.socket_path = socket_path
         self.max_frame_size = max(int(max_frame_size), frames.MIN_MAX_FRAME_SIZE)
-        state_lock = threading.Lock()
-        #: Guards the connection's state; notified when a slot frees, on
-        #: GOAWAY, and when the read role is given up after close or loss.
-        self._lock = threading.Condition(state_lock)
+        #: Guards the connection's state (``with self._mutex``: a Condition's
+        #: own ``with`` costs a Python call).
+        self._mutex = threading.Lock()
+        #: Notified when a slot frees, on GOAWAY, and when the read role is
+        #: given up after close or loss.
+        self._lock = threading.Condition(self._mutex)
         #: The background reader waits on it (same lock) for the read role.
-        self._bg_cond = threading.Condition(state_lock)
+        self._bg_cond = threading.Condition(self._mutex)
         self._calls: Dict[int, _Call] = {}
         self._unattended = 0  # open calls with attended False
         self._slot_waiters = 0
@@ -314,7 +361,7 @@ class Connection:
                 StatusCode.DEADLINE_EXCEEDED,
                 f"no SETTINGS from the server at {socket_path} within {connect_timeout} s",
             )
-        with self._lock:
+        with self._mutex:
             failure = self._failure
             goaway = self._goaway
         if self._server_settings is None:
@@ -338,25 +385,25 @@ class Connection:
     @property
     def goaway(self) -> Optional[rpc_pb2.GoAway]:
         """The GOAWAY the server sent, or None."""
-        with self._lock:
+        with self._mutex:
             return self._goaway
 
     @property
     def closed(self) -> bool:
         """True once the connection was closed by `close()` or was lost."""
-        with self._lock:
+        with self._mutex:
             return self._closed or self._failure is not None
 
     @property
     def open_calls(self) -> int:
         """Calls the server has not yet ended with TRAILERS."""
-        with self._lock:
+        with self._mutex:
             return len(self._calls)
 
     @property
     def calls_waiting_for_a_slot(self) -> int:
         """Calls waiting for one of the server's `max_concurrent_calls` slots to free."""
-        with self._lock:
+        with self._mutex:
             return self._slot_waiters
 
     def _unusable(self) -> Optional[RpcError]:
@@ -437,19 +484,71 @@ class Connection:
                 StatusCode.RESOURCE_EXHAUSTED,
                 f"the request of {method} is {len(payload)} bytes; the server's max_frame_size is {self.peer_max_frame_size}",
             )
-        for key, _ in metadata:
-            if not key or not key.isascii() or key != key.lower():
-                raise ValueError(f"metadata key {key!r} must be non-empty lowercase ASCII")
-        start = time.monotonic()
+        prefix = _headers_prefix(method, metadata)
         deadline = None
         if timeout is not None and not math.isinf(timeout):
-            deadline = start + timeout
+            deadline = time.monotonic() + timeout
         call = _Call(method, deadline, timeout)
         call.attended = attended
-        entries = [rpc_pb2.MetadataEntry(key=k, value=v) for k, v in metadata]
         send_error: Optional[OSError] = None
+        timer: Optional[_DeadlineTimer] = None
         while True:
-            with self._lock:
+            # The send lock, then the id: ids reach the socket in the order they are allocated.
+            if deadline is None:
+                self._send_lock.acquire()
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._send_lock.acquire(timeout=remaining):
+                    with self._mutex:
+                        error = self._unusable()
+                    raise error or _deadline_error(call)
+            full = False
+            try:
+                with self._mutex:
+                    error = self._unusable()
+                    if error is not None:
+                        raise error
+                    if len(self._calls) >= self.max_concurrent_calls:
+                        full = True
+                    else:
+                        timeout_micros = 0
+                        if deadline is not None:
+                            remaining = deadline - time.monotonic()
+                            if remaining <= 0:
+                                raise _deadline_error(call)
+                            timeout_micros = max(1, int(remaining * 1_000_000))
+                        headers = encode_call_headers(prefix, timeout_micros, initial_window)
+                        if len(headers) > self.peer_max_frame_size:
+                            raise RpcError(
+                                StatusCode.RESOURCE_EXHAUSTED,
+                                f"the HEADERS of {method} are {len(headers)} bytes; the server's max_frame_size is {self.peer_max_frame_size}",
+                            )
+                        if self._next_id > _MAX_CALL_ID:
+                            raise RpcError(StatusCode.UNAVAILABLE, "call ids are exhausted on this connection; open a new one")
+                        call.id = call_id = self._next_id
+                        self._next_id += 2
+                        self._last_id = call_id
+                        self._calls[call_id] = call
+                        if not attended:
+                            self._unattended += 1
+                            if not self._reading:
+                                self._bg_cond.notify()
+                            if deadline is not None:
+                                if self._timer is None:
+                                    self._timer = _DeadlineTimer(self._expire)
+                                timer = self._timer
+                if not full:
+                    send_error = self._sendall_locked(
+                        _HEADER.pack(len(headers), _HEADERS_TYPE, 0, 0, call_id)
+                        + headers
+                        + _HEADER.pack(len(payload), _MESSAGE, frames.FLAG_END_STREAM, 0, call_id)
+                        + payload
+                    )
+                    break
+            finally:
+                self._send_lock.release()
+            # Every slot is taken: wait (without the send lock) until the server ends a call.
+            with self._mutex:
                 while True:
                     error = self._unusable()
                     if error is not None:
@@ -465,61 +564,6 @@ class Connection:
                         self._lock.wait(None if deadline is None else deadline - time.monotonic())
                     finally:
                         self._slot_waiters -= 1
-            # The send lock, then the id: ids reach the socket in the order they are allocated.
-            if deadline is None:
-                self._send_lock.acquire()
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._send_lock.acquire(timeout=remaining):
-                    raise _deadline_error(call)
-            try:
-                with self._lock:
-                    error = self._unusable()
-                    if error is not None:
-                        raise error
-                    if len(self._calls) >= self.max_concurrent_calls:
-                        continue  # another call took the slot meanwhile: wait again
-                    timeout_micros = 0
-                    if deadline is not None:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            raise _deadline_error(call)
-                        timeout_micros = max(1, int(remaining * 1_000_000))
-                    headers = rpc_pb2.CallHeaders(
-                        method=method,
-                        metadata=entries,
-                        timeout_micros=timeout_micros,
-                        initial_window=initial_window,
-                    ).SerializeToString()
-                    if len(headers) > self.peer_max_frame_size:
-                        raise RpcError(
-                            StatusCode.RESOURCE_EXHAUSTED,
-                            f"the HEADERS of {method} are {len(headers)} bytes; the server's max_frame_size is {self.peer_max_frame_size}",
-                        )
-                    if self._next_id > _MAX_CALL_ID:
-                        raise RpcError(StatusCode.UNAVAILABLE, "call ids are exhausted on this connection; open a new one")
-                    call.id = call_id = self._next_id
-                    self._next_id += 2
-                    self._last_id = call_id
-                    self._calls[call_id] = call
-                    timer = None
-                    if not attended:
-                        self._unattended += 1
-                        if not self._reading:
-                            self._bg_cond.notify()
-                        if deadline is not None:
-                            if self._timer is None:
-                                self._timer = _DeadlineTimer(self._expire)
-                            timer = self._timer
-                send_error = self._sendall_locked(
-                    _HEADER.pack(len(headers), FrameType.HEADERS, 0, 0, call_id)
-                    + headers
-                    + _HEADER.pack(len(payload), FrameType.MESSAGE, frames.FLAG_END_STREAM, 0, call_id)
-                    + payload
-                )
-                break
-            finally:
-                self._send_lock.release()
         if send_error is not None:
             self._write_failed(send_error)
         if timer is not None:
@@ -536,7 +580,7 @@ class Connection:
         if not self._finish(call, error, drop_messages=True):
             return False
         wake = False
-        with self._lock:
+        with self._mutex:
             still_open = self._calls.get(call.id) is call and self._failure is None and not self._closed
             if still_open and call.attended:
                 # Nobody waits for it any more; its TRAILERS (which free its slot) must still be read.
@@ -568,14 +612,15 @@ class Connection:
         self, call: _Call, error: Optional[RpcError], drop_messages: bool, callbacks: Optional[_Callbacks] = None
     ) -> bool:
         """Set `call`'s final status once; run its callbacks (or add them to `callbacks`). False when it was already done."""
-        with call.cond:
+        with call.lock:
             if call.done:
                 return False
             call.done = True
             call.error = error
             if drop_messages:
                 call.messages.clear()
-            call.cond.notify_all()
+            if call.cond is not None:
+                call.cond.notify_all()
             done_callbacks, call.callbacks = call.callbacks, []
         if callbacks is not None:
             callbacks.extend((callback, call) for callback in done_callbacks)
@@ -586,7 +631,7 @@ class Connection:
 
     def add_done_callback(self, call: _Call, callback: Callable[[_Call], None]) -> None:
         """Run `callback(call)` once the call has its final status (now, if it has)."""
-        with call.cond:
+        with call.lock:
             if not call.done:
                 call.callbacks.append(callback)
                 return
@@ -625,7 +670,7 @@ class Connection:
                 return
             waiter: Optional[_Waiter] = None
             wake = False
-            with self._lock:
+            with self._mutex:
                 if want(call):
                     return
                 if self._closed or self._failure is not None:
@@ -646,17 +691,20 @@ class Connection:
                 continue
             if wake:
                 self._wake()
-            with call.cond:
+            with call.lock:
+                cond = call.cond
+                if cond is None:
+                    cond = call.cond = threading.Condition(call.lock)
                 while not want(call) and (waiter is None or not waiter.handed):
                     if limit is None:
-                        call.cond.wait()
+                        cond.wait()
                     else:
                         remaining = limit - time.monotonic()
                         if remaining <= 0:
                             break
-                        call.cond.wait(remaining)
+                        cond.wait(remaining)
             if waiter is not None:
-                with self._lock:
+                with self._mutex:
                     handed = waiter.handed
                     if handed:
                         self._reader_ident = me
@@ -674,7 +722,9 @@ class Connection:
                 if self._closed or self._failure is not None:
                     break
                 if limit is None:
-                    self._read_frames(None, callbacks)
+                    # Blocking in recv saves the poll: nobody needs to wake this
+                    # thread but its own response, close() (the shutdown) or the server.
+                    self._read_frames(None, callbacks, poll=False)
                 else:
                     remaining = limit - time.monotonic()
                     if remaining <= 0:
@@ -687,7 +737,7 @@ class Connection:
     def _release_role(self) -> None:
         """Give the read role to the first waiting caller, or free it."""
         handed: Optional[_Waiter] = None
-        with self._lock:
+        with self._mutex:
             self._reader_ident = None
             self._leading_call = None
             self._bg_reading = False
@@ -705,8 +755,9 @@ class Connection:
                 elif self._needs_reader():
                     self._bg_cond.notify()
         if handed is not None:
-            with handed.call.cond:
-                handed.call.cond.notify_all()
+            with handed.call.lock:
+                if handed.call.cond is not None:
+                    handed.call.cond.notify_all()
 
     def _wake(self) -> None:
         """Make the thread holding the read role return from poll."""
@@ -720,7 +771,7 @@ class Connection:
         me = threading.get_ident()
         callbacks: _Callbacks = []
         while True:
-            with self._lock:
+            with self._mutex:
                 while True:
                     if self._closed or self._failure is not None:
                         return
@@ -743,33 +794,36 @@ class Connection:
                 self._release_role()
             self._run_callbacks(callbacks)
 
-    def _read_frames(self, timeout: Optional[float], callbacks: _Callbacks) -> None:
+    def _read_frames(self, timeout: Optional[float], callbacks: _Callbacks, poll: bool = True) -> None:
         """Wait up to `timeout` seconds (None: no limit) for bytes; read and dispatch every whole frame.
 
-        Called by the holder of the read role only. A lost connection or a
-        protocol error fails the connection here.
+        Called by the holder of the read role only; with `poll` False (and
+        no timeout) it waits in recv, where the wake pipe cannot reach it. A
+        lost connection or a protocol error fails the connection here.
         """
         try:
             write_error = self._write_error
             if write_error is not None:
                 timeout = 0  # read what the server sent before it went away, then fail
-            events = self._poller.poll(None if timeout is None else math.ceil(timeout * 1000))
-            readable = False
-            for fd, _ in events:
-                if fd == self._wake_r:
-                    with self._lock:
-                        self._wake_sent = False
-                    try:
-                        while os.read(self._wake_r, 512):
+                poll = True
+            if poll:
+                events = self._poller.poll(None if timeout is None else math.ceil(timeout * 1000))
+                readable = False
+                for fd, _ in events:
+                    if fd == self._wake_r:
+                        with self._mutex:
+                            self._wake_sent = False
+                        try:
+                            while os.read(self._wake_r, 512):
+                                pass
+                        except BlockingIOError:
                             pass
-                    except BlockingIOError:
-                        pass
-                else:
-                    readable = True
-            if not readable:
-                if write_error is not None:
-                    self._fail(StatusCode.UNAVAILABLE, f"cannot write to {self.socket_path}: {write_error}")
-                return
+                    else:
+                        readable = True
+                if not readable:
+                    if write_error is not None:
+                        self._fail(StatusCode.UNAVAILABLE, f"cannot write to {self.socket_path}: {write_error}")
+                    return
             buf = self._rbuf
             data = self._sock.recv(max(_RECV_SIZE, self._need - len(buf)))
             if not data:
@@ -824,7 +878,7 @@ class Connection:
         """
         opaque = int.from_bytes(os.urandom(8), "big")
         waiter = _PingWaiter()
-        with self._lock:
+        with self._mutex:
             if self._closed or self._failure is not None:
                 raise RpcError(StatusCode.UNAVAILABLE, "the connection is closed")
             self._pings[opaque] = waiter
@@ -833,7 +887,7 @@ class Connection:
         start = time.monotonic()
         self._send(frames.encode_frame(FrameType.PING, 0, rpc_pb2.Ping(opaque=opaque).SerializeToString()))
         signalled = waiter.event.wait(timeout)
-        with self._lock:
+        with self._mutex:
             self._pings.pop(opaque, None)
         if waiter.acked:
             return time.monotonic() - start
@@ -845,7 +899,7 @@ class Connection:
 
     def close(self) -> None:
         """Close the connection now: send GOAWAY, close the socket, fail open calls with CANCELLED."""
-        with self._lock:
+        with self._mutex:
             if self._closed:
                 return
             self._closed = True
@@ -872,7 +926,7 @@ class Connection:
             pass
         if not reading_here:
             # The shutdown wakes whoever reads; it gives the role up on seeing the connection closed.
-            with self._lock:
+            with self._mutex:
                 give_up = time.monotonic() + 2.0
                 while self._reading:
                     remaining = give_up - time.monotonic()
@@ -898,7 +952,7 @@ class Connection:
 
     def _fail(self, code: int, message: str) -> None:
         """The connection is lost or unusable: fail every open call with `code`."""
-        with self._lock:
+        with self._mutex:
             if self._failure is not None or self._closed:
                 return
             goaway = self._goaway
@@ -944,7 +998,7 @@ class Connection:
         is there without waiting, then fails every open call with "cannot write".
         """
         wake = False
-        with self._lock:
+        with self._mutex:
             if self._write_error is not None or self._failure is not None or self._closed:
                 return
             self._write_error = error
@@ -1010,23 +1064,24 @@ class Connection:
     ) -> None:
         if reserved != 0:
             raise _ProtocolError(f"{frames.type_name(ftype)} frame has reserved bits 0x{reserved:x}")
-        if self._server_settings is None and ftype not in (FrameType.SETTINGS, FrameType.GOAWAY):
+        if self._server_settings is None and ftype != FrameType.SETTINGS and ftype != FrameType.GOAWAY:
             raise _ProtocolError(f"expected SETTINGS first, got {frames.type_name(ftype)}")
-        if ftype == FrameType.MESSAGE:
+        if ftype == _MESSAGE:
             if call_id == 0:
                 raise _ProtocolError("MESSAGE frame has call id 0")
             call = self._calls.get(call_id)
             if call is None:
                 return  # a call that ended (cancelled, timed out): normal races
-            with call.cond:
+            with call.lock:
                 if not call.done:
                     call.messages.append(payload)
-                    call.cond.notify_all()
-        elif ftype == FrameType.TRAILERS:
+                    if call.cond is not None:
+                        call.cond.notify_all()
+        elif ftype == _TRAILERS:
             if call_id == 0:
                 raise _ProtocolError("TRAILERS frame has call id 0")
-            status = _decode(rpc_pb2.Status, payload, "TRAILERS")
-            with self._lock:
+            status = _decode(rpc_pb2.Status, payload, "TRAILERS") if payload else _STATUS_OK
+            with self._mutex:
                 call = self._calls.pop(call_id, None)
                 if call is not None:
                     if not call.attended:
@@ -1051,7 +1106,7 @@ class Connection:
             elif ftype == FrameType.PING:
                 ping = _decode(rpc_pb2.Ping, payload, "PING")
                 if flags & frames.FLAG_ACK:
-                    with self._lock:
+                    with self._mutex:
                         event = self._pings.get(ping.opaque)
                     if event is not None:
                         event.acked = True
@@ -1061,7 +1116,7 @@ class Connection:
                     self._post(frames.encode_frame(FrameType.PING, 0, payload, frames.FLAG_ACK))
             else:
                 goaway = _decode(rpc_pb2.GoAway, payload, "GOAWAY")
-                with self._lock:
+                with self._mutex:
                     if self._goaway is None:
                         self._goaway = goaway
                     self._lock.notify_all()
@@ -1106,6 +1161,12 @@ def server_uid_refusal(socket_path: str, uid: Optional[int], trusted: Iterable[i
         f"to it (no API key either); another user may be listening on that path. If you trust uid {uid}, "
         f"allow it: Client(..., trusted_server_uids=[{uid}])",
     )
+
+
+_STATUS_OK = rpc_pb2.Status()
+_MESSAGE = int(FrameType.MESSAGE)
+_HEADERS_TYPE = int(FrameType.HEADERS)
+_TRAILERS = int(FrameType.TRAILERS)
 
 
 def _decode(message_type: Type[M], payload: bytes, what: str) -> M:
@@ -1192,7 +1253,7 @@ class ResponseStream(Generic[M]):
         if not call.messages and not call.done:
             end = None if timeout is None else time.monotonic() + timeout
             self._conn._await(call, end, _has_message)
-        with call.cond:
+        with call.lock:
             if call.messages:
                 payload = call.messages.popleft()
                 done = call.done
@@ -1217,7 +1278,7 @@ class ResponseStream(Generic[M]):
         """Cancel the call if it is still running and drop buffered messages."""
         if not self._call.done:
             self._conn.cancel_call(self._call, "the stream was closed")
-        with self._call.cond:
+        with self._call.lock:
             self._call.messages.clear()
 
     def __enter__(self) -> "ResponseStream[M]":
@@ -1239,7 +1300,7 @@ def _unary_result(call: _Call, method: str, response_type: Optional[Type[M]]) ->
     """The response of a finished unary call; raises its `RpcError`."""
     if call.error is not None:
         raise call.error
-    with call.cond:
+    with call.lock:
         messages = list(call.messages)
         call.messages.clear()
     if len(messages) != 1:

@@ -517,6 +517,22 @@ class FakeServerTests(unittest.TestCase):
             self.assertEqual(client.goaway.message, "the server is shutting down")
             self.assertTrue(client.closed)
 
+    def test_cached_headers_encoding_is_protobufs_byte_for_byte(self) -> None:
+        from interviews_client.connection import _headers_prefix, encode_call_headers
+
+        for method, metadata in (("/a/B", ()), (HEALTH, (("authorization", "Bearer k"), ("x-trace", "é" * 200)))):
+            for timeout_micros in (0, 1, 127, 128, 5_000_000, 2**64 - 1):
+                for window in (0, 1, 300, 2**31 - 1):
+                    expected = rpc_pb2.CallHeaders(
+                        method=method,
+                        metadata=[rpc_pb2.MetadataEntry(key=k, value=v) for k, v in metadata],
+                        timeout_micros=timeout_micros,
+                        initial_window=window,
+                    ).SerializeToString()
+                    self.assertEqual(encode_call_headers(_headers_prefix(method, metadata), timeout_micros, window), expected)
+        with self.assertRaises(ValueError):
+            _headers_prefix(HEALTH, (("Authorization", "x"),))
+
     def test_missing_socket_is_unavailable(self) -> None:
         with self.assertRaises(RpcError) as caught:
             Client("/nonexistent/interviews.sock")
