@@ -622,6 +622,8 @@ class Connection:
             if call.cond is not None:
                 call.cond.notify_all()
             done_callbacks, call.callbacks = call.callbacks, []
+        if not done_callbacks:
+            return True
         if callbacks is not None:
             callbacks.extend((callback, call) for callback in done_callbacks)
         else:
@@ -732,7 +734,8 @@ class Connection:
                     self._read_frames(remaining, callbacks)
         finally:
             self._release_role()
-            self._run_callbacks(callbacks)
+            if callbacks:
+                self._run_callbacks(callbacks)
 
     def _release_role(self) -> None:
         """Give the read role to the first waiting caller, or free it."""
@@ -752,8 +755,8 @@ class Connection:
                 if over:
                     self._lock.notify_all()  # close() waits for the role to be free
                     self._bg_cond.notify()
-                elif self._needs_reader():
-                    self._bg_cond.notify()
+                elif self._unattended or self._pings or self._slot_waiters or self._write_error is not None:
+                    self._bg_cond.notify()  # what _needs_reader says, the handshake being over
         if handed is not None:
             with handed.call.lock:
                 if handed.call.cond is not None:
@@ -1300,9 +1303,11 @@ def _unary_result(call: _Call, method: str, response_type: Optional[Type[M]]) ->
     """The response of a finished unary call; raises its `RpcError`."""
     if call.error is not None:
         raise call.error
+    messages = call.messages  # the call is done: nothing is added any more
+    if len(messages) == 1:
+        return parse_response(method, messages[0], response_type)
     with call.lock:
-        messages = list(call.messages)
-        call.messages.clear()
+        messages = collections.deque(call.messages)
     if len(messages) != 1:
         raise RpcError(
             StatusCode.INTERNAL,
