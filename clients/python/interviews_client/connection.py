@@ -326,6 +326,7 @@ class Connection:
         self._waiters: Dict[_Waiter, None] = {}  # callers waiting for the role, in order
         self._role_freed_at = time.monotonic()
         self._wake_sent = False
+        self._pipe_closed = False
         self._rbuf = bytearray()  # an incomplete frame
         self._need = frames.HEADER_SIZE  # len(_rbuf) that lets parsing go on
 
@@ -764,10 +765,13 @@ class Connection:
 
     def _wake(self) -> None:
         """Make the thread holding the read role return from poll."""
-        try:
-            os.write(self._wake_w, b"!")
-        except OSError:
-            pass
+        with self._mutex:
+            if self._pipe_closed:
+                return  # its descriptor number may be another file's by now
+            try:
+                os.write(self._wake_w, b"!")
+            except OSError:
+                pass
 
     def _background_read(self) -> None:
         """The background reader: reads when no caller does (see the module docstring)."""
@@ -790,9 +794,14 @@ class Connection:
                 self._reading = True
                 self._bg_reading = True
                 self._reader_ident = me
+                # Reading an idle connection goes on until a caller asks; reading for
+                # a reason (the handshake, a future, a stream...) ends with the reason.
+                idle = not self._needs_reader()
             try:
                 while not (callbacks or self._waiters or self._closed or self._failure is not None):
                     self._read_frames(None, callbacks)
+                    if not idle and not self._needs_reader():
+                        break
             finally:
                 self._release_role()
             self._run_callbacks(callbacks)
@@ -942,6 +951,8 @@ class Connection:
             self._sock_closed = True
             self._sock.close()
         if not reading_here:
+            with self._mutex:
+                self._pipe_closed = True
             for fd in (self._wake_r, self._wake_w):
                 try:
                     os.close(fd)
@@ -949,9 +960,11 @@ class Connection:
                     pass
         if timer is not None:
             timer.stop()
+        callbacks: _Callbacks = []
         for call in calls:
-            self._finish(call, RpcError(StatusCode.CANCELLED, "the client was closed"), drop_messages=False)
+            self._finish(call, RpcError(StatusCode.CANCELLED, "the client was closed"), False, callbacks)
         self._handshake.set()
+        self._run_callbacks(callbacks)  # once every call has its status: a callback may wait for another
 
     def _fail(self, code: int, message: str) -> None:
         """The connection is lost or unusable: fail every open call with `code`."""
@@ -969,14 +982,16 @@ class Connection:
                 waiter.event.set()
             self._lock.notify_all()
             self._bg_cond.notify_all()
+        callbacks: _Callbacks = []
         for call in calls:
-            self._finish(call, RpcError(code, message), drop_messages=False)
+            self._finish(call, RpcError(code, message), False, callbacks)
         self._handshake.set()
         self._stop_poster()
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        self._run_callbacks(callbacks)  # once every call has its status: a callback may wait for another
 
     # ------------------------------------------------------------------ sending
 
