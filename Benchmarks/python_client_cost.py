@@ -99,7 +99,26 @@ def _cpu() -> float:
     return time.process_time()  # this process, every thread, user and system
 
 
-def summary(latencies_ns: List[int], elapsed: float, cpu: float) -> Dict[str, float]:
+#: The server's pid, for its CPU time per call (0: not measured).
+SERVER_PID = 0
+
+
+def _server_cpu() -> float:
+    """The server's CPU time so far in seconds, every thread (schedstat: nanoseconds on a CPU)."""
+    if not SERVER_PID:
+        return 0.0
+    total = 0
+    task_dir = f"/proc/{SERVER_PID}/task"
+    for task in os.listdir(task_dir):
+        try:
+            with open(f"{task_dir}/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / 1e9
+
+
+def summary(latencies_ns: List[int], elapsed: float, cpu: float, server_cpu: float) -> Dict[str, float]:
     ordered = sorted(latencies_ns)
     n = len(ordered)
     return {
@@ -107,6 +126,7 @@ def summary(latencies_ns: List[int], elapsed: float, cpu: float) -> Dict[str, fl
         "p99": ordered[min(n - 1, int(n * 0.99))] / 1000,
         "rate": n / elapsed,
         "cpu": cpu / n * 1e6,
+        "server_cpu": server_cpu / n * 1e6,
     }
 
 
@@ -115,6 +135,7 @@ def one_in_flight(call, n: int) -> Dict[str, float]:  # type: ignore[no-untyped-
         call()
     clock = time.perf_counter_ns
     latencies = [0] * n
+    server0 = _server_cpu()
     cpu0 = _cpu()
     start = time.perf_counter()
     for i in range(n):
@@ -122,7 +143,8 @@ def one_in_flight(call, n: int) -> Dict[str, float]:  # type: ignore[no-untyped-
         call()
         latencies[i] = clock() - t0
     elapsed = time.perf_counter() - start
-    return summary(latencies, elapsed, _cpu() - cpu0)
+    cpu = _cpu() - cpu0
+    return summary(latencies, elapsed, cpu, _server_cpu() - server0)
 
 
 def threads_in_flight(make_call, n: int) -> Dict[str, float]:  # type: ignore[no-untyped-def]
@@ -156,14 +178,17 @@ def threads_in_flight(make_call, n: int) -> Dict[str, float]:  # type: ignore[no
     for thread in threads:
         thread.start()
     barrier.wait()
+    server0 = _server_cpu()
     cpu0 = _cpu()
     start = time.perf_counter()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
+    cpu = _cpu() - cpu0
+    server_cpu = _server_cpu() - server0
     if failures:
         raise failures[0]
-    return summary([x for r in results for x in r], elapsed, _cpu() - cpu0)
+    return summary([x for r in results for x in r], elapsed, cpu, server_cpu)
 
 
 class RawPingPong:
@@ -192,14 +217,19 @@ def client_run(args: argparse.Namespace) -> None:
     sys.path.insert(0, args.client_path)
     from interviews_client import Client  # type: ignore[import-not-found]
 
+    global SERVER_PID
+
     sizes = json.loads(args.sizes)
     n = args.calls
+    floors: Dict[str, Dict[str, float]] = {}
     out: Dict[str, Dict[str, float]] = {}
     for shape, method in (("Health", HEALTH), ("GetInterview", GET)):
         request_size, reply_size = sizes[shape]
+        SERVER_PID = args.echo_pid
         raw = RawPingPong(args.echo, request_size, reply_size)
         out[f"{shape}, 1 in flight: floor"] = one_in_flight(raw, n)
         raw.close()
+        SERVER_PID = args.server_pid
         with Client(args.socket, api_key=args.key) as client:
             if shape == "Health":
                 call = client.health
@@ -210,10 +240,12 @@ def client_run(args: argparse.Namespace) -> None:
                     return client.get_interview(record_id)
 
             out[f"{shape}, 1 in flight: client"] = one_in_flight(call, n)
+        SERVER_PID = args.echo_pid
         raws = [RawPingPong(args.echo, request_size, reply_size) for _ in range(THREADS)]
         out[f"{shape}, {THREADS} threads: floor"] = threads_in_flight(lambda t: raws[t], n)
         for r in raws:
             r.close()
+        SERVER_PID = args.server_pid
         with Client(args.socket, api_key=args.key) as client:
             if shape == "Health":
                 make = lambda t: client.health  # noqa: E731
@@ -287,6 +319,8 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--record", help=argparse.SUPPRESS)
     parser.add_argument("--echo", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--echo-pid", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.echo_server:
         echo_server(args.echo_server)
@@ -348,7 +382,7 @@ def main(argv: Sequence[str]) -> None:
                     [
                         sys.executable, os.path.abspath(__file__), "--client-path", path, "--socket", socket_path,
                         "--key", key, "--record", record_id, "--echo", echo_path, "--sizes", json.dumps(sizes),
-                        "--calls", str(args.calls),
+                        "--calls", str(args.calls), "--server-pid", str(server.pid), "--echo-pid", str(echo.pid),
                     ],
                     stdout=subprocess.PIPE,
                     check=True,
@@ -359,11 +393,11 @@ def main(argv: Sequence[str]) -> None:
                 for shape, f in figures.items():
                     print(
                         f"  {shape:36} p50 {f['p50']:8.1f} us  p99 {f['p99']:8.1f} us  {f['rate']:9,.0f} calls/s  "
-                        f"client CPU {f['cpu']:6.1f} us/call",
+                        f"CPU per call: client {f['cpu']:6.1f} us, server {f['server_cpu']:6.1f} us",
                         flush=True,
                     )
         print(f"\nmedian of {args.rounds} rounds; load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print("| shape | floor p50 / calls/s | " + " | ".join(f"{name}: p50, p99, calls/s (x floor p50, x floor calls/s)" for name, _ in clients) + " |")
+        print("| shape | floor p50 / calls/s; CPU per call (pinger + echo) | " + " | ".join(f"{name}: p50, p99, calls/s (x floor p50, x floor calls/s)" for name, _ in clients) + " |")
         print("|---|---|" + "---|" * len(clients))
         shapes = [s[: -len(": client")] for s in results[clients[0][0]][0] if s.endswith(": client")]
         for shape in shapes:
@@ -371,16 +405,24 @@ def main(argv: Sequence[str]) -> None:
             floors = [run[f"{shape}: floor"] for name, _ in clients for run in results[name]]
             floor_p50 = statistics.median(f["p50"] for f in floors)
             floor_rate = statistics.median(f["rate"] for f in floors)
+            floor_cpu = statistics.median(f["cpu"] for f in floors)
+            floor_server = statistics.median(f["server_cpu"] for f in floors)
             for name, _ in clients:
                 runs = [run[f"{shape}: client"] for run in results[name]]
                 p50 = statistics.median(f["p50"] for f in runs)
                 p99 = statistics.median(f["p99"] for f in runs)
                 rate = statistics.median(f["rate"] for f in runs)
                 cpu = statistics.median(f["cpu"] for f in runs)
+                server_cpu = statistics.median(f["server_cpu"] for f in runs)
                 cells.append(
-                    f"{p50:.1f} us, {p99:.1f} us, {rate:,.0f}/s ({p50 / floor_p50:.2f}x, {floor_rate / rate:.2f}x); CPU {cpu:.1f} us"
+                    f"{p50:.1f} us, {p99:.1f} us, {rate:,.0f}/s ({p50 / floor_p50:.2f}x, {floor_rate / rate:.2f}x); "
+                    f"CPU client {cpu:.1f} us, server {server_cpu:.1f} us"
                 )
-            print(f"| {shape} | {floor_p50:.1f} us / {floor_rate:,.0f}/s | " + " | ".join(cells) + " |")
+            print(
+                f"| {shape} | {floor_p50:.1f} us / {floor_rate:,.0f}/s; CPU {floor_cpu:.1f} + {floor_server:.1f} us | "
+                + " | ".join(cells)
+                + " |"
+            )
     finally:
         if echo is not None:
             echo.kill()

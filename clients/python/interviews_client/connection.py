@@ -195,10 +195,11 @@ def _has_message(call: _Call) -> bool:
 class _Waiter:
     """A caller waiting for the read role (`handed` once it is given to it)."""
 
-    __slots__ = ("call", "handed")
+    __slots__ = ("call", "want", "handed")
 
-    def __init__(self, call: _Call) -> None:
+    def __init__(self, call: _Call, want: Callable[[_Call], bool]) -> None:
         self.call = call
+        self.want = want
         self.handed = False
 
 
@@ -685,7 +686,7 @@ class Connection:
                     lead = True
                 else:
                     lead = False
-                    waiter = _Waiter(call)
+                    waiter = _Waiter(call, want)
                     self._waiters[waiter] = None
                     if self._bg_reading and not self._wake_sent:
                         self._wake_sent = wake = True
@@ -747,7 +748,13 @@ class Connection:
             self._bg_reading = False
             over = self._closed or self._failure is not None
             if self._waiters and not over:
-                handed = next(iter(self._waiters))
+                # The first waiter that still waits: one whose call has what it
+                # waits for is awake already and leaves by itself.
+                for waiter in self._waiters:
+                    if not waiter.want(waiter.call):
+                        handed = waiter
+                        break
+            if handed is not None:
                 del self._waiters[handed]
                 handed.handed = True
             else:
@@ -762,6 +769,13 @@ class Connection:
             with handed.call.lock:
                 if handed.call.cond is not None:
                     handed.call.cond.notify_all()
+
+    def _someone_waits(self) -> bool:
+        """A caller waits for the read role and for something still to be read."""
+        for waiter in list(self._waiters):
+            if not waiter.want(waiter.call):
+                return True
+        return False
 
     def _wake(self) -> None:
         """Make the thread holding the read role return from poll."""
@@ -798,7 +812,7 @@ class Connection:
                 # a reason (the handshake, a future, a stream...) ends with the reason.
                 idle = not self._needs_reader()
             try:
-                while not (callbacks or self._waiters or self._closed or self._failure is not None):
+                while not (callbacks or self._someone_waits() or self._closed or self._failure is not None):
                     self._read_frames(None, callbacks)
                     if not idle and not self._needs_reader():
                         break
