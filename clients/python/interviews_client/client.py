@@ -21,6 +21,9 @@ INTERVIEWS = "/interviews.v1.Interviews/"
 #: The full name prefix of the Admin service's methods.
 ADMIN = "/interviews.v1.Admin/"
 
+_GET_INTERVIEW = INTERVIEWS + "GetInterview"
+_HEALTH = INTERVIEWS + "Health"
+
 
 class Client:
     """A connection to the interviews server over its Unix domain socket.
@@ -247,10 +250,15 @@ class Client:
         metadata: Optional[Metadata] = None,
     ) -> interviews_pb2.Interview:
         """GetInterview: one interview by id (NOT_FOUND also for another tenant's id)."""
-        request = interviews_pb2.GetInterviewRequest(
-            company_id=company_id, id=id, include_remote_data=include_remote_data, include_deleted=include_deleted
-        )
-        return self.unary(INTERVIEWS + "GetInterview", request, interviews_pb2.Interview, timeout, metadata)
+        request = interviews_pb2.GetInterviewRequest(id=id)
+        # Only the fields that are set (the same bytes: proto3 leaves defaults out), a third of the cost.
+        if company_id:
+            request.company_id = company_id
+        if include_remote_data:
+            request.include_remote_data = True
+        if include_deleted:
+            request.include_deleted = True
+        return self.unary(_GET_INTERVIEW, request, interviews_pb2.Interview, timeout, metadata)
 
     def create_interview(
         self,
@@ -356,7 +364,7 @@ class Client:
     ) -> interviews_pb2.HealthResponse:
         """Health: whether the server is serving (callable without a key)."""
         return self.unary(
-            INTERVIEWS + "Health", interviews_pb2.HealthRequest(), interviews_pb2.HealthResponse, timeout, metadata
+            _HEALTH, interviews_pb2.HealthRequest(), interviews_pb2.HealthResponse, timeout, metadata
         )
 
     def server_info(
