@@ -1112,7 +1112,7 @@ class Connection:
         elif ftype == _TRAILERS:
             if call_id == 0:
                 raise _ProtocolError("TRAILERS frame has call id 0")
-            status = _decode(rpc_pb2.Status, payload, "TRAILERS") if payload else _STATUS_OK
+            status = _decode(rpc_pb2.Status, payload, "TRAILERS") if payload else None  # None: OK, nothing else
             with self._mutex:
                 call = self._calls.pop(call_id, None)
                 if call is not None:
@@ -1122,11 +1122,12 @@ class Connection:
                         self._lock.notify_all()
             if call is None:
                 return
-            if status.metadata:
-                call.trailing_metadata = tuple((e.key, e.value) for e in status.metadata)
             error = None
-            if status.code != 0:
-                error = RpcError(status.code, status.message, call.trailing_metadata)
+            if status is not None:
+                if status.metadata:
+                    call.trailing_metadata = tuple((e.key, e.value) for e in status.metadata)
+                if status.code != 0:
+                    error = RpcError(status.code, status.message, call.trailing_metadata)
             self._finish(call, error, False, callbacks)
         elif ftype in (FrameType.SETTINGS, FrameType.PING, FrameType.GOAWAY):
             if call_id != 0:
@@ -1195,7 +1196,6 @@ def server_uid_refusal(socket_path: str, uid: Optional[int], trusted: Iterable[i
     )
 
 
-_STATUS_OK = rpc_pb2.Status()
 _MESSAGE = int(FrameType.MESSAGE)
 _HEADERS_TYPE = int(FrameType.HEADERS)
 _TRAILERS = int(FrameType.TRAILERS)
