@@ -396,7 +396,10 @@ def main(argv: Sequence[str]) -> None:
                         f"CPU per call: client {f['cpu']:6.1f} us, server {f['server_cpu']:6.1f} us",
                         flush=True,
                     )
-        print(f"\nmedian of {args.rounds} rounds; load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(
+            f"\nmedian of {args.rounds} rounds (a ratio: the median of each run's figure over the floor "
+            f"its process measured right before); load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
         print("| shape | floor p50 / calls/s; CPU per call (pinger + echo) | " + " | ".join(f"{name}: p50, p99, calls/s (x floor p50, x floor calls/s)" for name, _ in clients) + " |")
         print("|---|---|" + "---|" * len(clients))
         shapes = [s[: -len(": client")] for s in results[clients[0][0]][0] if s.endswith(": client")]
@@ -409,13 +412,16 @@ def main(argv: Sequence[str]) -> None:
             floor_server = statistics.median(f["server_cpu"] for f in floors)
             for name, _ in clients:
                 runs = [run[f"{shape}: client"] for run in results[name]]
+                own = [run[f"{shape}: floor"] for run in results[name]]  # each measured right before its calls
                 p50 = statistics.median(f["p50"] for f in runs)
                 p99 = statistics.median(f["p99"] for f in runs)
                 rate = statistics.median(f["rate"] for f in runs)
                 cpu = statistics.median(f["cpu"] for f in runs)
                 server_cpu = statistics.median(f["server_cpu"] for f in runs)
+                p50_ratio = statistics.median(f["p50"] / g["p50"] for f, g in zip(runs, own))
+                rate_ratio = statistics.median(g["rate"] / f["rate"] for f, g in zip(runs, own))
                 cells.append(
-                    f"{p50:.1f} us, {p99:.1f} us, {rate:,.0f}/s ({p50 / floor_p50:.2f}x, {floor_rate / rate:.2f}x); "
+                    f"{p50:.1f} us, {p99:.1f} us, {rate:,.0f}/s ({p50_ratio:.2f}x, {rate_ratio:.2f}x); "
                     f"CPU client {cpu:.1f} us, server {server_cpu:.1f} us"
                 )
             print(
