@@ -1,7 +1,8 @@
 """One multiplexed connection of the interviews RPC protocol (docs/PROTOCOL.md).
 
-A call crosses no thread of this module on its way: the calling thread
-encodes its frames and writes them itself, and then reads its own response.
+A blocking call crosses no other thread on its way: the calling thread
+encodes its frames and writes them itself, and then reads its own response
+(when other callers are reading, whichever reads first dispatches it).
 
 * **Sending.** A caller encodes a call's HEADERS and request MESSAGE into one
   buffer and writes it with one ``sendall`` under the send lock; CANCEL,
@@ -21,14 +22,18 @@ encodes its frames and writes them itself, and then reads its own response.
   caller waiting for its own response (a unary call, a stream's ``read``,
   a future's ``result``) takes the role when it is free and reads until its
   call has what it waits for (or its deadline or timeout passes); then it
-  hands the role to the next caller waiting, if any. Nobody holds the role
-  while sending. When no caller waits, a background reader thread takes the
+  hands the role to the next caller still waiting, if any. A caller with no
+  deadline or timeout waits in ``recv``, others in ``poll`` (with a wake
+  pipe). The thread holding the role never waits for the send lock, and
+  nobody waits for the read role while holding it. When no caller waits, a background reader thread takes the
   role: at once when calls are open that no caller waits for (futures,
   streams between reads, pings, calls waiting for a slot), or after
   50 ms of an idle connection; it answers PING, records GOAWAY and fails
   every open call when the connection is lost, and it gives the role up
   (woken through a pipe) as soon as a caller asks for it. Done callbacks
-  (a future's result) run after the reading thread gave the role up.
+  (a future's result) run after the reading thread gave the role up. When
+  a write fails (the server went away), what the server sent before is
+  still read, then every open call fails with "cannot write to ...".
 * **Deadlines.** A caller waiting for its own call ends it when its deadline
   passes; calls nobody waits for (futures, streams) are ended by a deadline
   timer thread, started with the first such call that has a deadline. Both
