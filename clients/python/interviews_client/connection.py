@@ -112,8 +112,11 @@ _HEADERS_PREFIXES_MAX = 256
 
 def _headers_prefix(method: str, metadata: Sequence[Tuple[str, str]]) -> bytes:
     """CallHeaders `method` and `metadata` encoded (fields 1 and 2), validating the keys; cached."""
-    key = (method, tuple(metadata))
-    prefix = _HEADERS_PREFIXES.get(key)
+    try:
+        key: Any = (method, tuple(metadata))
+        prefix = _HEADERS_PREFIXES.get(key)
+    except TypeError:  # pairs that are not hashable (lists): encoded every time
+        key, prefix = None, None
     if prefix is None:
         for k, _ in metadata:
             if not k or not k.isascii() or k != k.lower():
@@ -121,9 +124,10 @@ def _headers_prefix(method: str, metadata: Sequence[Tuple[str, str]]) -> bytes:
         prefix = rpc_pb2.CallHeaders(
             method=method, metadata=[rpc_pb2.MetadataEntry(key=k, value=v) for k, v in metadata]
         ).SerializeToString()
-        if len(_HEADERS_PREFIXES) >= _HEADERS_PREFIXES_MAX:
-            _HEADERS_PREFIXES.clear()
-        _HEADERS_PREFIXES[key] = prefix
+        if key is not None:
+            if len(_HEADERS_PREFIXES) >= _HEADERS_PREFIXES_MAX:
+                _HEADERS_PREFIXES.clear()
+            _HEADERS_PREFIXES[key] = prefix
     return prefix
 
 

@@ -532,6 +532,9 @@ class FakeServerTests(unittest.TestCase):
                     self.assertEqual(encode_call_headers(_headers_prefix(method, metadata), timeout_micros, window), expected)
         with self.assertRaises(ValueError):
             _headers_prefix(HEALTH, (("Authorization", "x"),))
+        self.assertEqual(
+            _headers_prefix(HEALTH, [["authorization", "Bearer k"]]), _headers_prefix(HEALTH, (("authorization", "Bearer k"),))
+        )
 
     def test_missing_socket_is_unavailable(self) -> None:
         with self.assertRaises(RpcError) as caught:
