@@ -101,7 +101,6 @@ _MAX_CALL_ID = 2**32 - 1
 _IDLE_GRACE = 0.05
 _RECV_SIZE = 1 << 16
 _HEADER = struct.Struct(">IBBHI")
-_POLL_IN = select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 _Callbacks = List[Tuple[Callable[["_Call"], None], "_Call"]]
 
