@@ -358,7 +358,6 @@ class Connection:
         self._poller = select.poll()
         self._poller.register(sock.fileno(), select.POLLIN)
         self._poller.register(self._wake_r, select.POLLIN)
-        self._sock_fd = sock.fileno()
 
         settings = rpc_pb2.Settings(protocol_version=1, max_frame_size=self.max_frame_size, agent=agent)
         self._send(frames.PREFACE + frames.encode_frame(FrameType.SETTINGS, 0, settings.SerializeToString()))
