@@ -258,6 +258,284 @@ class FakeServerTests(unittest.TestCase):
         self.assertEqual(caught.exception.code_name, "RESOURCE_EXHAUSTED")
         self.assertIn("too many connections", caught.exception.message)
 
+    # ---------------------------------------------------------- callers reading for themselves
+
+    def test_many_threads_unary_calls_while_a_stream_is_open(self) -> None:
+        """Callers read for each other: every answer reaches its own caller, the stream loses nothing."""
+        server, client = self.connect()
+        threads_n, calls_n, stream_n = 8, 60, 200
+        stream_method = "/interviews.v1.Interviews/StreamInterviews"
+        stop = threading.Event()
+        served: list = []
+
+        def serve() -> None:
+            # Answers unary calls out of order (a few held back each time) and
+            # interleaves stream messages as credit allows.
+            import random
+
+            rng = random.Random(7)
+            pending: list = []
+            stream_id = None
+            credit = 0
+            sent = 0
+            last_id = 0
+            methods = {}
+            server.conn.settimeout(0.05)
+            while not stop.is_set() or pending:
+                try:
+                    header, payload = server.read_frame()
+                except (TimeoutError, OSError):
+                    header = None
+                if header is not None:
+                    if header.type == FrameType.HEADERS:
+                        assert header.call_id > last_id, (header.call_id, last_id)
+                        last_id = header.call_id
+                        call_headers = rpc_pb2.CallHeaders.FromString(payload)
+                        methods[header.call_id] = call_headers.method
+                        if call_headers.method == stream_method:
+                            stream_id, credit = header.call_id, call_headers.initial_window
+                    elif header.type == FrameType.MESSAGE and methods.get(header.call_id) == HEALTH:
+                        pending.append((header.call_id, payload))
+                    elif header.type == FrameType.WINDOW_UPDATE:
+                        credit += rpc_pb2.WindowUpdate.FromString(payload).credit
+                out = b""
+                while pending and (len(pending) > 3 or header is None):
+                    call_id, request = pending.pop(rng.randrange(len(pending)))
+                    out += frames.encode_frame(FrameType.MESSAGE, call_id, request)
+                    out += frames.encode_frame(FrameType.TRAILERS, call_id, b"")
+                    served.append(call_id)
+                while stream_id is not None and credit > 0 and sent < stream_n:
+                    out += frames.encode_frame(
+                        FrameType.MESSAGE, stream_id, interviews_pb2.Interview(id=f"s-{sent}").SerializeToString()
+                    )
+                    credit -= 1
+                    sent += 1
+                    if sent == stream_n:
+                        out += frames.encode_frame(FrameType.TRAILERS, stream_id, b"")
+                    if sent % 7 == 0:
+                        break
+                if out:
+                    server.send_raw(out)
+
+        serving = run_in_thread(serve)
+        stream = client.stream(stream_method, interviews_pb2.ListRequest(), interviews_pb2.Interview, window=8)
+        got_stream: list = []
+
+        def consume() -> int:
+            for message in stream:
+                got_stream.append(message.id)
+                time.sleep(0.0005)  # between reads nobody waits for the stream
+            return len(got_stream)
+
+        consuming = run_in_thread(consume)
+        failures: list = []
+
+        def caller(t: int) -> int:
+            ok = 0
+            for i in range(calls_n):
+                request = f"{t}:{i}".encode()
+                if i % 3 == 2:
+                    answer = client.unary_future(HEALTH, request, None).result(10)
+                else:
+                    answer = client.unary(HEALTH, request, None, timeout=10)
+                if answer != request:
+                    failures.append((t, i, answer))
+                ok += 1
+            return ok
+
+        callers = [run_in_thread(caller, t) for t in range(threads_n)]
+        for thread in callers:
+            thread.join(60)
+            self.assertIsNone(thread.error)
+            self.assertEqual(thread.result, calls_n)
+        consuming.join(60)
+        stop.set()
+        serving.join(10)
+        self.assertIsNone(serving.error)
+        self.assertIsNone(consuming.error)
+        self.assertEqual(failures, [])
+        self.assertEqual(got_stream, [f"s-{n}" for n in range(stream_n)])
+        self.assertEqual(len(served), threads_n * calls_n)
+        self.assertEqual(client.connection.open_calls, 0)
+
+    def test_server_ping_answered_after_calls_while_nobody_waits(self) -> None:
+        server, client = self.connect()
+        for _ in range(3):  # the connection goes idle right after a call the caller read itself
+            call = run_in_thread(client.health)
+            call_id, _, _ = server.read_call()
+            server.reply(call_id, b"")
+            call.join(5)
+            self.assertIsNone(call.error)
+            start = time.monotonic()
+            payload = rpc_pb2.Ping(opaque=call_id).SerializeToString()
+            server.send(FrameType.PING, 0, payload)
+            header, echoed = server.read_frame()
+            self.assertEqual((header.type, header.flags, echoed), (FrameType.PING, frames.FLAG_ACK, payload))
+            self.assertLess(time.monotonic() - start, 2.0)
+
+    def test_server_ping_answered_while_a_caller_reads(self) -> None:
+        server, client = self.connect()
+        call = run_in_thread(client.health)
+        call_id, _, _ = server.read_call()
+        time.sleep(0.1)  # the caller is waiting in its read
+        self.assertEqual(client.connection._reader_ident, call.ident)
+        payload = rpc_pb2.Ping(opaque=99).SerializeToString()
+        server.send(FrameType.PING, 0, payload)
+        header, echoed = server.read_frame()
+        self.assertEqual((header.type, header.flags, echoed), (FrameType.PING, frames.FLAG_ACK, payload))
+        self.assertTrue(call.is_alive())
+        server.reply(call_id, b"")
+        call.join(5)
+        self.assertIsNone(call.error)
+
+    def test_connection_loss_while_a_caller_reads_fails_every_open_call(self) -> None:
+        server, client = self.connect()
+        blocking = [run_in_thread(client.health) for _ in range(3)]
+        for _ in blocking:
+            server.read_call()
+        future = client.unary_future(HEALTH, interviews_pb2.HealthRequest(), interviews_pb2.HealthResponse)
+        server.read_call()
+        stream = client.stream(
+            "/interviews.v1.Interviews/StreamInterviews", interviews_pb2.ListRequest(), interviews_pb2.Interview
+        )
+        server.read_call()
+        time.sleep(0.1)  # one of the blocking callers holds the read role, the others wait
+        self.assertIn(client.connection._reader_ident, {call.ident for call in blocking})
+        server.close()
+        expected = f"the connection to {server.path} closed"
+        for call in blocking:
+            call.join(5)
+            self.assertFalse(call.is_alive())
+            self.assertEqual((call.error.code_name, call.error.message), ("UNAVAILABLE", expected))
+        with self.assertRaises(RpcError) as caught:
+            future.result(5)
+        self.assertEqual((caught.exception.code_name, caught.exception.message), ("UNAVAILABLE", expected))
+        with self.assertRaises(RpcError) as caught:
+            stream.read(timeout=5)
+        self.assertEqual((caught.exception.code_name, caught.exception.message), ("UNAVAILABLE", expected))
+        self.assertTrue(client.closed)
+
+    def test_deadline_of_a_caller_that_reads_then_the_next_caller_reads(self) -> None:
+        server, client = self.connect()
+        start = time.monotonic()
+        short = run_in_thread(lambda: client.health(timeout=0.3))
+        short_id, _, _ = server.read_call()
+        time.sleep(0.05)
+        patient = run_in_thread(client.health)  # waits while the short call's caller reads
+        patient_id, _, _ = server.read_call()
+        short.join(5)
+        self.assertEqual(short.error.code_name, "DEADLINE_EXCEEDED")
+        self.assertIn("deadline of 0.3 s exceeded (client)", short.error.message)
+        self.assertLess(time.monotonic() - start, 2.0)
+        header, _ = server.read_frame()
+        self.assertEqual((header.type, header.call_id), (FrameType.CANCEL, short_id))
+        self.assertTrue(patient.is_alive())
+        server.reply(patient_id, interviews_pb2.HealthResponse(status=1).SerializeToString())
+        patient.join(5)
+        self.assertIsNone(patient.error)
+        self.assertEqual(patient.result.status, 1)
+        server.reply(short_id, code=4, text="late")
+        wait_until(lambda: client.connection.open_calls == 0, "the expired call's TRAILERS are read")
+
+    def test_stream_deadline_while_its_consumer_reads(self) -> None:
+        server, client = self.connect()
+        stream = client.stream(
+            "/interviews.v1.Interviews/StreamInterviews",
+            interviews_pb2.ListRequest(),
+            interviews_pb2.Interview,
+            timeout=0.3,
+        )
+        call_id, _, _ = server.read_call()
+        start = time.monotonic()
+        with self.assertRaises(RpcError) as caught:
+            stream.read()
+        self.assertEqual(caught.exception.code_name, "DEADLINE_EXCEEDED")
+        self.assertLess(time.monotonic() - start, 2.0)
+        header, _ = server.read_frame()
+        self.assertEqual((header.type, header.call_id), (FrameType.CANCEL, call_id))
+
+    def test_close_while_a_caller_reads(self) -> None:
+        server, client = self.connect()
+        call = run_in_thread(client.health)
+        server.read_call()
+        time.sleep(0.1)
+        client.close()
+        call.join(5)
+        self.assertFalse(call.is_alive())
+        self.assertEqual((call.error.code_name, call.error.message), ("CANCELLED", "the client was closed"))
+        header, payload = server.read_frame()
+        self.assertEqual(header.type, FrameType.GOAWAY)
+
+    def test_reading_goes_on_while_a_send_is_blocked(self) -> None:
+        """A sendall blocked on a server that is not reading never stops frames from being read."""
+        server, client = self.connect()
+        small = run_in_thread(client.health)
+        small_id, _, _ = server.read_call()
+        big_request = b"x" * (3 << 20)  # far more than the socket buffers
+        big = run_in_thread(lambda: client.unary("/interviews.v1.Interviews/CreateInterview", big_request, None))
+        time.sleep(0.2)  # the big call's sendall is blocked; the server reads nothing
+        ping = rpc_pb2.Ping(opaque=5).SerializeToString()
+        server.send(FrameType.PING, 0, ping)
+        server.reply(small_id, interviews_pb2.HealthResponse(status=1).SerializeToString())
+        small.join(5)
+        self.assertIsNone(small.error)
+        self.assertEqual(small.result.status, 1)
+        self.assertTrue(big.is_alive())
+        big_id, _, request = server.read_call()
+        self.assertEqual(len(request), len(big_request))
+        header, echoed = server.read_frame()  # the ACK waited for the send lock behind the big call
+        self.assertEqual((header.type, header.flags, echoed), (FrameType.PING, frames.FLAG_ACK, ping))
+        server.reply(big_id, b"ok")
+        big.join(5)
+        self.assertIsNone(big.error)
+        self.assertEqual(big.result, b"ok")
+
+    def test_a_failed_write_fails_calls_after_what_was_received_is_read(self) -> None:
+        """The server answered, sent GOAWAY and closed while nobody read: a write then fails
+        (EPIPE), and the frames already received are still read before every call fails."""
+        from unittest import mock
+
+        from interviews_client import connection as connection_module
+
+        with mock.patch.object(connection_module, "_IDLE_GRACE", 30.0):  # nobody reads an idle connection
+            server, client = self.connect()
+            first = run_in_thread(client.health)
+            call_id, _, _ = server.read_call()
+            server.reply(call_id, interviews_pb2.HealthResponse(status=1).SerializeToString())
+            first.join(5)
+            self.assertIsNone(first.error)
+            goaway = rpc_pb2.GoAway(last_call_id=call_id, code=0, message="the server is shutting down")
+            server.send(FrameType.GOAWAY, 0, goaway.SerializeToString())
+            server.close()
+            time.sleep(0.1)
+            self.assertIsNone(client.connection._goaway, "somebody read the idle connection")
+            with self.assertRaises(RpcError) as caught:
+                client.health()
+            self.assertEqual(caught.exception.code_name, "UNAVAILABLE")
+            self.assertIn(f"cannot write to {server.path}", caught.exception.message)
+            self.assertIn("after GOAWAY OK: the server is shutting down", caught.exception.message)
+            self.assertEqual(client.goaway.message, "the server is shutting down")
+            self.assertTrue(client.closed)
+
+    def test_cached_headers_encoding_is_protobufs_byte_for_byte(self) -> None:
+        from interviews_client.connection import _headers_prefix, encode_call_headers
+
+        for method, metadata in (("/a/B", ()), (HEALTH, (("authorization", "Bearer k"), ("x-trace", "é" * 200)))):
+            for timeout_micros in (0, 1, 127, 128, 5_000_000, 2**64 - 1):
+                for window in (0, 1, 300, 2**31 - 1):
+                    expected = rpc_pb2.CallHeaders(
+                        method=method,
+                        metadata=[rpc_pb2.MetadataEntry(key=k, value=v) for k, v in metadata],
+                        timeout_micros=timeout_micros,
+                        initial_window=window,
+                    ).SerializeToString()
+                    self.assertEqual(encode_call_headers(_headers_prefix(method, metadata), timeout_micros, window), expected)
+        with self.assertRaises(ValueError):
+            _headers_prefix(HEALTH, (("Authorization", "x"),))
+        self.assertEqual(
+            _headers_prefix(HEALTH, [["authorization", "Bearer k"]]), _headers_prefix(HEALTH, (("authorization", "Bearer k"),))
+        )
+
     def test_missing_socket_is_unavailable(self) -> None:
         with self.assertRaises(RpcError) as caught:
             Client("/nonexistent/interviews.sock")
