@@ -91,7 +91,12 @@ struct Import: AsyncParsableCommand {
     }
 
     private func readInput() throws -> [UInt8] {
-        try InputFile.read(file, option: "--file")
+        if file == "-", isatty(STDIN_FILENO) != 0 {
+            writeAll(
+                STDERR_FILENO,
+                "reading JSON lines from the terminal; end with Ctrl-D (or give --file PATH, or pipe them in)\n")
+        }
+        return try InputFile.read(file, option: "--file")
     }
 }
 
@@ -238,8 +243,9 @@ struct Upsert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create or update interviews by remote_id from JSON lines in our format.",
         discussion: """
-            Like `interviews import --format ours`, and prints each result. When a record fails, the \
-            others still apply and the exit status is that of the first failure's class (e.g. 65).
+            Like `interviews import --format ours`, and prints each result by its line number. When a \
+            line fails (it does not parse, or the server refuses it), the others still apply and the exit \
+            status is that of the first failure's class (e.g. 65). At most 1000 records (use import for more).
 
             Examples:
               echo '{"remoteId":"gh-1","title":"Onsite"}' | interviews upsert
@@ -256,6 +262,8 @@ struct Upsert: AsyncParsableCommand {
             let input = try InputFile.read(file, option: "--file")
             var interviews: [Interview] = []
             var lines: [Int] = []
+            /// Lines that do not parse: their number and why.
+            var unparsed: [(line: Int, message: String)] = []
             var line = 0
             for slice in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
                 line += 1
@@ -263,29 +271,44 @@ struct Upsert: AsyncParsableCommand {
                 do throws(JSONDecodingError) {
                     interviews.append(try ProtoJSON.decodeInterview(Array(slice)).interview)
                     lines.append(line)
-                } catch { throw CLIError(.invalidArgument, "line \(line): \(error.message)") }
+                } catch { unparsed.append((line, error.message)) }
             }
             guard interviews.count <= 1_000 else {
                 throw CLIError(.invalidArgument, "\(interviews.count) records; upsert takes at most 1000 (use import)")
             }
             try await client.withConnection { connection in
-                let response = try await connection.upsert(
-                    UpsertInterviewsRequest(companyID: tenant.company, interviews: interviews))
+                let response =
+                    interviews.isEmpty
+                    ? UpsertInterviewsResponse()
+                    : try await connection.upsert(
+                        UpsertInterviewsRequest(companyID: tenant.company, interviews: interviews))
+                func lineOf(_ result: UpsertResult) -> Int {
+                    Int(result.index) < lines.count ? lines[Int(result.index)] : 0
+                }
                 switch client.format {
                 case .json: emit(response.protoJSON)
                 case .jsonl: for r in response.results { emit(r.protoJSON) }
                 case .table:
-                    for r in response.results {
-                        emit("\(r.index)\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(r.errorMessage)")
+                    var rows: [(line: Int, text: String)] = unparsed.map {
+                        ($0.line, "\($0.line)\tERROR\t\tINVALID_ARGUMENT: \($0.message)")
                     }
+                    for r in response.results {
+                        let error = r.outcome == .error ? "\(StatusCode(rawValue: r.errorCode)): \(r.errorMessage)" : ""
+                        rows.append((lineOf(r), "\(lineOf(r))\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(error)"))
+                    }
+                    emit("LINE\tOUTCOME\tID\tERROR")
+                    for row in rows.sorted(by: { $0.line < $1.line }) { emit(row.text) }
                 }
-                let failures = response.results.filter { $0.outcome == .error }
+                var failures = unparsed.map { (line: $0.line, code: StatusCode.invalidArgument, message: $0.message) }
+                for r in response.results where r.outcome == .error {
+                    failures.append((lineOf(r), StatusCode(rawValue: r.errorCode), r.errorMessage))
+                }
+                failures.sort { $0.line < $1.line }
                 if let first = failures.first {
-                    let index = Int(first.index)
                     throw CLIError(
-                        StatusCode(rawValue: first.errorCode),
-                        "\(failures.count) of \(response.results.count) record(s) failed, the first on line "
-                            + "\(index < lines.count ? lines[index] : 0): \(first.errorMessage)")
+                        first.code,
+                        "\(failures.count) of \(unparsed.count + response.results.count) record(s) failed, the first "
+                            + "on line \(first.line): \(first.message)")
                 }
             }
         }

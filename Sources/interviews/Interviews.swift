@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The `interviews` command: runs the server and makes every call.
 @main
 struct InterviewsCommand: AsyncParsableCommand {
@@ -28,6 +32,60 @@ struct InterviewsCommand: AsyncParsableCommand {
             Upsert.self, Stream.self, Watch.self, Export.self, Import.self, Keys.self,
         ]
     )
+
+    /// ArgumentParser's `main`, but for two things: an unknown command gets a
+    /// "did you mean", and usage errors are printed as the service's errors
+    /// are, `error: INVALID_ARGUMENT: ...` (exit 64), followed by the usage.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, let unknown = unknownCommand(first) {
+            writeAll(STDERR_FILENO, "error: INVALID_ARGUMENT: \(unknown)\n")
+            Glibc.exit(64)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            let text = fullMessage(for: error)
+            guard code != .success, !(error is ExitCode), text.hasPrefix("Error: ") else { exit(withError: error) }
+            let label = code == .validationFailure ? "error: INVALID_ARGUMENT: " : "error: "
+            writeAll(STDERR_FILENO, label + text.dropFirst("Error: ".count) + (text.hasSuffix("\n") ? "" : "\n"))
+            Glibc.exit(code.rawValue)
+        }
+    }
+
+    /// The message for `word` in a command's place when no command has that
+    /// name, naming the nearest one (at most two edits away), or nil.
+    static func unknownCommand(_ word: String) -> String? {
+        guard !word.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        guard !names.contains(word) else { return nil }
+        let nearest = names.map { ($0, editDistance($0, word)) }.min { $0.1 < $1.1 }
+        if let nearest, nearest.1 <= 2 {
+            return "unknown command \"\(word)\"; did you mean \"\(nearest.0)\"? (`interviews --help` lists them)"
+        }
+        return "unknown command \"\(word)\"; `interviews --help` lists the commands"
+    }
+
+    /// Levenshtein distance over Unicode scalars.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars)
+        let b = Array(b.unicodeScalars)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
 }
 
 /// The build's version.

@@ -68,13 +68,18 @@ struct List: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @OptionGroup var tenant: CompanyOption
     @OptionGroup var filters: FilterOptions
-    @Option(help: "Page number, 1...10000.") var page: Int = 1
+    @Option(help: "Page number, 1...10000 (default 1; not with --page-token, which names its page).") var page: Int?
     @Option(help: "Page size, 1...100.") var pageSize: Int = 20
     @Option(help: "A next/previous page token from an earlier page of the same query.") var pageToken: String?
     @Flag(help: "Follow next_page_token to the last page.") var all = false
 
     func validate() throws {
-        guard (1...10_000).contains(page) else {
+        if let page, pageToken != nil {
+            throw ValidationError(
+                "--page \(page) and --page-token: a token names its own page; give one of them (--page-size may go with either)"
+            )
+        }
+        if let page, !(1...10_000).contains(page) {
             throw ValidationError("--page: \(page) is out of range; must be 1...10000")
         }
         guard (1...100).contains(pageSize) else {
@@ -86,7 +91,7 @@ struct List: AsyncParsableCommand {
         try await runReportingErrors {
             try await client.withConnection { connection in
                 var request = filters.request(company: tenant.company)
-                request.page = UInt32(page)
+                request.page = UInt32(page ?? 1)
                 request.pageSize = UInt32(pageSize)
                 request.pageToken = pageToken ?? ""
                 var pages: [Page] = []

@@ -41,7 +41,7 @@ struct Info: AsyncParsableCommand {
                     version     \(info.version)
                     backend     \(info.backend)\(info.writable ? "" : " (read-only: writes refused)")
                     uptime      \(info.uptimeSeconds)s
-                    interviews  \(info.interviewCount) (\(info.deletedCount) deleted)
+                    interviews  \(info.interviewCount) live, \(info.deletedCount) deleted
                     sequence    \(info.lastSequence)
                     epoch       \(info.storeEpoch)
                     protocol    \(info.protocolVersion)

@@ -137,6 +137,25 @@ struct BadInputTests {
         #expect(!result.stderr.contains("no server"), "\(result)")
     }
 
+    @Test(
+        "an unknown command names the nearest one; usage errors read like the service's errors (exit 64)",
+        arguments: [
+            (["lsit"], #"error: INVALID_ARGUMENT: unknown command "lsit"; did you mean "list"?"#),
+            (["delet", "x"], #"error: INVALID_ARGUMENT: unknown command "delet"; did you mean "delete"?"#),
+            (["frobnicate"], #"error: INVALID_ARGUMENT: unknown command "frobnicate"; `interviews --help` lists"#),
+            (["list", "--bogus"], "error: INVALID_ARGUMENT: Unknown option '--bogus'\nUsage: interviews list"),
+            (
+                ["list", "--page", "2", "--page-token", "t"],
+                "error: INVALID_ARGUMENT: --page 2 and --page-token: a token"
+            ),
+        ])
+    func usageErrors(arguments: [String], expected: String) async throws {
+        let result = try await CommandLineTool.run(arguments, environment: ["INTERVIEWS_SOCKET": "/nonexistent/s.sock"])
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stderr.hasPrefix(expected), "\(result)")
+        #expect(!result.stderr.contains("Error:"), "\(result)")
+    }
+
     @Test("a stale socket file (its server gone) is reported like a missing one")
     func staleSocketFile() async throws {
         let scratch = try ScratchDirectory(prefix: "interviews-cli-stale")

@@ -26,7 +26,7 @@ struct SubcommandTests {
         #expect(info["writable"] as? Bool == true)
         let table = try await acme.succeed("info", "--output", "table")
         #expect(table.stdout.contains("backend     \(server.backend.rawValue)"))
-        #expect(table.stdout.contains("interviews  2 (0 deleted)"))
+        #expect(table.stdout.contains("interviews  2 live, 0 deleted"))
     }
 
     @Test("create stores the given fields and assigns id, timestamps and revision 1")
@@ -229,6 +229,31 @@ struct SubcommandTests {
         #expect(again.status == 0)
         let relisted = try await other.succeed("list", "--output", "json").json()
         #expect(titles(relisted) == ["Onsite", "No remote id"], "importing twice changes nothing")
+    }
+
+    @Test("upsert applies the other lines when one does not parse, and its table numbers results by line")
+    func upsertWithAnUnparsableLine() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let batch = """
+            {"remoteId":"t-1","title":"First"}
+            not json
+            {"title":"No remote id"}
+            {"remoteId":"t-2","title":"Second"}
+            """
+        let result = try await acme.run("upsert", "--output", "table", input: batch)
+        #expect(result.status == 65, "\(result)")
+        let rows = result.stdout.split(separator: "\n").map {
+            $0.split(separator: "\t", omittingEmptySubsequences: false)
+        }
+        #expect(rows.first == ["LINE", "OUTCOME", "ID", "ERROR"])
+        #expect(rows.dropFirst().map { $0.first.map(String.init) } == ["1", "2", "3", "4"])
+        #expect(rows[2][1] == "ERROR" && rows[2][3].hasPrefix("INVALID_ARGUMENT: invalid JSON"), "\(result)")
+        #expect(rows[3][3].hasPrefix("INVALID_ARGUMENT: remote_id"), "a code name, not a number: \(result)")
+        #expect(
+            result.stderr.hasPrefix(
+                "error: INVALID_ARGUMENT: 2 of 4 record(s) failed, the first on line 2: invalid JSON"),
+            "\(result)")
+        #expect(Set(titles(try await acme.succeed("list", "--output", "json").json())) == ["First", "Second"])
     }
 
     @Test("deletions survive export --include-deleted then import; a deleted remote id never gets a second record")
