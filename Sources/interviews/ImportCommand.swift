@@ -37,7 +37,14 @@ struct Import: AsyncParsableCommand {
             interviews).
             """)
     var envelope = false
-    @Option(help: "skip (report and go on) or abort (stop at the first bad line).") var onError: OnError = .skip
+    @Option(
+        help: """
+            skip (report the bad line and go on; the exit status is then 65 unless --allow-skipped) or abort (stop at \
+            the first bad line: the lines before it stay imported, so it is not all-or-nothing).
+            """)
+    var onError: OnError = .skip
+    @Flag(help: "Exit 0 when lines were skipped with --on-error skip (by default a skipped line makes it 65).")
+    var allowSkipped = false
     @Option(help: "Records per UpsertInterviews call (1...1000).") var batchSize: Int = 500
 
     func validate() throws {
@@ -67,11 +74,24 @@ struct Import: AsyncParsableCommand {
                     importer.interrupt()
                     throw error
                 }
+                if let output = client.output, output != .table { emit(Self.report(importer)) }
                 if importer.failed > 0 {
                     writeStandardError("\(importer.failed) \(importer.position)(s) skipped; see the errors above\n")
+                    if !allowSkipped { throw ExitCode(ExitStatus.forCode(.invalidArgument)) }
                 }
             }
         }
+    }
+
+    /// The machine-readable report of `--output json|jsonl`: counts and
+    /// every bad line, `{"imported":N,"failed":M,"errors":[{"line":L,"message":"..."}]}`.
+    static func report(_ importer: BatchImporter) -> String {
+        let object: [String: Any] = [
+            "imported": importer.imported, "failed": importer.failed,
+            "errors": importer.errors.map { ["line": $0.line, "message": $0.message] as [String: Any] },
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The records of `input` and their numbers: line numbers, or with
@@ -119,6 +139,8 @@ struct BatchImporter {
     let position: String
     private(set) var imported = 0
     private(set) var failed = 0
+    /// Every bad line: its number and why.
+    private(set) var errors: [(line: Int, message: String)] = []
     private var pending: [(line: Int, interview: Interview)] = []
     private var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
     private let start = ContinuousClock.now
@@ -208,6 +230,7 @@ struct BatchImporter {
     /// before it and stops.
     private mutating func fail(line: Int, _ message: String) async throws {
         failed += 1
+        errors.append((line, message))
         if onError == .abort {
             try await flush()
             try stop(at: line, message, importedAfter: 0)

@@ -203,15 +203,34 @@ struct ImportTests {
 
         """
 
-    @Test("--on-error skip reports the bad line by number and imports the rest")
+    @Test("--on-error skip reports the bad line by number, imports the rest and exits 65 (0 with --allow-skipped)")
     func skipBadLine() async throws {
         let acme = try await ServerProcess.current().newTenant()
         let result = try await acme.run("import", "--on-error", "skip", input: Self.withBadLine)
-        #expect(result.status == 0, "\(result)")
+        #expect(result.status == 65, "a skipped line is a failure unless allowed: \(result)")
         #expect(result.stderr.contains("line 3: "), "\(result)")
         #expect(result.stderr.contains("1 line(s) skipped"), "\(result)")
         let listed = try await acme.succeed("list", "--output", "json").json()
         #expect(Set(titles(listed)) == ["one", "two", "four"])
+        let allowed = try await acme.run("import", "--allow-skipped", input: Self.withBadLine)
+        #expect(allowed.status == 0, "\(allowed)")
+        #expect(allowed.stderr.contains("1 line(s) skipped"), "\(allowed)")
+    }
+
+    @Test("--output json prints a report: counts and every bad line with its number and reason")
+    func jsonReport() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let result = try await acme.run("import", "--output", "json", input: Self.withBadLine)
+        #expect(result.status == 65, "\(result)")
+        let report = try result.json()
+        #expect(report["imported"] as? Int == 3)
+        #expect(report["failed"] as? Int == 1)
+        let errors = try #require(report["errors"] as? [[String: Any]])
+        #expect(errors.count == 1)
+        #expect(errors.first?["line"] as? Int == 3)
+        #expect((errors.first?["message"] as? String)?.isEmpty == false)
+        let clean = try await acme.succeed("import", "--output", "json", input: #"{"remoteId":"l9","title":"nine"}"#)
+        #expect(try clean.json()["failed"] as? Int == 0)
     }
 
     @Test("--on-error abort stops at the bad line: what came before is in, nothing after it")
@@ -234,7 +253,7 @@ struct ImportTests {
             {"remoteId":"l3","title":"three"}
             """
         let skipped = try await acme.run("import", input: input)
-        #expect(skipped.status == 0, "\(skipped)")
+        #expect(skipped.status == 65, "\(skipped)")
         #expect(skipped.stderr.contains("line 2: "), "\(skipped)")
         #expect(skipped.stderr.contains("end_at"), "\(skipped)")
         let other = try await ServerProcess.current().newTenant()
@@ -256,7 +275,7 @@ struct ImportTests {
             ]}
             """
         let result = try await acme.run("import", "--envelope", input: document)
-        #expect(result.status == 0, "\(result)")
+        #expect(result.status == 65, "\(result)")
         #expect(result.stderr.contains("record 2: "), "\(result)")
         #expect(result.stderr.contains("1 record(s) skipped"), "\(result)")
         #expect(Set(titles(try await acme.succeed("list", "--output", "json").json())) == ["one", "three"])
