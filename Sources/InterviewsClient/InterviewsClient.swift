@@ -110,9 +110,11 @@ public struct InterviewsClient: Sendable {
     /// Change events after a sequence, then live (WatchInterviews). The
     /// watch has no deadline; `body` returning or the task being cancelled ends it.
     public func watch<Result: Sendable>(
-        _ request: WatchRequest, _ body: (RPCResponseStream<WatchEvent>) async throws -> Result
+        _ request: WatchRequest, timeout: Duration? = nil,
+        _ body: (RPCResponseStream<WatchEvent>) async throws -> Result
     ) async throws -> Result {
-        try await rpc.serverStream(method: MethodNames.watchInterviews, request: request, metadata: metadata, body)
+        try await rpc.serverStream(
+            method: MethodNames.watchInterviews, request: request, metadata: metadata, timeout: timeout, body)
     }
 
     /// Liveness (Health); needs no key.

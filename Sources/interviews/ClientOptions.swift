@@ -30,7 +30,10 @@ struct ClientOptions: ParsableArguments {
             valueName: "uid"))
     var serverUID: UInt32?
 
-    @Option(help: "Seconds each call may take (1...3600; default 30, for import 300, for stream and export 86400).")
+    @Option(
+        help:
+            "Seconds each call may take (1...3600; default 30, for import 300, for stream and export 86400; watch follows until Ctrl-C unless given, then ends with exit 0)."
+    )
     var timeout: Int?
 
     @Option(help: "table (default on a terminal), json (one document) or jsonl (one record a line; default otherwise).")

@@ -238,7 +238,12 @@ struct Serve: AsyncParsableCommand {
         }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: Endpoints(native: server, grpc: grpcEndpoint)),
+            .init(
+                service: Endpoints(native: server, grpc: grpcEndpoint) { [logger, socket, backend, dataDir] in
+                    logger.info(
+                        "interviews \(InterviewsVersion.current) serving",
+                        metadata: ["socket": "\(socket)", "backend": "\(backend.rawValue)", "data": "\(dataDir)"])
+                }),
             .init(service: KeyStoreFlusher(keys: keys, logger: logger)),
         ]
         if let fileRepository {
@@ -250,9 +255,6 @@ struct Serve: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))
-        logger.info(
-            "interviews \(InterviewsVersion.current) serving",
-            metadata: ["socket": "\(socket)", "backend": "\(backend.rawValue)", "data": "\(dataDir)"])
         do {
             try await group.run()
         } catch {
@@ -370,10 +372,16 @@ struct Serve: AsyncParsableCommand {
 struct Endpoints: Service {
     let native: RPCServer
     let grpc: GRPCEndpoint?
+    /// Called once the native socket listens (never when it cannot).
+    let listening: @Sendable () -> Void
 
     func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await native.run() }
+            group.addTask {
+                // A failure to listen is the run task's to report.
+                if (try? await native.waitUntilListening()) != nil { listening() }
+            }
             if let grpc { group.addTask { try await grpc.run() } }
         }
     }

@@ -3,10 +3,14 @@ import InterviewsClient
 import InterviewsJSON
 import InterviewsModel
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `interviews watch`.
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print change events after a sequence number, then follow live until Ctrl-C.",
+        abstract: "Print change events after a sequence number, then follow live until Ctrl-C (or --timeout).",
         discussion: """
             Sequences belong to a store epoch (each event's storeEpoch, `interviews info`): resume with both,             and a server whose store is not the one the sequence came from (a memory server that restarted)             answers FAILED_PRECONDITION instead of skipping changes. A watch that ends with an error prints             where to resume.
 
@@ -33,7 +37,8 @@ struct Watch: AsyncParsableCommand {
                     try await connection.watch(
                         WatchRequest(
                             companyID: tenant.company, afterSequence: afterSequence,
-                            includeRemoteData: includeRemoteData, storeEpoch: storeEpoch)
+                            includeRemoteData: includeRemoteData, storeEpoch: storeEpoch),
+                        timeout: client.timeout.map { .seconds($0) }
                     ) { events in
                         for try await event in events {
                             resumeSequence = event.sequence
@@ -49,6 +54,13 @@ struct Watch: AsyncParsableCommand {
                         }
                     }
                 }
+            } catch let error as any StatusError where error.code == .deadlineExceeded && client.timeout != nil {
+                // The watch ran for the --timeout asked for: a normal end.
+                let epoch = resumeEpoch == 0 ? "" : " --store-epoch \(resumeEpoch)"
+                writeAll(
+                    STDERR_FILENO,
+                    "watched for \(client.timeout ?? 0) s (--timeout); resume: interviews watch --after-sequence "
+                        + "\(resumeSequence)\(epoch)\n")
             } catch let error as any StatusError where error.code != .failedPrecondition {
                 // Where to pick up again, on the error's one line.
                 let epoch = resumeEpoch == 0 ? "" : " --store-epoch \(resumeEpoch)"

@@ -292,6 +292,23 @@ struct DataDirectoryLockTests {
     }
 }
 
+@Suite("serve when it cannot listen")
+struct ServeListenFailureTests {
+    @Test("a socket path serve cannot bind: exit 69, the reason in words, and no 'serving' logged first")
+    func cannotBind() async throws {
+        let scratch = try ScratchDirectory(prefix: "interviews-cli-bind")
+        let socket = scratch.file("missing-directory/s.sock")
+        let result = try await CommandLineTool.run(
+            ["serve", "--socket", socket, "--data-dir", scratch.file("data"), "--backend", "memory"],
+            limit: .seconds(30))
+        #expect(result.status == 69, "\(result)")
+        let output = result.stdout + result.stderr
+        #expect(output.contains("cannot listen on \(socket): No such file or directory"), "\(result)")
+        #expect(!output.contains("bind(descriptor"), "no Swift API signature: \(result)")
+        #expect(!output.contains(" serving"), "nothing says it serves: \(result)")
+    }
+}
+
 @Suite("Data directory permissions")
 struct DataDirectoryModeTests {
     @Test("the data directory is 0700 and every file in it 0600 after writes and key changes")

@@ -43,6 +43,19 @@ struct WatchTests {
             })
     }
 
+    @Test("watch --timeout replays, follows for that long, then ends with exit 0 and where to resume")
+    func timeoutEndsTheWatch() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        _ = try await acme.create("--title", "Before")
+        let started = ContinuousClock.now
+        let result = try await acme.run("watch", "--timeout", "2", "--output", "jsonl", limit: .seconds(30))
+        let took = ContinuousClock.now - started
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.split(separator: "\n").count == 1, "the replayed create: \(result)")
+        #expect(result.stderr.contains("watched for 2 s (--timeout); resume: interviews watch --after-sequence "))
+        #expect(took >= .seconds(2) && took < .seconds(20), "\(took)")
+    }
+
     @Test("watch shows only the caller's company")
     func tenantScoped() async throws {
         let server = try ServerProcess.current()
