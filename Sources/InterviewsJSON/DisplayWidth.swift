@@ -1,11 +1,11 @@
 /// How many terminal columns text occupies: 2 for East Asian wide and
 /// full-width characters and emoji, 0 for combining marks and format
 /// characters, 1 otherwise (the usual `wcwidth` rules, simplified).
-enum DisplayWidth {
+public enum DisplayWidth {
     /// The columns of `text`.
     ///
     /// - Complexity: O(n) in the number of characters.
-    static func of(_ text: String) -> Int {
+    public static func of(_ text: String) -> Int {
         text.reduce(0) { $0 + of($1) }
     }
 

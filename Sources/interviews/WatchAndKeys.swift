@@ -134,16 +134,31 @@ struct Keys: AsyncParsableCommand {
                 try await client.withConnection { connection in
                     let response = try await connection.listKeys(ListKeysRequest(includeRevoked: includeRevoked))
                     emit(response, format: client.format) {
-                        response.keys.map { key in
-                            let kind = key.kind == .partner ? "partner" : "company"
-                            let state = key.revokedAt == nil ? "active" : "revoked"
-                            return
-                                "\(key.id)  \(kind)  \(state)  \(key.label)  \(key.companyIDs.joined(separator: ","))"
-                        }.joined(separator: "\n")
+                        let rows = response.keys.map { key in
+                            [
+                                key.id, key.kind == .partner ? "partner" : "company",
+                                key.revokedAt == nil ? "active" : "revoked", InterviewTable.cell(key.label),
+                                key.kind == .partner && key.companyIDs.isEmpty
+                                    ? "(any)" : InterviewTable.cell(key.companyIDs.joined(separator: ",")),
+                            ]
+                        }
+                        return Keys.table(header: ["ID", "KIND", "STATE", "LABEL", "COMPANIES"], rows: rows)
                     }
                 }
             }
         }
+    }
+
+    /// Columns padded to their widest cell (the last one is not padded).
+    static func table(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { DisplayWidth.of($0[column]) }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1
+                    ? cell : cell + String(repeating: " ", count: widths[column] - DisplayWidth.of(cell))
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 
     /// `interviews keys revoke <id>`.

@@ -316,6 +316,15 @@ struct SubcommandTests {
         #expect(refused.stderr.hasPrefix("error: UNAUTHENTICATED:"), "\(refused)")
         let all = try await server.run("keys", "list", "--include-revoked", "--output", "table")
         #expect(all.lines.contains { $0.hasPrefix(id) && $0.contains("revoked") }, "\(all)")
+        let header = try #require(all.lines.first)
+        #expect(
+            header.split(separator: " ", omittingEmptySubsequences: true) == [
+                "ID", "KIND", "STATE", "LABEL", "COMPANIES",
+            ])
+        let row = try #require(all.lines.first { $0.hasPrefix(id) })
+        #expect(
+            row.range(of: "revoked")?.lowerBound.utf16Offset(in: row)
+                == header.range(of: "STATE")?.lowerBound.utf16Offset(in: header), "columns line up: \(all)")
     }
 
     @Test("a key may come from --api-key-file instead of the environment")
