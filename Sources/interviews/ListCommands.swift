@@ -157,11 +157,21 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @OptionGroup var tenant: CompanyOption
     @OptionGroup var filters: FilterOptions
+    @Flag(help: "Leave the source payload (remote_data) out: smaller, but not for re-import (import replaces it).")
+    var withoutRemoteData = false
+
+    func validate() throws {
+        if filters.includeRemoteData {
+            throw ValidationError(
+                "--include-remote-data: export always includes remote_data; drop the flag (--without-remote-data leaves it out)"
+            )
+        }
+    }
 
     func run() async throws {
         try await runReportingErrors {
             var request = filters.request(company: tenant.company)
-            request.includeRemoteData = true
+            request.includeRemoteData = !withoutRemoteData
             var options = client
             options.output = .jsonl
             try await streamMatches(client: options, request: request, progress: true)

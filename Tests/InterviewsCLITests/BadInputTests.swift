@@ -41,6 +41,9 @@ struct BadInputTests {
             arguments: ["import", "--format", "nope"], status: 64,
             message: "--format: \"nope\" is not one of auto, ours, merge, kombo, truto, bindbee, platform"),
         BadFlag(
+            arguments: ["export", "--include-remote-data"], status: 64,
+            message: "--include-remote-data: export always includes remote_data; drop the flag"),
+        BadFlag(
             arguments: ["list", "--output", "yaml"], status: 64,
             message: "Please provide one of 'table', 'json' or 'jsonl'"),
     ]

@@ -256,6 +256,16 @@ struct SubcommandTests {
         #expect(Set(titles(try await acme.succeed("list", "--output", "json").json())) == ["First", "Second"])
     }
 
+    @Test("export includes remote_data; --without-remote-data leaves it out")
+    func exportRemoteData() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        _ = try await acme.succeed("create", "--json", #"{"title":"With payload","remoteData":"eyJ2IjoxfQ=="}"#)
+        let full = try await acme.succeed("export")
+        #expect(full.stdout.contains(#""remoteData":"eyJ2IjoxfQ==""#), "\(full)")
+        let lean = try await acme.succeed("export", "--without-remote-data")
+        #expect(lean.lines.count == 1 && !lean.stdout.contains("remoteData"), "\(lean)")
+    }
+
     @Test("deletions survive export --include-deleted then import; a deleted remote id never gets a second record")
     func exportAndImportKeepDeletions() async throws {
         let server = try ServerProcess.current()
