@@ -36,7 +36,9 @@ struct ClientOptions: ParsableArguments {
     )
     var timeout: Int?
 
-    @Option(help: "table (default on a terminal), json (one document) or jsonl (one record a line; default otherwise).")
+    @Option(
+        name: [.customShort("o"), .long],
+        help: "table (default on a terminal), json (one document) or jsonl (one record a line; default otherwise).")
     var output: Output?
 
     func validate() throws {

@@ -27,7 +27,9 @@ struct Import: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var tenant: CompanyOption
-    @Option(help: "The input file, read as a stream (a FIFO or /dev/fd/N works; '-' or omitted: standard input).")
+    @Option(
+        name: [.customShort("f"), .long],
+        help: "The input file, read as a stream (a FIFO or /dev/fd/N works; '-' or omitted: standard input).")
     var file: String = "-"
     @Option(help: "auto (default), ours, merge, kombo, truto, bindbee or platform.") var format: String = "auto"
     @Flag(
@@ -90,7 +92,9 @@ struct Import: AsyncParsableCommand {
             "imported": importer.imported, "failed": importer.failed,
             "errors": importer.errors.map { ["line": $0.line, "message": $0.message] as [String: Any] },
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -277,7 +281,9 @@ struct Upsert: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var tenant: CompanyOption
-    @Option(help: "The input file, read as a stream (a FIFO or /dev/fd/N works; '-' or omitted: standard input).")
+    @Option(
+        name: [.customShort("f"), .long],
+        help: "The input file, read as a stream (a FIFO or /dev/fd/N works; '-' or omitted: standard input).")
     var file: String = "-"
 
     func run() async throws {

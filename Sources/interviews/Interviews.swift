@@ -28,7 +28,8 @@ struct InterviewsCommand: AsyncParsableCommand {
             """,
         version: InterviewsVersion.current,
         subcommands: [
-            Serve.self, Health.self, Info.self, List.self, Get.self, Create.self, Update.self, Delete.self,
+            Serve.self, Health.self, Info.self, Version.self, List.self, Get.self, Create.self, Update.self,
+            Delete.self,
             Upsert.self, Stream.self, Watch.self, Export.self, Import.self, Keys.self,
         ]
     )

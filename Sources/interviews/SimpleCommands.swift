@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import InterviewsJSON
 import InterviewsModel
+import RPCCore
 
 /// `interviews health`.
 struct Health: AsyncParsableCommand {
@@ -18,6 +20,52 @@ struct Health: AsyncParsableCommand {
                     health.status == .serving ? "SERVING" : "NOT_SERVING"
                 }
             }
+        }
+    }
+}
+
+/// `interviews version`.
+struct Version: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show this client's version and protocol, and the server's (needs no key).",
+        discussion: "Examples:\n  interviews version\n  interviews version --output json")
+
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        let mine = "\(InterviewsVersion.current) (protocol \(RPCProtocol.version))"
+        var server: (agent: String, protocolVersion: UInt32)?
+        var failure: (any StatusError)?
+        do {
+            try await client.withConnection { connection in
+                server = (connection.rpc.serverSettings.agent, connection.rpc.serverSettings.protocolVersion)
+            }
+        } catch let error as any StatusError {
+            failure = error
+        }
+        if client.format == .table {
+            emit("client  \(mine)")
+            if let server {
+                let version = server.agent.hasPrefix("interviews/") ? String(server.agent.dropFirst(11)) : server.agent
+                emit("server  \(version) (protocol \(server.protocolVersion)) at \(client.socket)")
+            }
+        } else {
+            var object: [String: Any] = [
+                "client": ["version": InterviewsVersion.current, "protocol": Int(RPCProtocol.version)] as [String: Any]
+            ]
+            if let server {
+                object["server"] =
+                    ["agent": server.agent, "protocol": Int(server.protocolVersion), "socket": client.socket]
+                    as [String: Any]
+            }
+            let data =
+                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                ?? Data()
+            emit(String(decoding: data, as: UTF8.self))
+        }
+        if let failure {
+            // The client's line is out; the server's absence is the error.
+            try await runReportingErrors { throw failure }
         }
     }
 }

@@ -3,7 +3,8 @@ import Testing
 @Suite("Help, version and shell completion")
 struct HelpTests {
     static let commands: [[String]] = [
-        [], ["serve"], ["health"], ["info"], ["list"], ["get"], ["create"], ["update"], ["delete"], ["upsert"],
+        [], ["serve"], ["health"], ["info"], ["version"], ["list"], ["get"], ["create"], ["update"], ["delete"],
+        ["upsert"],
         ["stream"], ["watch"], ["export"], ["import"], ["keys"], ["keys", "create"], ["keys", "list"],
         ["keys", "revoke"],
     ]

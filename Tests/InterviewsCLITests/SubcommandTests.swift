@@ -307,6 +307,36 @@ struct SubcommandTests {
         #expect(try await state(acme) == ["Gone, no remote id: deleted", "Gone: deleted", "Kept: deleted"])
     }
 
+    @Test("version shows the client's and the server's version and protocol, with no key")
+    func version() async throws {
+        let server = try ServerProcess.current()
+        let table = try await CommandLineTool.run(["version", "--socket", server.socket, "--output", "table"])
+        #expect(table.status == 0, "\(table)")
+        #expect(table.lines == ["client  0.1.0 (protocol 1)", "server  0.1.0 (protocol 1) at \(server.socket)"])
+        let json = try await CommandLineTool.run(["version", "--socket", server.socket, "-o", "json"])
+        let object = try json.json()
+        #expect((object["client"] as? [String: Any])?["version"] as? String == "0.1.0")
+        #expect((object["server"] as? [String: Any])?["agent"] as? String == "interviews/0.1.0")
+        #expect((object["server"] as? [String: Any])?["socket"] as? String == server.socket)
+        let alone = try await CommandLineTool.run(["version", "--socket", server.socket + ".none", "--output", "table"])
+        #expect(alone.status == 69, "\(alone)")
+        #expect(alone.lines == ["client  0.1.0 (protocol 1)"], "the client's line, then the error: \(alone)")
+        #expect(alone.stderr.hasPrefix("error: UNAVAILABLE: no server at"), "\(alone)")
+    }
+
+    @Test("-o is --output and -f is --file")
+    func shortFlags() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let file = acme.server.directory.file("short-\(acme.company).jsonl")
+        try Data(#"{"remoteId":"s-1","title":"Short"}"#.utf8).write(to: URL(fileURLWithPath: file))
+        let imported = try await acme.run("import", "-f", file, "-o", "json")
+        #expect(imported.status == 0, "\(imported)")
+        #expect(try imported.json()["imported"] as? Int == 1)
+        let upserted = try await acme.run("upsert", "-f", file, "-o", "jsonl")
+        #expect(try upserted.jsonLines().first?["outcome"] as? String == "UPSERT_OUTCOME_UNCHANGED", "\(upserted)")
+        #expect(titles(try await acme.succeed("list", "-o", "json").json()) == ["Short"])
+    }
+
     @Test("keys create, list and revoke; a revoked key stops working")
     func keys() async throws {
         let server = try ServerProcess.current()
