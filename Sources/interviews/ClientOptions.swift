@@ -40,6 +40,16 @@ struct ClientOptions: ParsableArguments {
         name: [.customShort("o"), .long],
         help: "table (default on a terminal), json (one document) or jsonl (one record a line; default otherwise).")
     var output: Output?
+    @Flag(help: "Leave the header line out of tables (for scripts reading table output).")
+    var noHeaders = false
+
+    /// `text`, a table whose first line is its header, without that line
+    /// when --no-headers is given.
+    func table(_ text: String) -> String {
+        guard noHeaders else { return text }
+        guard let newline = text.firstIndex(of: "\n") else { return "" }
+        return String(text[text.index(after: newline)...])
+    }
 
     func validate() throws {
         if let timeout, !(1...3_600).contains(timeout) {
@@ -176,6 +186,7 @@ func emit(_ text: String) {
 /// Prints text made of whole lines, such as a table, whose last newline may
 /// already be there: it is never doubled into an empty line.
 func emitLines(_ text: String) {
+    guard !text.isEmpty else { return }
     writeAll(STDOUT_FILENO, text.hasSuffix("\n") ? text : text + "\n")
 }
 

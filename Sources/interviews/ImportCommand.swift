@@ -325,7 +325,7 @@ struct Upsert: AsyncParsableCommand {
                         let error = r.outcome == .error ? "\(StatusCode(rawValue: r.errorCode)): \(r.errorMessage)" : ""
                         rows.append((lineOf(r), "\(lineOf(r))\t\(r.outcome)\t\(r.interview?.id ?? "")\t\(error)"))
                     }
-                    emit("LINE\tOUTCOME\tID\tERROR")
+                    if !client.noHeaders { emit("LINE\tOUTCOME\tID\tERROR") }
                     for row in rows.sorted(by: { $0.line < $1.line }) { emit(row.text) }
                 }
                 var failures = unparsed.map { (line: $0.line, code: StatusCode.invalidArgument, message: $0.message) }

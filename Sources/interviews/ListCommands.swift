@@ -115,7 +115,7 @@ struct List: AsyncParsableCommand {
                     }
                 case .table:
                     let last = pages.last ?? Page()
-                    emitLines(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth()))
+                    emitLines(client.table(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth())))
                     var footer = "\(last.totalSize) matching"
                     if !all && !last.nextPageToken.isEmpty {
                         footer += "; next page: --page-token \(last.nextPageToken)"
@@ -202,7 +202,7 @@ func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool =
                     case .table:
                         batch.append(interview)
                         if batch.count == 50 {
-                            emitLines(InterviewTable.render(batch, width: terminalWidth()))
+                            emitLines(client.table(InterviewTable.render(batch, width: terminalWidth())))
                             batch.removeAll()
                         }
                     }
@@ -211,7 +211,7 @@ func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool =
                     }
                 }
                 if format == .table && !batch.isEmpty {
-                    emitLines(InterviewTable.render(batch, width: terminalWidth()))
+                    emitLines(client.table(InterviewTable.render(batch, width: terminalWidth())))
                 }
                 if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
                 return count

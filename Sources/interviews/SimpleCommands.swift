@@ -121,7 +121,9 @@ struct Get: AsyncParsableCommand {
                     GetInterviewRequest(
                         companyID: tenant.company, id: id, includeRemoteData: includeRemoteData,
                         includeDeleted: includeDeleted))
-                emit(interview, format: client.format) { InterviewTable.render([interview], width: terminalWidth()) }
+                emit(interview, format: client.format) {
+                    client.table(InterviewTable.render([interview], width: terminalWidth()))
+                }
             }
         }
     }
@@ -143,7 +145,9 @@ struct Delete: AsyncParsableCommand {
             try await client.withConnection { connection in
                 let interview = try await connection.delete(
                     DeleteInterviewRequest(companyID: tenant.company, id: id, expectedRevision: ifRevision))
-                emit(interview, format: client.format) { InterviewTable.render([interview], width: terminalWidth()) }
+                emit(interview, format: client.format) {
+                    client.table(InterviewTable.render([interview], width: terminalWidth()))
+                }
             }
         }
     }

@@ -142,7 +142,8 @@ struct Keys: AsyncParsableCommand {
                                     ? "(any)" : InterviewTable.cell(key.companyIDs.joined(separator: ",")),
                             ]
                         }
-                        return Keys.table(header: ["ID", "KIND", "STATE", "LABEL", "COMPANIES"], rows: rows)
+                        return client.table(
+                            Keys.table(header: ["ID", "KIND", "STATE", "LABEL", "COMPANIES"], rows: rows))
                     }
                 }
             }

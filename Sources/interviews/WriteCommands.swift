@@ -83,7 +83,9 @@ struct Create: AsyncParsableCommand {
             try await client.withConnection { connection in
                 let created = try await connection.create(
                     CreateInterviewRequest(companyID: tenant.company, interview: interview, requestID: requestId))
-                emit(created, format: client.format) { InterviewTable.render([created], width: terminalWidth()) }
+                emit(created, format: client.format) {
+                    client.table(InterviewTable.render([created], width: terminalWidth()))
+                }
             }
         }
     }
@@ -119,7 +121,9 @@ struct Update: AsyncParsableCommand {
                     UpdateInterviewRequest(
                         companyID: tenant.company, interview: interview, updateMask: mask, expectedRevision: ifRevision)
                 )
-                emit(updated, format: client.format) { InterviewTable.render([updated], width: terminalWidth()) }
+                emit(updated, format: client.format) {
+                    client.table(InterviewTable.render([updated], width: terminalWidth()))
+                }
             }
         }
     }

@@ -324,7 +324,7 @@ struct SubcommandTests {
         #expect(alone.stderr.hasPrefix("error: UNAVAILABLE: no server at"), "\(alone)")
     }
 
-    @Test("-o is --output and -f is --file")
+    @Test("-o is --output and -f is --file; --no-headers leaves tables' header out")
     func shortFlags() async throws {
         let acme = try await ServerProcess.current().newTenant()
         let file = acme.server.directory.file("short-\(acme.company).jsonl")
@@ -335,6 +335,12 @@ struct SubcommandTests {
         let upserted = try await acme.run("upsert", "-f", file, "-o", "jsonl")
         #expect(try upserted.jsonLines().first?["outcome"] as? String == "UPSERT_OUTCOME_UNCHANGED", "\(upserted)")
         #expect(titles(try await acme.succeed("list", "-o", "json").json()) == ["Short"])
+        let table = try await acme.succeed("list", "-o", "table")
+        let bare = try await acme.succeed("list", "-o", "table", "--no-headers")
+        #expect(table.lines.first?.hasPrefix("ID") == true, "\(table)")
+        #expect(bare.lines == Array(table.lines.dropFirst()), "the same rows without the header: \(bare)")
+        let keys = try await acme.server.run("keys", "list", "-o", "table", "--no-headers")
+        #expect(keys.lines.allSatisfy { !$0.hasPrefix("ID ") } && !keys.lines.isEmpty, "\(keys)")
     }
 
     @Test("keys create, list and revoke; a revoked key stops working")
