@@ -66,14 +66,14 @@ enum SnapshotFile {
         return offset
     }
 
-    /// Checks every byte of the snapshot at `path` and, when it is valid,
-    /// hands each record to `body` in file order (the records before
-    /// any damage reach `body` before the damage is found).
+    /// Checks every byte of the snapshot at `path`, handing each record to
+    /// `body` in file order as it is checked: the records before any damage
+    /// reach `body` before the damage is found.
     ///
     /// - Returns: The summary, or where and why the file is not a valid snapshot.
     /// - Throws: UNAVAILABLE when the file cannot be read; whatever `body` throws.
     static func scan(
-        path: String, expectedSequence: UInt64, io: any FileIO, _ body: (LogRecord) throws -> Void = { _ in }
+        path: String, expectedSequence: UInt64, io: any FileIO, _ body: (LogRecord) throws -> Void
     ) throws -> Result<Summary, Damage> {
         let fd = try performing("opening", path) { () throws(FileIOError) in try io.open(path, .readOnly) }
         defer { io.close(fd) }

@@ -79,12 +79,17 @@ final class StreamGuard: ChannelDuplexHandler {
     /// The metadata entry carrying the caller's credentials to the router:
     /// `TOKEN UID GID PID`.
     static let peerHeader = "interviews-peer-credentials"
+    /// The gRPC status code every answer of the guard carries.
+    private static let resourceExhausted = 8
+    private static let hexDigits = Array("0123456789ABCDEF".unicodeScalars)
 
     private let maxMessageSize: Int
     private let peerValue: String?
     private let refusal: String?
-    /// The message prefix read so far (at most 5 bytes).
-    private var prefix: [UInt8] = []
+    /// How many bytes of the current message's 5-byte prefix (a flag, then
+    /// the length, big-endian) have been read, and the length so far.
+    private var prefixRead = 0
+    private var declaredLength = 0
     /// Bytes of the current message still to come.
     private var remaining = 0
     private var responseHeadersSent = false
@@ -95,7 +100,6 @@ final class StreamGuard: ChannelDuplexHandler {
         self.maxMessageSize = maxMessageSize
         self.peerValue = facts?.peerValue
         self.refusal = facts?.refusal
-        prefix.reserveCapacity(5)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -105,7 +109,7 @@ final class StreamGuard: ChannelDuplexHandler {
         case .headers(var headers):
             headers.headers.remove(name: Self.peerHeader)
             if let refusal {
-                answer(context, code: 8, message: refusal)
+                answer(context, refusal)
                 return
             }
             if let peerValue { headers.headers.add(name: Self.peerHeader, value: peerValue) }
@@ -113,9 +117,8 @@ final class StreamGuard: ChannelDuplexHandler {
         case .data(let data):
             if case .byteBuffer(let buffer) = data.data, let length = oversizedMessage(in: buffer) {
                 answer(
-                    context, code: 8,
-                    message:
-                        "request message is \(length) bytes; the limit is \(maxMessageSize) bytes (--max-frame-size)")
+                    context,
+                    "request message is \(length) bytes; the limit is \(maxMessageSize) bytes (--max-frame-size)")
                 return
             }
         default:
@@ -150,11 +153,13 @@ final class StreamGuard: ChannelDuplexHandler {
                 index += step
                 continue
             }
-            prefix.append(bytes[index])
+            // Byte 0 is the compression flag; bytes 1-4 the length.
+            if prefixRead > 0 { declaredLength = declaredLength << 8 | Int(bytes[index]) }
+            prefixRead += 1
             index += 1
-            if prefix.count == 5 {
-                let length = Int(prefix[1]) << 24 | Int(prefix[2]) << 16 | Int(prefix[3]) << 8 | Int(prefix[4])
-                prefix.removeAll(keepingCapacity: true)
+            if prefixRead == 5 {
+                let length = declaredLength
+                (prefixRead, declaredLength) = (0, 0)
                 if length > maxMessageSize { return length }
                 remaining = length
             }
@@ -162,9 +167,10 @@ final class StreamGuard: ChannelDuplexHandler {
         return nil
     }
 
-    /// Ends the call with `code` and `message` (trailers only, or trailers
-    /// after the response headers already sent) and closes the stream.
-    private func answer(_ context: ChannelHandlerContext, code: Int, message: String) {
+    /// Ends the call with `RESOURCE_EXHAUSTED` and `message` (trailers only,
+    /// or trailers after the response headers already sent) and resets the
+    /// stream.
+    private func answer(_ context: ChannelHandlerContext, _ message: String) {
         answered = true
         if !responseEnded {
             var headers = HPACKHeaders()
@@ -172,7 +178,7 @@ final class StreamGuard: ChannelDuplexHandler {
                 headers.add(name: ":status", value: "200")
                 headers.add(name: "content-type", value: "application/grpc")
             }
-            headers.add(name: "grpc-status", value: String(code))
+            headers.add(name: "grpc-status", value: String(Self.resourceExhausted))
             headers.add(name: "grpc-message", value: Self.percentEncoded(message))
             context.write(
                 wrapOutboundOut(.headers(HTTP2Frame.FramePayload.Headers(headers: headers, endStream: true))),
@@ -192,10 +198,9 @@ final class StreamGuard: ChannelDuplexHandler {
             if byte >= 0x20, byte <= 0x7E, byte != UInt8(ascii: "%") {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             } else {
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
                 out.unicodeScalars.append("%")
-                out.unicodeScalars.append(hex[Int(byte >> 4)])
-                out.unicodeScalars.append(hex[Int(byte & 0x0F)])
+                out.unicodeScalars.append(hexDigits[Int(byte >> 4)])
+                out.unicodeScalars.append(hexDigits[Int(byte & 0x0F)])
             }
         }
         return out

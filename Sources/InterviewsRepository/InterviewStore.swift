@@ -777,35 +777,34 @@ package struct InterviewStore: Sendable {
 
     /// The live record of `tenant` with `remoteID`, as writes see it.
     private func liveRecord(remoteID: String, tenant: Tenant) throws(InterviewsError) -> Interview? {
-        try records(remoteID: remoteID, tenant: tenant).first { $0.deletedAt == nil }
+        try records(remoteID: remoteID, tenant: tenant).first { !$0.isDeleted }?.interview()
     }
 
     /// The record an upsert of `remoteID` writes to: the live one, else the
     /// one deleted last (a deleted record stays the source record's copy).
     private func upsertTarget(remoteID: String, tenant: Tenant) throws(InterviewsError) -> Interview? {
-        let found = try records(remoteID: remoteID, tenant: tenant)
-        if let live = found.first(where: { $0.deletedAt == nil }) { return live }
+        let found = records(remoteID: remoteID, tenant: tenant)
+        if let live = found.first(where: { !$0.isDeleted }) { return try live.interview() }
+        let deleted = try found.map { record throws(InterviewsError) in try record.interview() }
         let epoch = Timestamp(seconds: 0)
-        return found.max { ($0.updatedAt ?? epoch, $0.id) < ($1.updatedAt ?? epoch, $1.id) }
+        return deleted.max { ($0.updatedAt ?? epoch, $0.id) < ($1.updatedAt ?? epoch, $1.id) }
     }
 
     /// Every record of `tenant` with `remoteID`, live and deleted, as writes
-    /// see them (at most one is live).
-    private func records(remoteID: String, tenant: Tenant) throws(InterviewsError) -> [Interview] {
-        var found: [Interview] = []
+    /// see them (at most one is live), still encoded.
+    private func records(remoteID: String, tenant: Tenant) -> [StoredRecord] {
+        var found: [StoredRecord] = []
         for slot in companies[tenant.companyID]?.slots(remoteID: remoteID) ?? [] {
             let record = table[slot].record
             // A staged version replaces the published one.
             if !staged.isEmpty, staged.latest[record.id] != nil { continue }
-            if record.field(2, equals: remoteID) { found.append(try record.interview()) }
+            if record.field(2, equals: remoteID) { found.append(record) }
         }
         guard !staged.isEmpty else { return found }
         var seen = Set<UUIDv7>()
         for id in staged.remoteIDs[IndexPartition.remoteIDTag(ArraySlice(remoteID.utf8))] ?? [] {
             guard let record = staged.latest[id], seen.insert(id).inserted else { continue }
-            if record.field(2, equals: remoteID), record.field(3, equals: tenant.companyID) {
-                found.append(try record.interview())
-            }
+            if record.field(2, equals: remoteID), record.field(3, equals: tenant.companyID) { found.append(record) }
         }
         return found
     }

@@ -106,13 +106,13 @@ public final class RPCClient: Sendable {
                     }
                 }
         } catch {
-            if let code = Self.errnoCode(error), code == EACCES || code == EPERM {
+            if let code = SocketErrorText.errnoCode(error), code == EACCES || code == EPERM {
                 throw RPCError(
                     .permissionDenied,
-                    "cannot connect to \(socketPath): \(Self.describe(error)); the server's socket is not open to "
+                    "cannot connect to \(socketPath): \(SocketErrorText.describe(error)); the server's socket is not open to "
                         + "this user (the server's --socket-mode and --socket-group decide who may connect)")
             }
-            throw RPCError(.unavailable, "no server at \(socketPath): \(Self.describe(error))")
+            throw RPCError(.unavailable, "no server at \(socketPath): \(SocketErrorText.describe(error))")
         }
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
             handler.value.handshakeTimedOut(
@@ -367,26 +367,7 @@ public final class RPCClient: Sendable {
     static func rpcError(_ error: any Error) -> RPCError {
         if let error = error as? RPCError { return error }
         if error is CancellationError { return RPCError(.cancelled, "the call was cancelled by the client") }
-        return RPCError(.unavailable, "the connection failed: \(describe(error))")
-    }
-
-    /// The system error number behind a failed connect, if there is one.
-    private static func errnoCode(_ error: any Error) -> Int32? {
-        if let error = error as? IOError { return error.errnoCode }
-        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
-            return errnoCode(first.error)
-        }
-        return nil
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError {
-            return String(cString: strerror(error.errnoCode))
-        }
-        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
-            return describe(first.error)
-        }
-        return "\(error)"
+        return RPCError(.unavailable, "the connection failed: \(SocketErrorText.describe(error))")
     }
 }
 

@@ -6,10 +6,6 @@ public import RPCCore
 public import ServiceLifecycle
 import Synchronization
 
-#if canImport(Glibc)
-    internal import Glibc
-#endif
-
 /// The RPC server on a Unix domain socket, as a swift-service-lifecycle
 /// `Service`.
 ///
@@ -112,9 +108,9 @@ public final class RPCServer: Service, Sendable {
         do {
             inode = try await listen(socketFile)
         } catch {
-            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
             let failure =
-                error as? RPCServerError ?? RPCServerError("cannot listen on \(configuration.socketPath): \(reason)")
+                error as? RPCServerError
+                ?? RPCServerError("cannot listen on \(configuration.socketPath): \(SocketErrorText.describe(error))")
             let (early, lateWaiters) = state.withLock {
                 state -> ([any Channel], [CheckedContinuation<Void, any Error>]) in
                 var early: [any Channel] = []

@@ -177,6 +177,13 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     }
 }
 
+/// A JSON object of the CLI's own (not a proto message) on one line, keys
+/// sorted: strings, numbers, arrays and objects of them.
+func jsonText(_ object: [String: Any]) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+    return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}
+
 /// Prints a line to standard output. When the reader has gone (`interviews export | head`),
 /// the command ends quietly with status 0, as a pipeline expects.
 func emit(_ text: String) {

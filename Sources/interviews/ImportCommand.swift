@@ -92,10 +92,7 @@ struct Import: AsyncParsableCommand {
             "imported": importer.imported, "failed": importer.failed,
             "errors": importer.errors.map { ["line": $0.line, "message": $0.message] as [String: Any] },
         ]
-        let data =
-            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return jsonText(object)
     }
 
     /// The records of `input` and their numbers: line numbers, or with

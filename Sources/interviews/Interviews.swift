@@ -77,19 +77,22 @@ struct InterviewsCommand: AsyncParsableCommand {
     static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a.unicodeScalars)
         let b = Array(b.unicodeScalars)
+        guard !a.isEmpty else { return b.count }
         var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
+        for i in 1...a.count {
             var current = [i] + [Int](repeating: 0, count: b.count)
             for j in stride(from: 1, through: b.count, by: 1) {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
             }
             previous = current
         }
-        return a.isEmpty ? b.count : previous[b.count]
+        return previous[b.count]
     }
 }
 
 /// The build's version.
 enum InterviewsVersion {
     static let current = "0.1.0"
+    /// What the server calls itself in its SETTINGS: `interviews/<version>`.
+    static let agentPrefix = "interviews/"
 }

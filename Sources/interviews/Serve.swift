@@ -217,7 +217,7 @@ struct Serve: AsyncParsableCommand {
         configuration.frameTimeout = .seconds(frameTimeout)
         configuration.maxOutboundBufferedBytes = maxOutboundBufferedBytes
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
-        configuration.agent = "interviews/\(InterviewsVersion.current)"
+        configuration.agent = InterviewsVersion.agentPrefix + InterviewsVersion.current
         let server = RPCServer(router: service.router, configuration: configuration, logger: logger)
 
         var grpcEndpoint: GRPCEndpoint?

@@ -46,7 +46,9 @@ struct Version: AsyncParsableCommand {
         if client.format == .table {
             emit("client  \(mine)")
             if let server {
-                let version = server.agent.hasPrefix("interviews/") ? String(server.agent.dropFirst(11)) : server.agent
+                let prefix = InterviewsVersion.agentPrefix
+                let version =
+                    server.agent.hasPrefix(prefix) ? String(server.agent.dropFirst(prefix.count)) : server.agent
                 emit("server  \(version) (protocol \(server.protocolVersion)) at \(client.socket)")
             }
         } else {
@@ -58,10 +60,7 @@ struct Version: AsyncParsableCommand {
                     ["agent": server.agent, "protocol": Int(server.protocolVersion), "socket": client.socket]
                     as [String: Any]
             }
-            let data =
-                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-                ?? Data()
-            emit(String(decoding: data, as: UTF8.self))
+            emit(jsonText(object))
         }
         if let failure {
             // The client's line is out; the server's absence is the error.

@@ -125,10 +125,7 @@ class FakeServerTests(unittest.TestCase):
         # The call keeps its slot until TRAILERS; a late MESSAGE is ignored.
         self.assertEqual(client.connection.open_calls, 1)
         server.reply(call_id, b"\x08\x01")
-        deadline = time.monotonic() + 5
-        while client.connection.open_calls and time.monotonic() < deadline:
-            time.sleep(0.01)
-        self.assertEqual(client.connection.open_calls, 0)
+        wait_until(lambda: client.connection.open_calls == 0, "the call's slot is freed by its TRAILERS", timeout=5)
 
     def test_stream_returns_credit_half_a_window_at_a_time_and_cancel_on_close(self) -> None:
         server, client = self.connect()
@@ -188,9 +185,7 @@ class FakeServerTests(unittest.TestCase):
         call_id, _, _ = server.read_call()
         goaway = rpc_pb2.GoAway(last_call_id=call_id, code=0, message="the server is shutting down")
         server.send(FrameType.GOAWAY, 0, goaway.SerializeToString())
-        deadline = time.monotonic() + 5
-        while client.goaway is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: client.goaway is not None, "the GOAWAY is read", timeout=5)
         with self.assertRaises(RpcError) as caught:
             client.health()
         self.assertEqual(caught.exception.code_name, "UNAVAILABLE")
