@@ -269,6 +269,7 @@ let package = Package(
                 "InterviewsModel",
                 "InterviewsRepository",
                 "InterviewsRepositoryConformance",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -7,6 +7,11 @@ import InterviewsModel
 struct CanonicalBytes {
     private(set) var bytes: [UInt8] = []
 
+    init() {}
+
+    /// Empty, with room for `capacity` bytes.
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
     mutating func append(_ value: UInt8) { bytes.append(value) }
 
     mutating func append<T: FixedWidthInteger>(_ value: T) {
@@ -21,6 +26,9 @@ struct CanonicalBytes {
         append(UInt32(value.utf8.count))
         bytes.append(contentsOf: value.utf8)
     }
+
+    /// `value` as it is, without a length (for a fixed-size field).
+    mutating func append(raw value: [UInt8]) { bytes.append(contentsOf: value) }
 
     mutating func append(bytes value: [UInt8]) {
         append(UInt32(value.count))
@@ -140,21 +148,26 @@ enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     static func encode(_ bytes: [UInt8]) -> String {
-        var output = [UInt8]()
-        output.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var index = 0
-        while index < bytes.count {
-            let remaining = bytes.count - index
-            let chunk =
-                UInt32(bytes[index]) << 16 | (remaining > 1 ? UInt32(bytes[index + 1]) << 8 : 0)
-                | (remaining > 2 ? UInt32(bytes[index + 2]) : 0)
-            let characters = remaining >= 3 ? 4 : remaining + 1
-            for position in 0..<characters {
-                output.append(alphabet[Int((chunk >> UInt32(18 - 6 * position)) & 0x3F)])
+        let length = (bytes.count * 4 + 2) / 3
+        return String(unsafeUninitializedCapacity: length) { output in
+            alphabet.withUnsafeBufferPointer { alphabet in
+                var written = 0
+                var index = 0
+                while index < bytes.count {
+                    let remaining = bytes.count - index
+                    let chunk =
+                        UInt32(bytes[index]) << 16 | (remaining > 1 ? UInt32(bytes[index + 1]) << 8 : 0)
+                        | (remaining > 2 ? UInt32(bytes[index + 2]) : 0)
+                    let characters = remaining >= 3 ? 4 : remaining + 1
+                    for position in 0..<characters {
+                        output[written] = alphabet[Int((chunk >> UInt32(18 - 6 * position)) & 0x3F)]
+                        written += 1
+                    }
+                    index += 3
+                }
+                return written
             }
-            index += 3
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// nil for any character outside the alphabet, padding, or an impossible length.

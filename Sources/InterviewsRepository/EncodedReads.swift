@@ -21,8 +21,9 @@ public struct EncodedInterview: WireCodable, Sendable, Hashable {
     private enum Storage: Sendable, Hashable {
         /// Slices of a stored record.
         case stored(StoredRecord, RecordView)
-        /// A value to encode when sent (a read mask's selection).
-        case typed(Interview, encoding: [UInt8])
+        /// A value to encode when sent (a read mask's selection). Indirect,
+        /// so that an EncodedInterview stays a few words to copy.
+        indirect case typed(Interview, encoding: [UInt8])
     }
 
     private let storage: Storage
@@ -40,19 +41,32 @@ public struct EncodedInterview: WireCodable, Sendable, Hashable {
         }
     }
 
-    /// The slices of the stored encoding this read returns, in order.
-    private static func parts(_ record: StoredRecord, _ view: RecordView) -> (
-        Range<Int>, Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>
+    /// The stored encoding's byte ranges this read returns, in order, with
+    /// adjacent sections joined: at most three ranges (the head with
+    /// custom_fields, remote_data, analysis with revision), fewer when
+    /// neighbours are both shown.
+    private static func ranges(_ record: StoredRecord, _ view: RecordView) -> (
+        Range<Int>, Range<Int>?, Range<Int>?
     ) {
         let s = record.sections
         let custom = Int(s.customFields)
         let remote = Int(s.remoteData)
         let analysis = Int(s.analysis)
         let revision = Int(s.revision)
-        return (
-            0..<custom, view.customFields ? custom..<remote : nil, view.remoteData ? remote..<analysis : nil,
-            view.analysis ? analysis..<revision : nil, revision..<record.bytes.count
-        )
+        let end = record.bytes.count
+        // Sections in order, each shown or not; shown neighbours are joined.
+        let head = 0..<(view.customFields ? remote : custom)
+        let middle: Range<Int>? = view.remoteData ? remote..<analysis : nil
+        let tail = (view.analysis ? analysis : revision)..<end
+        if let middle {
+            if head.upperBound == middle.lowerBound {
+                if middle.upperBound == tail.lowerBound { return (head.lowerBound..<end, nil, nil) }
+                return (head.lowerBound..<middle.upperBound, tail, nil)
+            }
+            if middle.upperBound == tail.lowerBound { return (head, middle.lowerBound..<end, nil) }
+            return (head, middle, tail)
+        }
+        return (head, tail, nil)
     }
 
     /// The size of the encoding, in bytes.
@@ -60,8 +74,8 @@ public struct EncodedInterview: WireCodable, Sendable, Hashable {
         switch storage {
         case .typed(_, let encoding): return encoding.count
         case .stored(let record, let view):
-            let (head, custom, remote, analysis, tail) = Self.parts(record, view)
-            return head.count + (custom?.count ?? 0) + (remote?.count ?? 0) + (analysis?.count ?? 0) + tail.count
+            let (first, second, third) = Self.ranges(record, view)
+            return first.count + (second?.count ?? 0) + (third?.count ?? 0)
         }
     }
 
@@ -80,20 +94,24 @@ public struct EncodedInterview: WireCodable, Sendable, Hashable {
 
     /// Appends the encoding: slices of the stored bytes.
     public func encode(into buffer: inout ByteBuffer) throws(WireError) {
-        guard case .stored(let record, let view) = storage else {
-            if case .typed(_, let encoding) = storage { buffer.writeBytes(encoding) }
-            return
-        }
-        let (head, custom, remote, analysis, tail) = Self.parts(record, view)
-        let size = encodedSize
-        record.bytes.withUnsafeBytes { raw in
-            buffer.reserveCapacity(minimumWritableBytes: size)
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head]))
-            for range in [custom, remote, analysis] {
-                if let range { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[range])) }
+        switch storage {
+        case .typed(_, let encoding):
+            buffer.writeBytes(encoding)
+        case .stored(let record, let view):
+            let (first, second, third) = Self.ranges(record, view)
+            record.bytes.withUnsafeBytes { raw in
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[first]))
+                if let second { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[second])) }
+                if let third { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[third])) }
             }
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[tail]))
         }
+    }
+
+    /// Appends field `number`'s tag, the encoding's length and the encoding:
+    /// the record as an embedded message.
+    func encode(asField number: UInt8, into buffer: inout ByteBuffer) throws(WireError) {
+        EncodedPage.writeHeader(field: number, length: encodedSize, into: &buffer)
+        try encode(into: &buffer)
     }
 
     /// Decodes and checks an interview's encoding as a stored record would hold it.
@@ -129,10 +147,13 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
     }
 
     public func encode(into buffer: inout ByteBuffer) throws(WireError) {
-        for interview in interviews {
-            buffer.writeInteger(UInt8(0x0A))  // field 1, length-delimited
-            Self.writeVarint(UInt64(interview.encodedSize), into: &buffer)
-            try interview.encode(into: &buffer)
+        // The records' bytes, each behind a tag and a length of at most 5
+        // bytes, then the page fields: one reservation for all of it.
+        var size = 64 + nextPageToken.utf8.count + previousPageToken.utf8.count
+        for index in interviews.indices { size += 6 + interviews[index].encodedSize }
+        buffer.reserveCapacity(minimumWritableBytes: size)
+        for index in interviews.indices {
+            try interviews[index].encode(asField: 1, into: &buffer)
         }
         Self.writeString(2, nextPageToken, into: &buffer)
         Self.writeString(3, previousPageToken, into: &buffer)
@@ -163,6 +184,25 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
         return EncodedPage(
             interviews: interviews, nextPageToken: page.nextPageToken, previousPageToken: page.previousPageToken,
             totalSize: page.totalSize, page: page.page, pageSize: page.pageSize)
+    }
+
+    /// Writes a length-delimited field's tag and length with one write.
+    static func writeHeader(field number: UInt8, length: Int, into buffer: inout ByteBuffer) {
+        // The tag (one byte: field numbers here are under 16) and up to
+        // nine varint bytes, packed little-endian into two words.
+        var header: (UInt64, UInt64) = (UInt64(number << 3 | 2), 0)
+        var count = 1
+        var value = UInt64(length)
+        withUnsafeMutableBytes(of: &header) { raw in
+            while value >= 0x80 {
+                raw[count] = UInt8(truncatingIfNeeded: value) | 0x80
+                value >>= 7
+                count += 1
+            }
+            raw[count] = UInt8(value)
+            count += 1
+        }
+        withUnsafeBytes(of: &header) { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 
     static func writeVarint(_ value: UInt64, into buffer: inout ByteBuffer) {
@@ -230,9 +270,7 @@ public struct EncodedWatchEvent: WireCodable, Sendable, Hashable {
             buffer.writeInteger(UInt8(0x10))
             EncodedPage.writeVarint(UInt64(bitPattern: Int64(kind.rawValue)), into: &buffer)
         }
-        buffer.writeInteger(UInt8(0x1A))  // field 3, length-delimited
-        EncodedPage.writeVarint(UInt64(interview.encodedSize), into: &buffer)
-        try interview.encode(into: &buffer)
+        try interview.encode(asField: 3, into: &buffer)
         if storeEpoch != 0 {
             buffer.writeInteger(UInt8(0x20))
             EncodedPage.writeVarint(storeEpoch, into: &buffer)

@@ -54,7 +54,7 @@ package struct InterviewStore: Sendable {
         }
     }
 
-    private let secret: [UInt8]
+    private let signer: TokenSigner
     /// Every record (live or deleted) as its encoding and fixed fields, by slot.
     private var table = RecordTable()
     private var companies: [String: CompanyIndex] = [:]
@@ -79,7 +79,7 @@ package struct InterviewStore: Sendable {
 
     /// An empty store.
     package init(configuration: Configuration = Configuration()) {
-        secret = configuration.tokenSecret
+        signer = TokenSigner(secret: configuration.tokenSecret)
         history = ChangeHistory(limit: configuration.changeHistoryLimit)
         idempotency = IdempotencyCache(
             limit: configuration.idempotencyLimit, windowSeconds: configuration.idempotencyWindowSeconds)
@@ -541,7 +541,7 @@ package struct InterviewStore: Sendable {
         let binding = query.binding
         let cursor: ListCursor? =
             request.pageToken.isEmpty
-            ? nil : try ListCursor(token: request.pageToken, binding: binding, secret: secret)
+            ? nil : try ListCursor(token: request.pageToken, binding: binding, signer: signer)
         let plan = plan(for: query)
         let ascending = !query.order.descending
         var page = Page(pageSize: UInt32(query.pageSize))
@@ -583,10 +583,10 @@ package struct InterviewStore: Sendable {
         }
         let reference = keys.isEmpty ? cursor?.key : nil
         if hasNext, let key = keys.last?.key ?? reference {
-            page.nextPageToken = ListCursor(key: key, backward: false).token(binding: binding, secret: secret)
+            page.nextPageToken = ListCursor(key: key, backward: false).token(binding: binding, signer: signer)
         }
         if hasPrevious, let key = keys.first?.key ?? reference {
-            page.previousPageToken = ListCursor(key: key, backward: true).token(binding: binding, secret: secret)
+            page.previousPageToken = ListCursor(key: key, backward: true).token(binding: binding, signer: signer)
         }
         return (page, keys, query)
     }
@@ -691,6 +691,14 @@ package struct InterviewStore: Sendable {
             let range = ListRange(sorting: Array(matching), table.keys(query.order.field), from: nil, to: nil)
             return Plan(ranges: MergedRanges([range]), covered: true)
         }
+        let (lower, upper) = query.keyRange
+        if fields.isEmpty {
+            // No filter beyond the order's own bounds: the company's order.
+            let ranges = index.ranges(
+                .company, order: query.order.field, includeDeleted: request.includeDeleted, from: lower, to: upper,
+                table: table)
+            return Plan(ranges: MergedRanges(ranges), covered: true)
+        }
         var options: [(ListQuery.FilterField?, [IndexPartition])] = [(nil, [.company])]
         if !query.candidateIDs.isEmpty {
             options.append((.candidate, query.candidateIDs.map { .candidate($0) }))
@@ -705,7 +713,6 @@ package struct InterviewStore: Sendable {
         for (value, field, make) in singles where !value.isEmpty {
             options.append((field, [make(value)]))
         }
-        let (lower, upper) = query.keyRange
         // A plan is covered when its index serves every filter; at most one
         // option can be. It wins, since its total costs nothing to count;
         // otherwise the smallest candidate set is scanned.

@@ -26,17 +26,17 @@ package struct ListCursor: Sendable, Hashable {
     private static let version: UInt8 = 1
     private static let macBytes = 16
 
-    /// The token for this cursor in the walk of `binding`, signed with `secret`.
-    package func token(binding: [UInt8], secret: [UInt8]) -> String {
-        var bytes = CanonicalBytes()
+    /// The token for this cursor in the walk of `binding`, signed by `signer`.
+    package func token(binding: [UInt8], signer: TokenSigner) -> String {
+        var bytes = CanonicalBytes(capacity: 30 + binding.count + Self.macBytes)
         bytes.append(Self.version)
         bytes.append(UInt8(backward ? 1 : 0))
         bytes.append(key.seconds)
         bytes.append(key.nanos)
         bytes.append(key.id)
-        var payload = bytes.bytes + binding
-        payload += Array(
-            HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: secret)).prefix(Self.macBytes))
+        bytes.append(raw: binding)
+        var payload = bytes.bytes
+        signer.appendMAC(of: payload, count: Self.macBytes, to: &payload)
         return Base64URL.encode(payload)
     }
 
@@ -44,15 +44,15 @@ package struct ListCursor: Sendable, Hashable {
     ///
     /// - Throws: INVALID_ARGUMENT `page_token: ...` when the token is not one
     ///   this store issued, was altered, or belongs to another tenant, filter or order.
-    package init(token: String, binding: [UInt8], secret: [UInt8]) throws(InterviewsError) {
+    package init(token: String, binding: [UInt8], signer: TokenSigner) throws(InterviewsError) {
         guard let bytes = Base64URL.decode(token), bytes.count == 30 + binding.count + Self.macBytes else {
             throw .invalidArgument(
                 "page_token",
                 "is not a token this server issued; pass a next_page_token or previous_page_token unchanged")
         }
         let payload = Array(bytes.prefix(bytes.count - Self.macBytes))
-        let mac = Array(
-            HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: secret)).prefix(Self.macBytes))
+        var mac: [UInt8] = []
+        signer.appendMAC(of: payload, count: Self.macBytes, to: &mac)
         guard Self.constantTimeEqual(mac, Array(bytes.suffix(Self.macBytes))) else {
             throw .invalidArgument(
                 "page_token",
@@ -78,5 +78,33 @@ package struct ListCursor: Sendable, Hashable {
         var difference: UInt8 = 0
         for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
         return difference == 0
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) under one secret, with the key's padded blocks
+/// computed once: signing a token costs its hashes, not a key set-up.
+package struct TokenSigner: Sendable {
+    /// The key XOR ipad and XOR opad, one SHA-256 block each.
+    private let innerPad: [UInt8]
+    private let outerPad: [UInt8]
+
+    /// A signer for `secret` (of any length; one longer than a block is
+    /// hashed first, as RFC 2104 says).
+    package init(secret: [UInt8]) {
+        var key = secret.count > SHA256.blockByteCount ? Array(SHA256.hash(data: secret)) : secret
+        key += [UInt8](repeating: 0, count: SHA256.blockByteCount - key.count)
+        innerPad = key.map { $0 ^ 0x36 }
+        outerPad = key.map { $0 ^ 0x5C }
+    }
+
+    /// Appends the first `count` bytes of the MAC of `message` to `output`.
+    package func appendMAC(of message: [UInt8], count: Int, to output: inout [UInt8]) {
+        var inner = SHA256()
+        inner.update(data: innerPad)
+        inner.update(data: message)
+        var outer = SHA256()
+        outer.update(data: outerPad)
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        outer.finalize().withUnsafeBytes { output.append(contentsOf: $0.prefix(count)) }
     }
 }

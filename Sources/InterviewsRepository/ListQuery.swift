@@ -127,14 +127,15 @@ package struct ListQuery: Sendable {
         if !r.jobInterviewStageID.isEmpty { fields.insert(.stage) }
         if !r.organizerID.isEmpty { fields.insert(.organizer) }
         if !r.interviewerID.isEmpty { fields.insert(.interviewer) }
-        let times: [(OrderBy, Timestamp?, Timestamp?)] = [
-            (.createdAt, r.createdAfter, r.createdBefore), (.updatedAt, r.updatedAfter, r.updatedBefore),
-            (.startAt, r.startAfter, r.startBefore),
-        ]
-        for (field, after, before) in times where field != order.field && (after != nil || before != nil) {
+        // The order's own time bounds are the walk's key range, not a filter.
+        let ordered = order.field
+        if (ordered != .createdAt && (r.createdAfter != nil || r.createdBefore != nil))
+            || (ordered != .updatedAt && (r.updatedAfter != nil || r.updatedBefore != nil))
+            || (ordered != .startAt && (r.startAfter != nil || r.startBefore != nil))
+            || r.endAfter != nil || r.endBefore != nil
+        {
             fields.insert(.otherTime)
         }
-        if r.endAfter != nil || r.endBefore != nil { fields.insert(.otherTime) }
         return fields
     }
 
@@ -148,24 +149,38 @@ package struct ListQuery: Sendable {
     /// not part of it, so a walk may change page size or fields.
     package var binding: [UInt8] {
         let r = request
-        var bytes = CanonicalBytes()
+        var bytes = CanonicalBytes(capacity: 192)
         bytes.append("interviews.list.v1")
         bytes.append(tenant.companyID)
-        for set in [candidateIDs, ids, remoteIDs] {
+        func append(_ set: Set<String>) {
             bytes.append(UInt32(set.count))
-            for value in set.sorted() { bytes.append(value) }
+            if set.count == 1, let value = set.first {
+                bytes.append(value)
+            } else if !set.isEmpty {
+                for value in set.sorted() { bytes.append(value) }
+            }
         }
+        append(candidateIDs)
+        append(ids)
+        append(remoteIDs)
         bytes.append(UInt32(statuses.count))
-        for status in statuses.sorted() { bytes.append(status.rawValue) }
-        for value in [r.applicationID, r.jobID, r.agentID, r.jobInterviewStageID, r.organizerID, r.interviewerID] {
-            bytes.append(value)
+        if !statuses.isEmpty {
+            for status in statuses.sorted() { bytes.append(status.rawValue) }
         }
-        for bound in [
-            r.createdAfter, r.createdBefore, r.updatedAfter, r.updatedBefore, r.startAfter, r.startBefore, r.endAfter,
-            r.endBefore,
-        ] {
-            bytes.append(bound)
-        }
+        bytes.append(r.applicationID)
+        bytes.append(r.jobID)
+        bytes.append(r.agentID)
+        bytes.append(r.jobInterviewStageID)
+        bytes.append(r.organizerID)
+        bytes.append(r.interviewerID)
+        bytes.append(r.createdAfter)
+        bytes.append(r.createdBefore)
+        bytes.append(r.updatedAfter)
+        bytes.append(r.updatedBefore)
+        bytes.append(r.startAfter)
+        bytes.append(r.startBefore)
+        bytes.append(r.endAfter)
+        bytes.append(r.endBefore)
         bytes.append(r.includeDeleted)
         bytes.append(order.field.rawValue)
         bytes.append(order.descending)

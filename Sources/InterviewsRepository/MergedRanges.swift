@@ -65,6 +65,7 @@ package struct MergedRanges: Sendable {
     package func positions(atRank rank: Int) -> [Int] {
         if rank <= 0 { return start(ascending: true) }
         if rank >= total { return start(ascending: false) }
+        if ranges.count == 1 { return [ranges[0].lower + rank] }
         // Invariant: the number of keys of slice i below the answer x (the
         // key of merged rank `rank`) lies in low[i]...high[i].
         var low = ranges.map(\.lower)

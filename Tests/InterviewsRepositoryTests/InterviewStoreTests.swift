@@ -1,3 +1,4 @@
+import Crypto
 import InterviewsModel
 import Testing
 
@@ -249,23 +250,36 @@ struct ChangeNotifierTests {
 struct ListCursorTests {
     @Test("every single-character change to a token is rejected")
     func tampering() throws {
-        let secret = InterviewStore.Configuration.randomSecret()
+        let secret = TokenSigner(secret: InterviewStore.Configuration.randomSecret())
         let binding = [UInt8](repeating: 7, count: 16)
         let cursor = ListCursor(key: IndexKey(seconds: 1_700_000_000, nanos: 5, id: UUIDv7.generate()), backward: true)
-        let token = cursor.token(binding: binding, secret: secret)
-        #expect(try ListCursor(token: token, binding: binding, secret: secret) == cursor)
+        let token = cursor.token(binding: binding, signer: secret)
+        #expect(try ListCursor(token: token, binding: binding, signer: secret) == cursor)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         for index in token.utf8.indices {
             var bytes = Array(token.utf8)
             let position = token.utf8.distance(from: token.utf8.startIndex, to: index)
             bytes[position] = alphabet.first { $0 != bytes[position] }!
             let altered = String(decoding: bytes, as: UTF8.self)
-            #expect(throws: InterviewsError.self) { try ListCursor(token: altered, binding: binding, secret: secret) }
+            #expect(throws: InterviewsError.self) { try ListCursor(token: altered, binding: binding, signer: secret) }
         }
-        let otherSecret = InterviewStore.Configuration.randomSecret()
-        #expect(throws: InterviewsError.self) { try ListCursor(token: token, binding: binding, secret: otherSecret) }
+        let otherSecret = TokenSigner(secret: InterviewStore.Configuration.randomSecret())
+        #expect(throws: InterviewsError.self) { try ListCursor(token: token, binding: binding, signer: otherSecret) }
         #expect(throws: InterviewsError.self) {
-            try ListCursor(token: token, binding: [UInt8](repeating: 8, count: 16), secret: secret)
+            try ListCursor(token: token, binding: [UInt8](repeating: 8, count: 16), signer: secret)
+        }
+    }
+
+    @Test("the signer's MAC is HMAC-SHA256, for secrets shorter than, equal to and longer than a block")
+    func signerIsHMAC() {
+        for length in [0, 1, 32, 63, 64, 65, 200] {
+            let secret = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            for message in [[], [UInt8](repeating: 0xA5, count: 46), (0..<300).map { UInt8(truncatingIfNeeded: $0) }] {
+                var mac: [UInt8] = []
+                TokenSigner(secret: secret).appendMAC(of: message, count: 32, to: &mac)
+                let expected = Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret)))
+                #expect(mac == expected, "secret of \(length) bytes, message of \(message.count)")
+            }
         }
     }
 }
