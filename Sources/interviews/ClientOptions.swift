@@ -227,12 +227,52 @@ func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, tabl
 /// (exit status 64) before any connection is made, reported as
 /// `The value 'x' is invalid for '--flag <flag>': <what is allowed>`.
 enum FlagValue {
-    /// An RFC 3339 timestamp, e.g. `2026-01-31T09:00:00Z`.
+    /// A time: an RFC 3339 timestamp (`2026-01-31T09:00:00Z`), a date
+    /// (`2026-01-31`, midnight UTC), `now`, or a duration before now (`90m`,
+    /// `1h30m`, `2d`, `1w`) or after it (`+2h`).
     static func timestamp(_ value: String) throws -> Timestamp {
-        guard let t = RFC3339.parse(value) else {
-            throw ValidationError("\"\(value)\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)")
+        try timestamp(value, now: .now())
+    }
+
+    /// ``timestamp(_:)`` with durations counted from `now`.
+    static func timestamp(_ value: String, now: Timestamp) throws -> Timestamp {
+        if let t = RFC3339.parse(value) { return t }
+        if let t = RFC3339.parse(value + "T00:00:00Z"), value.utf8.count == 10 { return t }
+        if value == "now" { return now }
+        let ahead = value.hasPrefix("+")
+        if let seconds = duration(ahead ? String(value.dropFirst()) : value) {
+            let t = Timestamp(seconds: ahead ? now.seconds + seconds : now.seconds - seconds, nanos: now.nanos)
+            guard t.isValid else {
+                throw ValidationError("\"\(value)\" from now is outside 0001-01-01...9999-12-31")
+            }
+            return t
         }
-        return t
+        throw ValidationError(
+            "\"\(value)\" is not a time: give an RFC 3339 timestamp (2026-01-31T09:00:00Z), a date (2026-01-31, "
+                + "midnight UTC), now, or a duration before now (90m, 1h30m, 2d, 1w; +2h for after now)")
+    }
+
+    /// Seconds in a duration of whole units, largest first (`1w2d3h4m5s`),
+    /// or nil when `text` is not one or is beyond 10,000 years.
+    private static func duration(_ text: String) -> Int64? {
+        let units: [(Character, Int64)] = [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
+        var total: Int64 = 0
+        var number = ""
+        var nextUnit = 0
+        for character in text {
+            if character.isASCII, character.isNumber {
+                number.append(character)
+                continue
+            }
+            guard let index = units.firstIndex(where: { $0.0 == character }), index >= nextUnit,
+                let count = Int64(number), count <= 10_000 * 366 * 86_400
+            else { return nil }
+            total += count * units[index].1
+            guard total <= 10_000 * 366 * 86_400 else { return nil }
+            number = ""
+            nextUnit = index + 1
+        }
+        return number.isEmpty && nextUnit > 0 ? total : nil
     }
 
     /// A status: `scheduled`, `SCHEDULED`, `in-progress`, `INTERVIEW_STATUS_SCHEDULED` or a number.

@@ -24,18 +24,44 @@ struct FilterOptions: ParsableArguments {
     @Option(
         name: .customLong("status"), help: "scheduled, completed, ... (repeat for OR).", transform: FlagValue.status)
     var statuses: [InterviewStatus] = []
-    @Option(help: "RFC 3339; created_at >= this.", transform: FlagValue.timestamp) var createdAfter: Timestamp?
-    @Option(help: "RFC 3339; created_at < this.", transform: FlagValue.timestamp) var createdBefore: Timestamp?
-    @Option(help: "RFC 3339; updated_at >= this.", transform: FlagValue.timestamp) var updatedAfter: Timestamp?
-    @Option(help: "RFC 3339; updated_at < this.", transform: FlagValue.timestamp) var updatedBefore: Timestamp?
-    @Option(help: "RFC 3339; start_at >= this.", transform: FlagValue.timestamp) var startAfter: Timestamp?
-    @Option(help: "RFC 3339; start_at < this.", transform: FlagValue.timestamp) var startBefore: Timestamp?
-    @Option(help: "RFC 3339; end_at >= this.", transform: FlagValue.timestamp) var endAfter: Timestamp?
-    @Option(help: "RFC 3339; end_at < this.", transform: FlagValue.timestamp) var endBefore: Timestamp?
+    @Option(
+        help: ArgumentHelp("created_at >= this time (see TIMES).", valueName: "time"), transform: FlagValue.timestamp)
+    var createdAfter: Timestamp?
+    @Option(help: ArgumentHelp("created_at < this time.", valueName: "time"), transform: FlagValue.timestamp)
+    var createdBefore: Timestamp?
+    @Option(
+        help: ArgumentHelp("updated_at >= this time (see TIMES).", valueName: "time"), transform: FlagValue.timestamp)
+    var updatedAfter: Timestamp?
+    @Option(help: ArgumentHelp("updated_at < this time.", valueName: "time"), transform: FlagValue.timestamp)
+    var updatedBefore: Timestamp?
+    @Option(help: ArgumentHelp("start_at >= this time (see TIMES).", valueName: "time"), transform: FlagValue.timestamp)
+    var startAfter: Timestamp?
+    @Option(help: ArgumentHelp("start_at < this time.", valueName: "time"), transform: FlagValue.timestamp)
+    var startBefore: Timestamp?
+    @Option(help: ArgumentHelp("end_at >= this time (see TIMES).", valueName: "time"), transform: FlagValue.timestamp)
+    var endAfter: Timestamp?
+    @Option(help: ArgumentHelp("end_at < this time.", valueName: "time"), transform: FlagValue.timestamp) var endBefore:
+        Timestamp?
+    @Option(
+        help: ArgumentHelp("Records changed since this time: --updated-after by another name.", valueName: "time"),
+        transform: FlagValue.timestamp)
+    var since: Timestamp?
     @Flag(help: "Include soft-deleted interviews.") var includeDeleted = false
     @Option(help: "created_at (default), start_at or updated_at.") var orderBy: Order = .createdAt
     @Flag(help: "Newest (largest) first.") var desc = false
     @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
+
+    func validate() throws {
+        if since != nil, updatedAfter != nil {
+            throw ValidationError("--since and --updated-after name the same bound; give one of them")
+        }
+    }
+
+    /// How the time flags read their values, for the commands' help.
+    static let timesHelp = """
+        TIMES: an RFC 3339 timestamp (2026-01-31T09:00:00Z), a date (2026-01-31, midnight UTC), now, \
+        or a duration before now (90m, 1h30m, 2d, 1w; +2h for after now).
+        """
 
     /// The request these flags describe.
     func request(company: String) -> ListRequest {
@@ -43,7 +69,7 @@ struct FilterOptions: ParsableArguments {
             companyID: company, candidateIDs: candidates, ids: ids, remoteIDs: remoteIDs,
             applicationID: application, jobID: job, agentID: agent, jobInterviewStageID: stage,
             organizerID: organizer, interviewerID: interviewer, statuses: statuses,
-            createdAfter: createdAfter, createdBefore: createdBefore, updatedAfter: updatedAfter,
+            createdAfter: createdAfter, createdBefore: createdBefore, updatedAfter: updatedAfter ?? since,
             updatedBefore: updatedBefore, startAfter: startAfter, startBefore: startBefore, endAfter: endAfter,
             endBefore: endBefore, includeDeleted: includeDeleted,
             orderBy: orderBy == .createdAt ? .createdAt : orderBy == .startAt ? .startAt : .updatedAt,
@@ -58,11 +84,14 @@ struct List: AsyncParsableCommand {
         discussion: """
             Filters combine with AND; a repeated filter is an OR.
 
+            \(FilterOptions.timesHelp)
+
             Examples:
               interviews list --candidate cand-1
               interviews list --status scheduled --status in_progress --order-by start_at
+              interviews list --start-after now --start-before +1w --order-by start_at
               interviews list --page 2 --page-size 50
-              interviews list --updated-after 2026-01-01T00:00:00Z --include-deleted --all --output jsonl
+              interviews list --since 1h --include-deleted --all --output jsonl
             """)
 
     @OptionGroup var client: ClientOptions
@@ -131,8 +160,13 @@ struct List: AsyncParsableCommand {
 struct Stream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stream every matching interview (flow-controlled; no paging).",
-        discussion:
-            "Examples:\n  interviews stream --status completed\n  interviews stream --candidate cand-1 --output jsonl | jq .title"
+        discussion: """
+            \(FilterOptions.timesHelp)
+
+            Examples:
+              interviews stream --status completed
+              interviews stream --candidate cand-1 --output jsonl | jq .title
+            """
     )
 
     @OptionGroup var client: ClientOptions
@@ -150,8 +184,13 @@ struct Stream: AsyncParsableCommand {
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write every matching interview as JSON lines (remote_data included), for `interviews import`.",
-        discussion:
-            "Examples:\n  interviews export > all.jsonl\n  interviews export --updated-after 2026-01-01T00:00:00Z --include-deleted > changes.jsonl"
+        discussion: """
+            \(FilterOptions.timesHelp)
+
+            Examples:
+              interviews export > all.jsonl
+              interviews export --since 2026-01-01 --include-deleted > changes.jsonl
+            """
     )
 
     @OptionGroup var client: ClientOptions

@@ -15,8 +15,12 @@ struct FieldOptions: ParsableArguments {
     @Option(name: .customLong("stage"), help: "Job interview stage id.") var stage: String?
     @Option(help: "scheduled, in_progress, completed, ...", transform: FlagValue.status) var status: InterviewStatus?
     @Option(help: "The source's own status string.") var remoteStatus: String?
-    @Option(help: "RFC 3339 start time.", transform: FlagValue.timestamp) var start: Timestamp?
-    @Option(help: "RFC 3339 end time.", transform: FlagValue.timestamp) var end: Timestamp?
+    @Option(
+        help: ArgumentHelp("Start time: RFC 3339, a date, or +2h from now.", valueName: "time"),
+        transform: FlagValue.timestamp) var start: Timestamp?
+    @Option(
+        help: ArgumentHelp("End time: RFC 3339, a date, or +3h from now.", valueName: "time"),
+        transform: FlagValue.timestamp) var end: Timestamp?
     @Option(help: "Location as one string.") var location: String?
     @Option(
         name: .customLong("custom"), help: "A custom field key=value (repeat; replaces all custom fields).",

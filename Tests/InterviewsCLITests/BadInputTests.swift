@@ -31,10 +31,10 @@ struct BadInputTests {
         ),
         BadFlag(
             arguments: ["stream", "--start-after", "yesterday"], status: 64,
-            message: "\"yesterday\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)"),
+            message: "\"yesterday\" is not a time: give an RFC 3339 timestamp (2026-01-31T09:00:00Z)"),
         BadFlag(
             arguments: ["create", "--start", "not-a-time"], status: 64,
-            message: "\"not-a-time\" is not an RFC 3339 timestamp (e.g. 2026-01-31T09:00:00Z)"),
+            message: "\"not-a-time\" is not a time: give an RFC 3339 timestamp (2026-01-31T09:00:00Z)"),
         BadFlag(
             arguments: ["create", "--custom", "novalue"], status: 64, message: "\"novalue\" is not key=value"),
         BadFlag(
