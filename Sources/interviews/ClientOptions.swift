@@ -184,6 +184,72 @@ func jsonText(_ object: [String: Any]) -> String {
     return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
 }
 
+/// Prints one JSON document (`--output json`): indented by two spaces when
+/// standard output is a terminal, as it came (one line) when piped.
+func emitJSON(_ text: String) {
+    emit(isatty(STDOUT_FILENO) != 0 ? JSONIndent.pretty(text) : text)
+}
+
+/// Indents compact JSON for people to read, changing no token: a newline
+/// and two spaces per level after `{`, `[` and `,`, a space after `:`;
+/// empty objects and arrays stay `{}` and `[]`. Text that is not JSON
+/// comes out with whitespace added but nothing lost.
+enum JSONIndent {
+    static func pretty(_ text: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count * 2)
+        var depth = 0
+        var inString = false
+        var escaped = false
+        let bytes = Array(text.utf8)
+        func newline() {
+            output.append(UInt8(ascii: "\n"))
+            output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
+        }
+        for (index, byte) in bytes.enumerated() {
+            if inString {
+                output.append(byte)
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                output.append(byte)
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                output.append(byte)
+                let next = index + 1 < bytes.count ? bytes[index + 1] : 0
+                if next == UInt8(ascii: "}") || next == UInt8(ascii: "]") { continue }
+                depth += 1
+                newline()
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                let previous = index > 0 ? bytes[index - 1] : 0
+                if previous != UInt8(ascii: "{") && previous != UInt8(ascii: "[") {
+                    depth = max(0, depth - 1)
+                    newline()
+                }
+                output.append(byte)
+            case UInt8(ascii: ","):
+                output.append(byte)
+                newline()
+            case UInt8(ascii: ":"):
+                output.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                continue
+            default:
+                output.append(byte)
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
 /// Prints a line to standard output. When the reader has gone (`interviews export | head`),
 /// the command ends quietly with status 0, as a pipeline expects.
 func emit(_ text: String) {
@@ -218,7 +284,8 @@ func writeAll(_ fd: Int32, _ text: String) {
 func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, table: () -> String) {
     switch format {
     case .table: emitLines(table())
-    case .json, .jsonl: emit(message.protoJSON)
+    case .json: emitJSON(message.protoJSON)
+    case .jsonl: emit(message.protoJSON)
     }
 }
 

@@ -76,7 +76,9 @@ struct Import: AsyncParsableCommand {
                     importer.interrupt()
                     throw error
                 }
-                if let output = client.output, output != .table { emit(Self.report(importer)) }
+                if let output = client.output, output != .table {
+                    output == .json ? emitJSON(Self.report(importer)) : emit(Self.report(importer))
+                }
                 if importer.failed > 0 {
                     writeStandardError("\(importer.failed) \(importer.position)(s) skipped; see the errors above\n")
                     if !allowSkipped { throw ExitCode(ExitStatus.forCode(.invalidArgument)) }
@@ -312,7 +314,7 @@ struct Upsert: AsyncParsableCommand {
                     Int(result.index) < lines.count ? lines[Int(result.index)] : 0
                 }
                 switch client.format {
-                case .json: emit(response.protoJSON)
+                case .json: emitJSON(response.protoJSON)
                 case .jsonl: for r in response.results { emit(r.protoJSON) }
                 case .table:
                     var rows: [(line: Int, text: String)] = unparsed.map {

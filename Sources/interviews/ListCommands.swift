@@ -135,12 +135,12 @@ struct List: AsyncParsableCommand {
                 case .jsonl: break
                 case .json:
                     if pages.count == 1 {
-                        emit(pages[0].protoJSON)
+                        emitJSON(pages[0].protoJSON)
                     } else {
                         let merged = Page(
                             interviews: pages.flatMap(\.interviews), totalSize: pages.last?.totalSize ?? 0,
                             pageSize: UInt32(pageSize))
-                        emit(merged.protoJSON)
+                        emitJSON(merged.protoJSON)
                     }
                 case .table:
                     let last = pages.last ?? Page()
@@ -252,7 +252,7 @@ func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool =
                 if format == .table && !batch.isEmpty {
                     emitLines(client.table(InterviewTable.render(batch, width: terminalWidth())))
                 }
-                if format == .json { emit(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
+                if format == .json { emitJSON(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
                 return count
             }
         } catch {

@@ -60,7 +60,7 @@ struct Version: AsyncParsableCommand {
                     ["agent": server.agent, "protocol": Int(server.protocolVersion), "socket": client.socket]
                     as [String: Any]
             }
-            emit(jsonText(object))
+            client.format == .json ? emitJSON(jsonText(object)) : emit(jsonText(object))
         }
         if let failure {
             // The client's line is out; the server's absence is the error.

@@ -202,4 +202,27 @@ struct PipelineTests {
         #expect(result.status == 75, "\(result)")
         #expect(result.stderr.contains("error: DEADLINE_EXCEEDED: "), "\(result)")
     }
+
+    @Test("--output json is indented on a terminal and one line through a pipe, the same document either way")
+    func prettyJSONOnTerminal() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let record = try await acme.create(
+            "--title", #"Quote " and {brace}, [bracket]: colon"#, "--custom", "empty=", "--candidate", "cand-1")
+        let id = try #require(record["id"] as? String)
+        try #require(Terminal.available, "util-linux script makes the terminal")
+        let shown = try await Terminal.run(
+            ["get", id, "--output", "json"],
+            environment: ["INTERVIEWS_SOCKET": acme.server.socket, "INTERVIEWS_API_KEY": acme.key, "TERM": "xterm"])
+        #expect(shown.status == 0, "\(shown)")
+        let lines: [String] = shown.stdout.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+        #expect(lines.first == "{", "\(shown.stdout)")
+        #expect(lines.contains("  \"id\": \"\(id)\","), "\(shown.stdout)")
+        let title = #"  "title": "Quote \" and {brace}, [bracket]: colon","#
+        #expect(lines.contains(title), "\(shown.stdout)")
+        let piped = try await acme.succeed("get", id, "--output", "json")
+        #expect(piped.stdout.split(separator: "\n").count == 1, "\(piped.stdout)")
+        let pretty = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? NSDictionary
+        let compact = try JSONSerialization.jsonObject(with: Data(piped.stdout.utf8)) as? NSDictionary
+        #expect(pretty != nil && pretty == compact)
+    }
 }
