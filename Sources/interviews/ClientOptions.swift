@@ -351,10 +351,13 @@ enum FlagValue {
         }) {
             return s
         }
-        let names = InterviewStatus.allCases.map {
-            $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased()
-        }
-        throw ValidationError("\"\(value)\" is not one of \(names.joined(separator: ", "))")
+        throw ValidationError("\"\(value)\" is not one of \(statusNames.joined(separator: ", "))")
+    }
+
+    /// The statuses' short names (`scheduled`, `in_progress`, ...), for
+    /// messages and shell completion.
+    static let statusNames = InterviewStatus.allCases.map {
+        $0.protoName.replacingOccurrences(of: "INTERVIEW_STATUS_", with: "").lowercased()
     }
 
     /// A custom field, `key=value` (the value may be empty, the key may not).

@@ -31,7 +31,10 @@ struct Import: AsyncParsableCommand {
         name: [.customShort("f"), .long],
         help: "The input file, read as a stream (a FIFO or /dev/fd/N works; '-' or omitted: standard input).")
     var file: String = "-"
-    @Option(help: "auto (default), ours, merge, kombo, truto, bindbee or platform.") var format: String = "auto"
+    @Option(
+        help: "auto (default), ours, merge, kombo, truto, bindbee or platform.",
+        completion: .list(ImportFormat.allCases.map(\.rawValue)))
+    var format: String = "auto"
     @Flag(
         help: """
             The input is one JSON document holding a list, not JSON lines: an array, or a list response \

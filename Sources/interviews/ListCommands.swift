@@ -22,7 +22,8 @@ struct FilterOptions: ParsableArguments {
     @Option(name: .customLong("organizer"), help: "Organizer's participant id.") var organizer = ""
     @Option(name: .customLong("interviewer"), help: "An interviewer's participant id.") var interviewer = ""
     @Option(
-        name: .customLong("status"), help: "scheduled, completed, ... (repeat for OR).", transform: FlagValue.status)
+        name: .customLong("status"), help: "scheduled, completed, ... (repeat for OR).",
+        completion: .list(FlagValue.statusNames), transform: FlagValue.status)
     var statuses: [InterviewStatus] = []
     @Option(
         help: ArgumentHelp("created_at >= this time (see TIMES).", valueName: "time"), transform: FlagValue.timestamp)

@@ -162,3 +162,33 @@ func terminalWidth() -> Int? {
 #if canImport(Glibc)
     import Glibc
 #endif
+
+/// `interviews completion bash|zsh|fish`: the shell's completion script.
+struct Completion: ParsableCommand {
+    /// The shells with a script.
+    enum Shell: String, ExpressibleByArgument, CaseIterable {
+        case bash, zsh, fish
+    }
+
+    static let configuration = CommandConfiguration(
+        abstract: "Print the completion script for bash, zsh or fish.",
+        discussion: """
+            The script completes commands, flags and the values of --status, --format,
+            --order-by and --output.
+
+            Install:
+              bash:  interviews completion bash > ~/.local/share/bash-completion/completions/interviews
+              zsh:   interviews completion zsh > "${fpath[1]}/_interviews"
+              fish:  interviews completion fish > ~/.config/fish/completions/interviews.fish
+
+            Or for the current shell only (bash, zsh):
+              source <(interviews completion bash)
+            """)
+
+    @Argument(help: "bash, zsh or fish.") var shell: Shell
+
+    func run() {
+        let script = InterviewsCommand.completionScript(for: CompletionShell(rawValue: shell.rawValue) ?? .bash)
+        emitLines(script)
+    }
+}

@@ -13,7 +13,10 @@ struct FieldOptions: ParsableArguments {
     @Option(name: .customLong("job"), help: "Job id.") var job: String?
     @Option(name: .customLong("agent"), help: "AI interviewer id.") var agent: String?
     @Option(name: .customLong("stage"), help: "Job interview stage id.") var stage: String?
-    @Option(help: "scheduled, in_progress, completed, ...", transform: FlagValue.status) var status: InterviewStatus?
+    @Option(
+        help: "scheduled, in_progress, completed, ...", completion: .list(FlagValue.statusNames),
+        transform: FlagValue.status)
+    var status: InterviewStatus?
     @Option(help: "The source's own status string.") var remoteStatus: String?
     @Option(
         help: ArgumentHelp("Start time: RFC 3339, a date, or +2h from now.", valueName: "time"),
