@@ -2,7 +2,8 @@ import InterviewsModel
 
 /// A plain-text table of interviews for people at a terminal.
 ///
-/// Columns: ID, STATUS, TITLE, CANDIDATE, START (RFC 3339 in UTC, to the
+/// Columns: ID, STATUS (the source's remote_status in quotes when the status
+/// is unspecified), TITLE, CANDIDATE, START (RFC 3339 in UTC, to the
 /// minute) and REVISION (right-aligned), two spaces apart, one line per
 /// interview, every line ending in a newline and none with trailing spaces.
 /// Empty cells show "-" so that the columns stay splittable on whitespace;
@@ -62,6 +63,11 @@ public enum InterviewTable {
     /// A row's cells, in column order.
     static func cells(for interview: Interview) -> [String] {
         var status = String(interview.status.protoName.dropFirst("INTERVIEW_STATUS_".count))
+        if interview.status == .unspecified && !interview.remoteStatus.isEmpty {
+            // The source's own word says more than UNSPECIFIED; STATUS is
+            // never narrowed, so a long one is cut here.
+            status = "\"" + truncated(cell(interview.remoteStatus), to: 20) + "\""
+        }
         if interview.deletedAt != nil { status += " (deleted)" }
         return [
             cell(interview.id), status, cell(interview.title), cell(interview.candidateID),

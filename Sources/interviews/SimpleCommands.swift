@@ -102,7 +102,7 @@ struct Info: AsyncParsableCommand {
 /// `interviews get <id>`.
 struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one interview by id.",
+        abstract: "Show one interview by id: every set field, or its JSON with --output json.",
         discussion:
             "Examples:\n  interviews get 0190b7a8-7c2e-7d40-8f00-000000000001\n  interviews get <id> --include-remote-data --output json"
     )
@@ -120,9 +120,7 @@ struct Get: AsyncParsableCommand {
                     GetInterviewRequest(
                         companyID: tenant.company, id: id, includeRemoteData: includeRemoteData,
                         includeDeleted: includeDeleted))
-                emit(interview, format: client.format) {
-                    client.table(InterviewTable.render([interview], width: terminalWidth()))
-                }
+                emit(interview, format: client.format) { InterviewDetail.render(interview) }
             }
         }
     }

@@ -97,3 +97,64 @@ struct OutputFormatTests {
         #expect(lines.allSatisfy { !$0.hasSuffix(" ") })
     }
 }
+
+@Suite("get shows one interview's every set field", .runningServer())
+struct DetailViewTests {
+    @Test("get --output table lists set fields with aligned labels, and leaves unset ones out")
+    func detail() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let created = try await acme.create("--json", OutputFormatTests.fullRecord, "--output", "json")
+        let id = try #require(created["id"] as? String)
+        let shown = try await acme.succeed("get", id, "--include-remote-data", "--output", "table")
+        let lines = shown.stdout.split(separator: "\n").map { String($0) }
+        let expected = [
+            "ID:              \(id)",
+            "Title:           Entretien — 東京 🚀",
+            "Status:          AWAITING_FEEDBACK (source: Feedback pending)",
+            "Candidate:       cand-7",
+            "Remote ID:       gh-7",
+            "Start:           2026-02-01T09:00:00.500Z",
+            "End:             2026-02-01T10:00:00Z",
+            "Location:        Berlin",
+            "Organizer:       Zoë (id u1)",
+            "Interviewers:    <li@example.com> (id u2)",
+            "Custom fields:   a: 1",
+            "Summary:         Strong",
+            "Overall score:   87.5",
+            "Scores:          communication: 4.5 / 5",
+            "Transcript:      1 segment (--output json shows them)",
+            "Remote data:     12 bytes",
+            "Source created:  2025-12-01T00:00:00Z",
+            "Revision:        1",
+        ]
+        for line in expected { #expect(lines.contains(line), "missing \(line.debugDescription) in:\n\(shown.stdout)") }
+        for label in ["Deleted:", "Recommendation:", "Source deleted:", "Application:     -"] {
+            #expect(!shown.stdout.contains(label), "\(label) is not set:\n\(shown.stdout)")
+        }
+        for line in lines {
+            let characters = Array(line)
+            #expect(
+                characters.count > 17 && characters[16] == " " && characters[17] != " ",
+                "values start in column 18: \(line.debugDescription)")
+        }
+
+        _ = try await acme.succeed("delete", id)
+        let deleted = try await acme.succeed("get", id, "--include-deleted", "--output", "table").stdout
+        #expect(
+            deleted.contains("Status:          AWAITING_FEEDBACK (source: Feedback pending), deleted"), "\(deleted)")
+        #expect(deleted.contains("\nDeleted:         20"), "\(deleted)")
+    }
+
+    @Test("a control character in a value shows as a space; the table quotes remote_status when status is unspecified")
+    func controlCharactersAndRemoteStatus() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let record = try await acme.create(
+            "--json", #"{"title":"red\u001b[31mtext","remoteStatus":"Phone screen booked"}"#, "--output", "json")
+        let id = try #require(record["id"] as? String)
+        let shown = try await acme.succeed("get", id, "--output", "table").stdout
+        #expect(shown.contains("\nTitle:     red [31mtext\n"), "\(shown.debugDescription)")
+        #expect(!shown.contains("\u{1B}"))
+        let table = try await acme.succeed("list", "--output", "table").stdout
+        #expect(table.contains(#"  "Phone screen booked"  "#), "\(table)")
+    }
+}
