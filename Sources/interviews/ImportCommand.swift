@@ -20,6 +20,7 @@ struct Import: AsyncParsableCommand {
               interviews export > all.jsonl && interviews import --file all.jsonl
               interviews import --format kombo < kombo.jsonl
               interviews import --envelope --file merge-page.json --on-error abort
+              interviews import --format kombo --dry-run --output jsonl < kombo.jsonl | jq .title
             """)
 
     /// What a bad line does.
@@ -51,6 +52,12 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Exit 0 when lines were skipped with --on-error skip (by default a skipped line makes it 65).")
     var allowSkipped = false
     @Option(help: "Records per UpsertInterviews call (1...1000).") var batchSize: Int = 500
+    @Flag(
+        help: """
+            Map and check every record, store nothing, and say what an import would do; no server or key is \
+            needed. With --output jsonl the mapped records are printed in our format.
+            """)
+    var dryRun = false
 
     func validate() throws {
         guard ImportFormat(rawValue: format) != nil else {
@@ -64,6 +71,10 @@ struct Import: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if dryRun {
+            try await runReportingErrors { try checkOnly() }
+            return
+        }
         try await runReportingErrors {
             try await client.withConnection(defaultTimeout: .seconds(300)) { connection in
                 var importer = BatchImporter(
@@ -88,6 +99,50 @@ struct Import: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// `--dry-run`: every record mapped and checked as the import would
+    /// (the checks made before anything is sent), nothing sent.
+    private func checkOnly() throws {
+        let input = try readInput()
+        let importFormat = ImportFormat(rawValue: format) ?? .auto
+        var upserts = 0
+        var creates = 0
+        var errors: [(line: Int, message: String)] = []
+        let position = envelope ? "record" : "line"
+        for record in try records(in: input) {
+            let interview: Interview
+            do {
+                interview = try InterviewImporter.importRecord(
+                    Array(record.bytes), format: importFormat, ignoringUnknownFields: true
+                ).interview
+                try InterviewValidation.validate(interview)
+            } catch {
+                let message =
+                    (error as? JSONDecodingError)?.message ?? (error as? InterviewsError)?.message ?? "\(error)"
+                errors.append((record.line, message))
+                writeStandardError("\(position) \(record.line): \(message)\n")
+                if onError == .abort {
+                    writeStandardError("dry run: stopped at \(position) \(record.line); nothing was stored\n")
+                    throw CLIError(.invalidArgument, "\(position) \(record.line): \(message)")
+                }
+                continue
+            }
+            if interview.remoteID.isEmpty { creates += 1 } else { upserts += 1 }
+            if client.output == .jsonl { emit(interview.protoJSON) }
+        }
+        if client.output == .json {
+            let object: [String: Any] = [
+                "dryRun": true, "valid": upserts + creates, "upserts": upserts, "creates": creates,
+                "failed": errors.count,
+                "errors": errors.map { ["line": $0.line, "message": $0.message] as [String: Any] },
+            ]
+            emitJSON(jsonText(object))
+        }
+        writeStandardError(
+            "dry run: \(upserts + creates) record(s) would be imported (\(upserts) upserted by remote_id, \(creates) "
+                + "created), \(errors.count) \(position)(s) would be skipped; nothing was stored\n")
+        if !errors.isEmpty && !allowSkipped { throw ExitCode(ExitStatus.forCode(.invalidArgument)) }
     }
 
     /// The machine-readable report of `--output json|jsonl`: counts and

@@ -341,3 +341,62 @@ struct ImportTests {
         #expect(Set(titles(try await acme.succeed("list", "--output", "json").json())) == ["one", "two"])
     }
 }
+
+@Suite("import --dry-run maps and checks, and stores nothing", .runningServer())
+struct ImportDryRunTests {
+    static let lines = [
+        #"{"remoteId":"r-1","title":"First"}"#,
+        #"{"title":"No remote id"}"#,
+        #"{"remoteId":"r-3","title":"#,
+        #"{"remoteId":"r-4","title":"Fourth","status":"INTERVIEW_STATUS_SCHEDULED"}"#,
+    ].joined(separator: "\n")
+
+    @Test("it reports what an import would do, prints the mapped records, and the store stays empty")
+    func reportsAndStoresNothing() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let result = try await acme.run(
+            ["import", "--dry-run", "--format", "ours", "--output", "jsonl"], input: Self.lines)
+        #expect(result.status == 65, "a bad line makes it 65: \(result)")
+        let records = try result.jsonLines()
+        #expect(records.map { $0["title"] as? String } == ["First", "No remote id", "Fourth"])
+        #expect(records[2]["status"] as? String == "INTERVIEW_STATUS_SCHEDULED")
+        #expect(result.stderr.contains("line 3: "), "\(result)")
+        #expect(
+            result.stderr.contains(
+                "dry run: 3 record(s) would be imported (2 upserted by remote_id, 1 created), 1 line(s) would be skipped; nothing was stored"
+            ), "\(result)")
+        let page = try await acme.succeed("list", "--output", "json").json()
+        #expect((page["interviews"] as? [Any] ?? []).isEmpty, "nothing stored: \(page)")
+    }
+
+    @Test("--output json is a report; --allow-skipped exits 0; --on-error abort stops at the bad line")
+    func reportAndExitStatus() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let report = try await acme.run(
+            ["import", "--dry-run", "--format", "ours", "--output", "json", "--allow-skipped"], input: Self.lines)
+        #expect(report.status == 0, "\(report)")
+        let object = try report.json()
+        #expect(object["dryRun"] as? Bool == true)
+        #expect(object["valid"] as? Int == 3 && object["upserts"] as? Int == 2 && object["creates"] as? Int == 1)
+        #expect(object["failed"] as? Int == 1)
+        #expect((object["errors"] as? [[String: Any]])?.first?["line"] as? Int == 3)
+        let aborted = try await acme.run(
+            ["import", "--dry-run", "--format", "ours", "--on-error", "abort"], input: Self.lines)
+        #expect(aborted.status == 65, "\(aborted)")
+        #expect(aborted.stderr.contains("dry run: stopped at line 3; nothing was stored"), "\(aborted)")
+        #expect(aborted.stderr.contains("error: INVALID_ARGUMENT: line 3: "), "\(aborted)")
+    }
+
+    @Test("no server and no key are needed; a vendor envelope maps like the real import")
+    func offline() async throws {
+        let result = try await CommandLineTool.run(
+            [
+                "import", "--dry-run", "--envelope", "--format", "kombo", "--file",
+                try VendorSamples.path("kombo-list.json"), "--output", "jsonl",
+            ], environment: ["INTERVIEWS_SOCKET": "/nonexistent/s.sock"])
+        #expect(result.status == 0, "\(result)")
+        let records = try result.jsonLines()
+        #expect(records.map { $0["remoteId"] as? String } == ["26vafvWSRmbhNcxJYqjCzuJg"], "\(result)")
+        #expect(result.stderr.contains("dry run: 1 record(s) would be imported (1 upserted by remote_id"), "\(result)")
+    }
+}
