@@ -10,7 +10,7 @@ import RPCUnixSocket
 struct ClientOptions: ParsableArguments {
     /// Output formats.
     enum Output: String, ExpressibleByArgument, CaseIterable {
-        case table, json, jsonl
+        case table, wide, json, jsonl, csv
     }
 
     @Option(name: .long, help: "The server's socket (default: $INTERVIEWS_SOCKET or the server's default).")
@@ -38,7 +38,10 @@ struct ClientOptions: ParsableArguments {
 
     @Option(
         name: [.customShort("o"), .long],
-        help: "table (default on a terminal), json (one document) or jsonl (one record a line; default otherwise).")
+        help: """
+            table (default on a terminal), json (one document), jsonl (one record a line; default otherwise); \
+            for list, stream, get, create and update also wide (a table with more columns) and csv.
+            """)
     var output: Output?
     @Flag(help: "Leave the header line out of tables (for scripts reading table output).")
     var noHeaders = false
@@ -49,6 +52,32 @@ struct ClientOptions: ParsableArguments {
         guard noHeaders else { return text }
         guard let newline = text.firstIndex(of: "\n") else { return "" }
         return String(text[text.index(after: newline)...])
+    }
+
+    /// Refuses `--output wide|csv` for a command that prints no interviews.
+    func refuseRecordFormats(_ command: String) throws {
+        if let output, output == .wide || output == .csv {
+            throw ValidationError(
+                "--output \(output.rawValue): \(command) prints no interviews; use table, json or jsonl "
+                    + "(wide and csv are for list, stream, get, create and update)")
+        }
+    }
+
+    /// Prints `interviews` as a table, wide table or CSV: `--fields` when
+    /// given, else `table()` for a table and ``InterviewColumns/wide`` for the others.
+    func printRows(_ interviews: [Interview], fields: [InterviewField]?, header: Bool = true, table: () -> String) {
+        switch format {
+        case .csv:
+            writeAll(
+                STDOUT_FILENO,
+                InterviewColumns.csv(interviews, fields ?? InterviewColumns.wide, header: header && !noHeaders))
+        case .wide:
+            emitLines(self.table(InterviewColumns.table(interviews, fields ?? InterviewColumns.wide)))
+        case .table:
+            emitLines(fields.map { self.table(InterviewColumns.table(interviews, $0)) } ?? table())
+        case .json, .jsonl:
+            break
+        }
     }
 
     func validate() throws {
@@ -283,9 +312,29 @@ func writeAll(_ fd: Int32, _ text: String) {
 /// Prints one message in the chosen format; `table` renders it for people.
 func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, table: () -> String) {
     switch format {
-    case .table: emitLines(table())
+    case .table, .wide, .csv: emitLines(table())
     case .json: emitJSON(message.protoJSON)
     case .jsonl: emit(message.protoJSON)
+    }
+}
+
+/// `--fields`: which of each interview's fields to show.
+struct FieldsOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            """
+            Fields to show, comma-separated, snake_case or JSON names (id,title,start_at): the columns of \
+            a table or CSV, the keys of JSON (id is always kept).
+            """, valueName: "fields"),
+        transform: FlagValue.fields)
+    var fields: [InterviewField]?
+
+    /// `interview` with only the chosen fields (and id), or whole.
+    func shown(_ interview: Interview) -> Interview { Self.shown(interview, fields) }
+
+    /// `interview` with only `fields` (and id), or whole when nil.
+    static func shown(_ interview: Interview, _ fields: [InterviewField]?) -> Interview {
+        fields.map { interview.keeping(Set($0)) } ?? interview
     }
 }
 
@@ -340,6 +389,31 @@ enum FlagValue {
             nextUnit = index + 1
         }
         return number.isEmpty && nextUnit > 0 ? total : nil
+    }
+
+    /// A list of Interview fields, `id,title,start_at` or `id,startAt`, in
+    /// the order given, each once.
+    static func fields(_ value: String) throws -> [InterviewField] {
+        var fields: [InterviewField] = []
+        for name in value.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = name.trimmingCharacters(in: .whitespaces)
+            guard
+                let field = InterviewField.allCases.first(where: {
+                    $0.rawValue == name || jsonName($0.rawValue) == name
+                })
+            else {
+                let known = InterviewField.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ValidationError("\"\(name)\" is not an Interview field; the fields are \(known)")
+            }
+            if !fields.contains(field) { fields.append(field) }
+        }
+        return fields
+    }
+
+    /// `snake_case` as proto3 JSON names it, `snakeCase`.
+    private static func jsonName(_ snake: String) -> String {
+        let words = snake.split(separator: "_")
+        return words.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.capitalized }.joined()
     }
 
     /// A status: `scheduled`, `SCHEDULED`, `in-progress`, `INTERVIEW_STATUS_SCHEDULED` or a number.

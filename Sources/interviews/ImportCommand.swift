@@ -60,6 +60,7 @@ struct Import: AsyncParsableCommand {
     var dryRun = false
 
     func validate() throws {
+        try client.refuseRecordFormats("import")
         guard ImportFormat(rawValue: format) != nil else {
             throw ValidationError(
                 "--format: \"\(format)\" is not one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -337,6 +338,9 @@ struct Upsert: AsyncParsableCommand {
             """)
 
     @OptionGroup var client: ClientOptions
+
+    func validate() throws { try client.refuseRecordFormats("upsert") }
+
     @OptionGroup var tenant: CompanyOption
     @Option(
         name: [.customShort("f"), .long],
@@ -374,7 +378,7 @@ struct Upsert: AsyncParsableCommand {
                 switch client.format {
                 case .json: emitJSON(response.protoJSON)
                 case .jsonl: for r in response.results { emit(r.protoJSON) }
-                case .table:
+                case .table, .wide, .csv:
                     var rows: [(line: Int, text: String)] = unparsed.map {
                         ($0.line, "\($0.line)\tERROR\t\tINVALID_ARGUMENT: \($0.message)")
                     }

@@ -102,6 +102,7 @@ struct List: AsyncParsableCommand {
     @Option(help: "Page size, 1...100.") var pageSize: Int = 20
     @Option(help: "A next/previous page token from an earlier page of the same query.") var pageToken: String?
     @Flag(help: "Follow next_page_token to the last page.") var all = false
+    @OptionGroup var shown: FieldsOption
 
     func validate() throws {
         if let page, pageToken != nil {
@@ -128,7 +129,7 @@ struct List: AsyncParsableCommand {
                 while true {
                     let result = try await connection.list(request)
                     pages.append(result)
-                    if client.format == .jsonl { for i in result.interviews { emit(i.protoJSON) } }
+                    if client.format == .jsonl { for i in result.interviews { emit(shown.shown(i).protoJSON) } }
                     guard all, !result.nextPageToken.isEmpty else { break }
                     request.pageToken = result.nextPageToken
                 }
@@ -136,16 +137,23 @@ struct List: AsyncParsableCommand {
                 case .jsonl: break
                 case .json:
                     if pages.count == 1 {
-                        emitJSON(pages[0].protoJSON)
+                        var page = pages[0]
+                        page.interviews = page.interviews.map(shown.shown)
+                        emitJSON(page.protoJSON)
                     } else {
                         let merged = Page(
-                            interviews: pages.flatMap(\.interviews), totalSize: pages.last?.totalSize ?? 0,
-                            pageSize: UInt32(pageSize))
+                            interviews: pages.flatMap(\.interviews).map(shown.shown),
+                            totalSize: pages.last?.totalSize ?? 0, pageSize: UInt32(pageSize))
                         emitJSON(merged.protoJSON)
                     }
-                case .table:
+                case .csv:
+                    client.printRows(pages.flatMap(\.interviews), fields: shown.fields) { "" }
+                case .table, .wide:
                     let last = pages.last ?? Page()
-                    emitLines(client.table(InterviewTable.render(pages.flatMap(\.interviews), width: terminalWidth())))
+                    let interviews = pages.flatMap(\.interviews)
+                    client.printRows(interviews, fields: shown.fields) {
+                        client.table(InterviewTable.render(interviews, width: terminalWidth()))
+                    }
                     var footer = "\(last.totalSize) matching"
                     if !all && !last.nextPageToken.isEmpty {
                         footer += "; next page: --page-token \(last.nextPageToken)"
@@ -173,10 +181,12 @@ struct Stream: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @OptionGroup var tenant: CompanyOption
     @OptionGroup var filters: FilterOptions
+    @OptionGroup var shown: FieldsOption
 
     func run() async throws {
         try await runReportingErrors {
-            try await streamMatches(client: client, request: filters.request(company: tenant.company))
+            try await streamMatches(
+                client: client, request: filters.request(company: tenant.company), fields: shown.fields)
         }
     }
 }
@@ -201,6 +211,7 @@ struct Export: AsyncParsableCommand {
     var withoutRemoteData = false
 
     func validate() throws {
+        try client.refuseRecordFormats("export (JSON lines, for import)")
         if filters.includeRemoteData {
             throw ValidationError(
                 "--include-remote-data: export always includes remote_data; drop the flag (--without-remote-data leaves it out)"
@@ -220,7 +231,9 @@ struct Export: AsyncParsableCommand {
 }
 
 /// Streams `request`'s matches to standard output in the client's format.
-func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool = false) async throws {
+func streamMatches(
+    client: ClientOptions, request: ListRequest, fields: [InterviewField]? = nil, progress: Bool = false
+) async throws {
     try await client.withConnection(defaultTimeout: .seconds(24 * 3600)) { connection in
         let format = client.format
         let start = ContinuousClock.now
@@ -234,25 +247,28 @@ func streamMatches(client: ClientOptions, request: ListRequest, progress: Bool =
                 var count = 0
                 var batch: [Interview] = []
                 var all: [Interview] = []
+                // Tables go out 50 rows at a time, each batch fitted on its
+                // own; CSV has its header once.
+                func flush() {
+                    client.printRows(batch, fields: fields, header: count <= 50) {
+                        client.table(InterviewTable.render(batch, width: terminalWidth()))
+                    }
+                    batch.removeAll()
+                }
                 for try await interview in stream {
                     count += 1
                     switch format {
-                    case .jsonl: emit(interview.protoJSON)
-                    case .json: all.append(interview)
-                    case .table:
+                    case .jsonl: emit(FieldsOption.shown(interview, fields).protoJSON)
+                    case .json: all.append(FieldsOption.shown(interview, fields))
+                    case .table, .wide, .csv:
                         batch.append(interview)
-                        if batch.count == 50 {
-                            emitLines(client.table(InterviewTable.render(batch, width: terminalWidth())))
-                            batch.removeAll()
-                        }
+                        if batch.count == 50 { flush() }
                     }
                     if progress, let line = reporter.update(records: count, elapsed: ContinuousClock.now - start) {
                         writeStandardError(line)
                     }
                 }
-                if format == .table && !batch.isEmpty {
-                    emitLines(client.table(InterviewTable.render(batch, width: terminalWidth())))
-                }
+                if format != .json && format != .jsonl && !batch.isEmpty { flush() }
                 if format == .json { emitJSON(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
                 return count
             }

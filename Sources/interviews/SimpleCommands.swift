@@ -12,6 +12,8 @@ struct Health: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
+    func validate() throws { try client.refuseRecordFormats("health") }
+
     func run() async throws {
         try await runReportingErrors {
             try await client.withConnection { connection in
@@ -31,6 +33,8 @@ struct Version: AsyncParsableCommand {
         discussion: "Examples:\n  interviews version\n  interviews version --output json")
 
     @OptionGroup var client: ClientOptions
+
+    func validate() throws { try client.refuseRecordFormats("version") }
 
     func run() async throws {
         let mine = "\(InterviewsVersion.current) (protocol \(RPCProtocol.version))"
@@ -77,6 +81,9 @@ struct Info: AsyncParsableCommand {
             "Examples:\n  interviews info\n  INTERVIEWS_API_KEY=... interviews info --company acme --output json")
 
     @OptionGroup var client: ClientOptions
+
+    func validate() throws { try client.refuseRecordFormats("info") }
+
     @OptionGroup var tenant: CompanyOption
 
     func run() async throws {
@@ -112,6 +119,7 @@ struct Get: AsyncParsableCommand {
     @Argument(help: "The interview's id.") var id: String
     @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
     @Flag(help: "Find it even when deleted.") var includeDeleted = false
+    @OptionGroup var shown: FieldsOption
 
     func run() async throws {
         try await runReportingErrors {
@@ -120,7 +128,7 @@ struct Get: AsyncParsableCommand {
                     GetInterviewRequest(
                         companyID: tenant.company, id: id, includeRemoteData: includeRemoteData,
                         includeDeleted: includeDeleted))
-                emit(interview, format: client.format) { InterviewDetail.render(interview) }
+                printInterview(interview, client: client, shown: shown) { InterviewDetail.render(interview) }
             }
         }
     }
@@ -133,6 +141,9 @@ struct Delete: AsyncParsableCommand {
         discussion: "Examples:\n  interviews delete <id>\n  interviews delete <id> --if-revision 3")
 
     @OptionGroup var client: ClientOptions
+
+    func validate() throws { try client.refuseRecordFormats("delete") }
+
     @OptionGroup var tenant: CompanyOption
     @Argument(help: "The interview's id.") var id: String
     @Option(help: "Delete only if the stored revision is this one.") var ifRevision: UInt64 = 0
@@ -188,5 +199,17 @@ struct Completion: ParsableCommand {
     func run() {
         let script = InterviewsCommand.completionScript(for: CompletionShell(rawValue: shell.rawValue) ?? .bash)
         emitLines(script)
+    }
+}
+
+/// Prints one interview (get, create, update): JSON of the shown fields, or
+/// rows (`--fields`, wide, csv), or `view` for a plain table.
+func printInterview(
+    _ interview: Interview, client: ClientOptions, shown: FieldsOption, view: () -> String
+) {
+    switch client.format {
+    case .json: emitJSON(shown.shown(interview).protoJSON)
+    case .jsonl: emit(shown.shown(interview).protoJSON)
+    case .table, .wide, .csv: client.printRows([interview], fields: shown.fields, table: view)
     }
 }

@@ -20,6 +20,9 @@ struct Watch: AsyncParsableCommand {
             """)
 
     @OptionGroup var client: ClientOptions
+
+    func validate() throws { try client.refuseRecordFormats("watch") }
+
     @OptionGroup var tenant: CompanyOption
     @Option(help: "Replay changes after this sequence (0: the oldest kept).") var afterSequence: UInt64 = 0
     @Option(
@@ -45,7 +48,7 @@ struct Watch: AsyncParsableCommand {
                             resumeEpoch = event.storeEpoch
                             switch format {
                             case .json, .jsonl: emit(event.protoJSON)
-                            case .table:
+                            case .table, .wide, .csv:
                                 let i = event.interview ?? Interview()
                                 emit(
                                     "\(event.sequence)\t\(event.kind)\t\(InterviewTable.cell(i.id))\t\(InterviewTable.cell(i.title))"
@@ -99,6 +102,9 @@ struct Keys: AsyncParsableCommand {
                 """)
 
         @OptionGroup var client: ClientOptions
+
+        func validate() throws { try client.refuseRecordFormats("keys create") }
+
         @Option(help: "A name for people.") var label = ""
         @Option(name: .customLong("company"), help: "A granted company (repeat with --partner).") var companies:
             [String] = []
@@ -127,6 +133,9 @@ struct Keys: AsyncParsableCommand {
             discussion: "Examples:\n  interviews keys list\n  interviews keys list --include-revoked --output json")
 
         @OptionGroup var client: ClientOptions
+
+        func validate() throws { try client.refuseRecordFormats("keys list") }
+
         @Flag(help: "Include revoked keys.") var includeRevoked = false
 
         func run() async throws {
@@ -169,6 +178,9 @@ struct Keys: AsyncParsableCommand {
             discussion: "Examples:\n  interviews keys revoke 3f2a9c1d0b7e4a55")
 
         @OptionGroup var client: ClientOptions
+
+        func validate() throws { try client.refuseRecordFormats("keys revoke") }
+
         @Argument(help: "The key's id.") var id: String
 
         func run() async throws {

@@ -80,6 +80,7 @@ struct Create: AsyncParsableCommand {
             """)
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var shown: FieldsOption
     @OptionGroup var tenant: CompanyOption
     @OptionGroup var fields: FieldOptions
     @Option(help: "Makes retries safe: the same request id returns the first result.") var requestId = ""
@@ -90,7 +91,7 @@ struct Create: AsyncParsableCommand {
             try await client.withConnection { connection in
                 let created = try await connection.create(
                     CreateInterviewRequest(companyID: tenant.company, interview: interview, requestID: requestId))
-                emit(created, format: client.format) {
+                printInterview(created, client: client, shown: shown) {
                     client.table(InterviewTable.render([created], width: terminalWidth()))
                 }
             }
@@ -110,6 +111,7 @@ struct Update: AsyncParsableCommand {
             """)
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var shown: FieldsOption
     @OptionGroup var tenant: CompanyOption
     @Argument(help: "The interview's id.") var id: String
     @OptionGroup var fields: FieldOptions
@@ -128,7 +130,7 @@ struct Update: AsyncParsableCommand {
                     UpdateInterviewRequest(
                         companyID: tenant.company, interview: interview, updateMask: mask, expectedRevision: ifRevision)
                 )
-                emit(updated, format: client.format) {
+                printInterview(updated, client: client, shown: shown) {
                     client.table(InterviewTable.render([updated], width: terminalWidth()))
                 }
             }

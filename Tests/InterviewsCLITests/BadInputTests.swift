@@ -45,7 +45,19 @@ struct BadInputTests {
             message: "--include-remote-data: export always includes remote_data; drop the flag"),
         BadFlag(
             arguments: ["list", "--output", "yaml"], status: 64,
-            message: "Please provide one of 'table', 'json' or 'jsonl'"),
+            message: "Please provide one of 'table', 'wide', 'json', 'jsonl' or 'csv'"),
+        BadFlag(
+            arguments: ["keys", "list", "--output", "csv"], status: 64,
+            message:
+                "--output csv: keys list prints no interviews; use table, json or jsonl (wide and csv are for list, stream, get, create and update)"
+        ),
+        BadFlag(
+            arguments: ["export", "--output", "wide"], status: 64,
+            message: "--output wide: export (JSON lines, for import) prints no interviews"),
+        BadFlag(
+            arguments: ["list", "--fields", "id,bogus"], status: 64,
+            message: "\"bogus\" is not an Interview field; the fields are id, remote_id, company_id"),
+        BadFlag(arguments: ["get", "x", "--fields", ""], status: 64, message: "\"\" is not an Interview field"),
     ]
 
     @Test("a bad flag value is a usage error that names the flag and its limit", arguments: badFlags)

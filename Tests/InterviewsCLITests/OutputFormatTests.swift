@@ -158,3 +158,59 @@ struct DetailViewTests {
         #expect(table.contains(#"  "Phone screen booked"  "#), "\(table)")
     }
 }
+
+@Suite("-o wide, -o csv and --fields", .runningServer())
+struct ColumnsTests {
+    @Test("wide adds JOB, REMOTE ID and UPDATED and cuts nothing")
+    func wide() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let created = try await acme.create(
+            "--title", "A title long enough that a narrow table would cut it short", "--job", "job-9", "--remote-id",
+            "gh-1", "--start", "2026-02-01T09:00:00Z")
+        let id = try #require(created["id"] as? String)
+        let lines = try await acme.succeed("list", "-o", "wide").stdout.split(separator: "\n").map { String($0) }
+        try #require(lines.count == 3, "\(lines)")
+        #expect(
+            lines[0].split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+                == "ID STATUS TITLE CANDIDATE JOB REMOTE ID START UPDATED REVISION")
+        #expect(lines[1].hasPrefix(id + "  UNSPECIFIED  A title long enough that a narrow table would cut it short  -"))
+        #expect(lines[1].contains("  job-9  gh-1       2026-02-01T09:00Z  20"), "\(lines[1])")
+        #expect(lines[1].hasSuffix(" 1"))
+        #expect(lines[2] == "1 matching")
+        let headless = try await acme.succeed("get", id, "-o", "wide", "--no-headers").stdout
+        #expect(headless.hasPrefix(id) && headless.split(separator: "\n").count == 1, "\(headless)")
+    }
+
+    @Test("csv quotes commas, quotes and line breaks, with CRLF line ends and a header of field names")
+    func csv() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let created = try await acme.create(
+            "--title", "Onsite, \"final\"\nround two", "--candidate", "cand-1", "--custom", "b=2", "--custom", "a=1")
+        let id = try #require(created["id"] as? String)
+        let shown = try await acme.succeed("list", "-o", "csv", "--fields", "id,title,customFields,revision").stdout
+        #expect(
+            shown == "id,title,custom_fields,revision\r\n\(id),\"Onsite, \"\"final\"\"\nround two\",a=1; b=2,1\r\n",
+            "\(shown.debugDescription)")
+        let streamed = try await acme.succeed("stream", "-o", "csv", "--no-headers", "--fields", "candidate_id")
+        #expect(streamed.stdout == "cand-1\r\n")
+        let wideCSV = try await acme.succeed("get", id, "-o", "csv").stdout
+        #expect(wideCSV.hasPrefix("id,status,title,candidate_id,job_id,remote_id,start_at,updated_at,revision\r\n"))
+    }
+
+    @Test("--fields picks a table's columns in the order given and JSON's keys (id kept)")
+    func fields() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let created = try await acme.create("--title", "T", "--job", "job-1", "--candidate", "c-1")
+        let id = try #require(created["id"] as? String)
+        let table = try await acme.succeed("list", "-o", "table", "--fields", "job_id,title").stdout
+        #expect(table == "JOB    TITLE\njob-1  T\n1 matching\n", "\(table.debugDescription)")
+        let json = try await acme.succeed("get", id, "-o", "json", "--fields", "title,jobId").json()
+        #expect(Set(json.keys) == ["id", "title", "jobId"], "\(json)")
+        let lines = try await acme.succeed("stream", "-o", "jsonl", "--fields", "candidate_id").jsonLines()
+        #expect(lines.map { Set($0.keys) } == [["id", "candidateId"]])
+        let page = try await acme.succeed("list", "-o", "json", "--fields", "title").json()
+        let records = try #require(page["interviews"] as? [[String: Any]])
+        #expect(records.map { Set($0.keys) } == [["id", "title"]])
+        #expect(page["totalSize"] as? String == "1")
+    }
+}
