@@ -13,8 +13,22 @@ struct ClientOptions: ParsableArguments {
         case table, wide, json, jsonl, csv
     }
 
-    @Option(name: .long, help: "The server's socket (default: $INTERVIEWS_SOCKET or the server's default).")
-    var socket: String = Defaults.socketPath
+    @Option(
+        name: .customLong("socket"),
+        help: "The server's socket (default: $INTERVIEWS_SOCKET, the profile's, or the server's default).")
+    var socketFlag: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The profile of the config file to use (default: $INTERVIEWS_PROFILE, else [default] if the file has it).",
+            valueName: "name"))
+    var profile: String?
+
+    /// The socket: --socket, else $INTERVIEWS_SOCKET, else the profile's,
+    /// else the server's default.
+    var socket: String {
+        socketFlag ?? Defaults.environment("INTERVIEWS_SOCKET") ?? Profile.current?.socket ?? Defaults.socketPath
+    }
 
     @Option(
         name: .long,
@@ -81,13 +95,14 @@ struct ClientOptions: ParsableArguments {
     }
 
     func validate() throws {
+        try Profile.load(named: profile)
         if let timeout, !(1...3_600).contains(timeout) {
             throw ValidationError("--timeout: \(timeout) is out of range; must be 1...3600")
         }
     }
 
     /// The output format in effect.
-    var format: Output { output ?? (isatty(STDOUT_FILENO) != 0 ? .table : .jsonl) }
+    var format: Output { output ?? Profile.current?.output ?? (isatty(STDOUT_FILENO) != 0 ? .table : .jsonl) }
 
     /// The API key from --api-key-file or $INTERVIEWS_API_KEY, if any.
     func apiKey() throws -> String? {
@@ -97,7 +112,13 @@ struct ClientOptions: ParsableArguments {
             guard !key.isEmpty else { throw CLIError(.invalidArgument, "--api-key-file: \(apiKeyFile) is empty") }
             return key
         }
-        return Defaults.environment("INTERVIEWS_API_KEY")
+        if let key = Defaults.environment("INTERVIEWS_API_KEY") { return key }
+        guard let profile = Profile.current, let file = profile.apiKeyFile else { return nil }
+        let option = "api-key-file of profile \(profile.name)"
+        let key = String(decoding: try InputFile.read(file, option: option), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !key.isEmpty else { throw CLIError(.invalidArgument, "\(option): \(file) is empty") }
+        return key
     }
 
     /// The uid the server may run as besides the user's own and root's:
@@ -146,8 +167,13 @@ struct ClientOptions: ParsableArguments {
 
 /// The company a data command acts for.
 struct CompanyOption: ParsableArguments {
-    @Option(name: [.customLong("company")], help: "The company to act for (required with a partner key).")
-    var company: String = ""
+    @Option(
+        name: [.customLong("company")],
+        help: "The company to act for (required with a partner key; default: the profile's).")
+    var companyFlag: String?
+
+    /// --company, else the profile's company, else none.
+    var company: String { companyFlag ?? Profile.current?.company ?? "" }
 }
 
 /// An error the CLI reports itself, with a status code for its exit status.

@@ -70,8 +70,10 @@ enum CommandLineTool {
     /// session), plus `extra`.
     static func environment(_ extra: [String: String]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("INTERVIEWS_") && $0.key != "XDG_RUNTIME_DIR"
+            !$0.key.hasPrefix("INTERVIEWS_") && $0.key != "XDG_RUNTIME_DIR" && $0.key != "XDG_CONFIG_HOME"
         }
+        // No profile of the person running the tests applies.
+        environment["INTERVIEWS_CONFIG"] = "/nonexistent/interviews-test-config"
         environment.merge(extra) { $1 }
         return environment
     }
