@@ -4,7 +4,9 @@
 ///
 /// On a terminal, one line is redrawn in place with a carriage return:
 /// `"\r12,345 records  4,567/s"`. Elsewhere (a log, a pipe), a plain line is
-/// written now and then: `"12,345 records in 2.7s  4,567/s\n"`.
+/// written now and then: `"12,345 records in 2.7s  4,567/s\n"`. When the
+/// total is known, lines say how far along and how long is left:
+/// `"12,345 of 50,000 records (24%)  4,567/s  8s left"`.
 public struct ProgressReporter: Sendable {
     /// Where the text goes.
     public enum Style: Sendable, Hashable {
@@ -23,14 +25,17 @@ public struct ProgressReporter: Sendable {
     public let style: Style
     /// The least time between two updates.
     public let interval: Duration
+    /// How many records there are in all, when known.
+    public let total: Int?
     private var lastUpdate: Duration?
     private var drawnWidth = 0
 
     /// Creates a reporter; `interval` defaults to ``terminalInterval`` or
     /// ``plainInterval`` by style.
-    public init(style: Style, interval: Duration? = nil) {
+    public init(style: Style, interval: Duration? = nil, total: Int? = nil) {
         self.style = style
         self.interval = interval ?? (style == .terminal ? Self.terminalInterval : Self.plainInterval)
+        self.total = total
     }
 
     /// The text to write now, or nil when the last update is too recent. A
@@ -43,8 +48,11 @@ public struct ProgressReporter: Sendable {
         }
         lastUpdate = elapsed
         switch style {
-        case .terminal: return redraw(Self.status(records: records, failed: failed, elapsed: elapsed, showTime: false))
-        case .plain: return Self.status(records: records, failed: failed, elapsed: elapsed, showTime: true) + "\n"
+        case .terminal:
+            return redraw(
+                Self.status(records: records, failed: failed, elapsed: elapsed, showTime: false, total: total))
+        case .plain:
+            return Self.status(records: records, failed: failed, elapsed: elapsed, showTime: true, total: total) + "\n"
         }
     }
 
@@ -53,7 +61,11 @@ public struct ProgressReporter: Sendable {
     public mutating func finish(records: Int, failed: Int = 0, elapsed: Duration) -> String {
         let text = Self.status(records: records, failed: failed, elapsed: elapsed, showTime: true)
         switch style {
-        case .terminal: return redraw(text) + "\n"
+        case .terminal:
+            // A shorter summary clears the progress line first, so that the
+            // last line ends without trailing spaces.
+            if DisplayWidth.of(text) < drawnWidth { return interruption() + text + "\n" }
+            return redraw(text) + "\n"
         case .plain: return text + "\n"
         }
     }
@@ -78,11 +90,27 @@ public struct ProgressReporter: Sendable {
 
     /// `12,345 records[ in 2.7s]  4,567/s[  3 failed]`; the rate is left out
     /// while no time has passed.
-    static func status(records: Int, failed: Int, elapsed: Duration, showTime: Bool) -> String {
-        var text = grouped(records) + (records == 1 ? " record" : " records")
+    ///
+    /// With `total`: `12,345 of 50,000 records (24%)  4,567/s  8s left`,
+    /// where the share and the time left count failed records as done.
+    static func status(
+        records: Int, failed: Int, elapsed: Duration, showTime: Bool, total: Int? = nil
+    ) -> String {
+        var text = grouped(records)
+        if let total {
+            let done = records + failed
+            let percent = total > 0 ? min(100, done * 100 / total) : 100
+            text += " of \(grouped(total))" + (total == 1 ? " record" : " records") + " (\(percent)%)"
+        } else {
+            text += records == 1 ? " record" : " records"
+        }
         if showTime { text += " in " + elapsedString(elapsed) }
         if let rate = rate(records, elapsed) { text += "  " + grouped(rate) + "/s" }
         if failed > 0 { text += "  " + grouped(failed) + " failed" }
+        if let total, let rate = rate(records + failed, elapsed), rate > 0, records + failed < total {
+            let left = Double(total - records - failed) / Double(rate)
+            text += "  " + elapsedString(.milliseconds(Int64(left * 1000))) + " left"
+        }
         return text
     }
 

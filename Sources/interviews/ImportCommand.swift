@@ -78,12 +78,13 @@ struct Import: AsyncParsableCommand {
         }
         try await runReportingErrors {
             try await client.withConnection(defaultTimeout: .seconds(300)) { connection in
+                let input = try readInput()
+                let all = try records(in: input)
                 var importer = BatchImporter(
                     connection: connection, company: tenant.company, format: ImportFormat(rawValue: format) ?? .auto,
-                    onError: onError, batchSize: batchSize, position: envelope ? "record" : "line")
-                let input = try readInput()
+                    onError: onError, batchSize: batchSize, position: envelope ? "record" : "line", total: all.count)
                 do {
-                    for record in try records(in: input) {
+                    for record in all {
                         try await importer.add(Array(record.bytes), line: record.line)
                     }
                     try await importer.finish()
@@ -204,13 +205,14 @@ struct BatchImporter {
     /// Every bad line: its number and why.
     private(set) var errors: [(line: Int, message: String)] = []
     private var pending: [(line: Int, interview: Interview)] = []
-    private var reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain)
+    private var reporter: ProgressReporter
     private let start = ContinuousClock.now
 
     init(
         connection: InterviewsClient, company: String, format: ImportFormat, onError: Import.OnError, batchSize: Int,
-        position: String
+        position: String, total: Int? = nil
     ) {
+        reporter = ProgressReporter(style: isatty(STDERR_FILENO) != 0 ? .terminal : .plain, total: total)
         self.connection = connection
         self.company = company
         self.format = format

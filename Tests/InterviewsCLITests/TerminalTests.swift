@@ -98,6 +98,8 @@ struct TerminalTests {
         #expect(shown.status == 0, "\(shown)")
         #expect(shown.stdout.hasPrefix("\r"), "\(shown.stdout.debugDescription)")
         #expect(shown.stdout.contains("\r3,000 records in "), "\(shown.stdout.debugDescription)")
+        #expect(shown.stdout.contains(" of 3,000 records ("), "the total is known: \(shown.stdout.debugDescription)")
+        #expect(!shown.stdout.contains(" \n"), "the summary ends without trailing spaces")
         #expect(shown.stdout.hasSuffix("/s\n"), "\(shown.stdout.debugDescription)")
         #expect(shown.stdout.filter { $0 == "\n" }.count == 1, "one line, redrawn: \(shown.stdout.debugDescription)")
     }

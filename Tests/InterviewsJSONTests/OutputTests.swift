@@ -146,4 +146,20 @@ struct ProgressReporterTests {
         #expect(reporter.update(records: 1, elapsed: .seconds(20)) == "1 record in 20.0s  0/s\n")
         #expect(reporter.finish(records: 7, failed: 1, elapsed: .zero) == "7 records in 0.0s  1 failed\n")
     }
+
+    @Test("with a known total, lines say how far along and how long is left; failed records count as done")
+    func total() {
+        var terminal = ProgressReporter(style: .terminal, total: 50_000)
+        #expect(terminal.update(records: 0, elapsed: .zero) == "\r0 of 50,000 records (0%)")
+        #expect(
+            terminal.update(records: 12_000, failed: 500, elapsed: .seconds(5))
+                == "\r12,000 of 50,000 records (25%)  2,400/s  500 failed  15.0s left")
+        #expect(
+            terminal.finish(records: 49_500, failed: 500, elapsed: .seconds(20))
+                == "\r" + String(repeating: " ", count: 63) + "\r49,500 records in 20.0s  2,475/s  500 failed\n")
+        var plain = ProgressReporter(style: .plain, total: 1)
+        #expect(plain.update(records: 1, elapsed: .seconds(10)) == "1 of 1 record (100%) in 10.0s  0/s\n")
+        var empty = ProgressReporter(style: .plain, total: 0)
+        #expect(empty.update(records: 0, elapsed: .seconds(10)) == "0 of 0 records (100%) in 10.0s  0/s\n")
+    }
 }
