@@ -10,7 +10,7 @@ import RPCUnixSocket
 struct ClientOptions: ParsableArguments {
     /// Output formats.
     enum Output: String, ExpressibleByArgument, CaseIterable {
-        case table, wide, json, jsonl, csv
+        case table, wide, json, jsonl, yaml, csv
     }
 
     @Option(
@@ -53,8 +53,9 @@ struct ClientOptions: ParsableArguments {
     @Option(
         name: [.customShort("o"), .long],
         help: """
-            table (default on a terminal), json (one document), jsonl (one record a line; default otherwise); \
-            for list, stream, get, create and update also wide (a table with more columns) and csv.
+            table (default on a terminal), json (one document), yaml (the same document as YAML), jsonl (one \
+            record a line; default otherwise); for list, stream, get, create and update also wide (a table with \
+            more columns) and csv.
             """)
     var output: Output?
     @Flag(help: "Leave the header line out of tables (for scripts reading table output).")
@@ -89,7 +90,7 @@ struct ClientOptions: ParsableArguments {
             emitLines(self.table(InterviewColumns.table(interviews, fields ?? InterviewColumns.wide)))
         case .table:
             emitLines(fields.map { self.table(InterviewColumns.table(interviews, $0)) } ?? table())
-        case .json, .jsonl:
+        case .json, .jsonl, .yaml:
             break
         }
     }
@@ -245,6 +246,15 @@ func emitJSON(_ text: String) {
     emit(isatty(STDOUT_FILENO) != 0 ? JSONIndent.pretty(text) : text)
 }
 
+/// Prints one document: as YAML for `--output yaml`, else as JSON (``emitJSON(_:)``).
+func emitDocument(_ json: String, _ format: ClientOptions.Output?) {
+    if format == .yaml, let yaml = YAMLText.from(json: json) {
+        emitLines(yaml)
+    } else {
+        emitJSON(json)
+    }
+}
+
 /// Indents compact JSON for people to read, changing no token: a newline
 /// and two spaces per level after `{`, `[` and `,`, a space after `:`;
 /// empty objects and arrays stay `{}` and `[]`. Text that is not JSON
@@ -339,7 +349,7 @@ func writeAll(_ fd: Int32, _ text: String) {
 func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, table: () -> String) {
     switch format {
     case .table, .wide, .csv: emitLines(table())
-    case .json: emitJSON(message.protoJSON)
+    case .json, .yaml: emitDocument(message.protoJSON, format)
     case .jsonl: emit(message.protoJSON)
     }
 }

@@ -93,7 +93,7 @@ struct Import: AsyncParsableCommand {
                     throw error
                 }
                 if let output = client.output, output != .table {
-                    output == .json ? emitJSON(Self.report(importer)) : emit(Self.report(importer))
+                    output == .jsonl ? emit(Self.report(importer)) : emitDocument(Self.report(importer), output)
                 }
                 if importer.failed > 0 {
                     writeStandardError("\(importer.failed) \(importer.position)(s) skipped; see the errors above\n")
@@ -133,13 +133,13 @@ struct Import: AsyncParsableCommand {
             if interview.remoteID.isEmpty { creates += 1 } else { upserts += 1 }
             if client.output == .jsonl { emit(interview.protoJSON) }
         }
-        if client.output == .json {
+        if client.output == .json || client.output == .yaml {
             let object: [String: Any] = [
                 "dryRun": true, "valid": upserts + creates, "upserts": upserts, "creates": creates,
                 "failed": errors.count,
                 "errors": errors.map { ["line": $0.line, "message": $0.message] as [String: Any] },
             ]
-            emitJSON(jsonText(object))
+            emitDocument(jsonText(object), client.output)
         }
         writeStandardError(
             "dry run: \(upserts + creates) record(s) would be imported (\(upserts) upserted by remote_id, \(creates) "
@@ -378,7 +378,7 @@ struct Upsert: AsyncParsableCommand {
                     Int(result.index) < lines.count ? lines[Int(result.index)] : 0
                 }
                 switch client.format {
-                case .json: emitJSON(response.protoJSON)
+                case .json, .yaml: emitDocument(response.protoJSON, client.format)
                 case .jsonl: for r in response.results { emit(r.protoJSON) }
                 case .table, .wide, .csv:
                     var rows: [(line: Int, text: String)] = unparsed.map {

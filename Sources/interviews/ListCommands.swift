@@ -135,16 +135,16 @@ struct List: AsyncParsableCommand {
                 }
                 switch client.format {
                 case .jsonl: break
-                case .json:
+                case .json, .yaml:
                     if pages.count == 1 {
                         var page = pages[0]
                         page.interviews = page.interviews.map(shown.shown)
-                        emitJSON(page.protoJSON)
+                        emitDocument(page.protoJSON, client.format)
                     } else {
                         let merged = Page(
                             interviews: pages.flatMap(\.interviews).map(shown.shown),
                             totalSize: pages.last?.totalSize ?? 0, pageSize: UInt32(pageSize))
-                        emitJSON(merged.protoJSON)
+                        emitDocument(merged.protoJSON, client.format)
                     }
                 case .csv:
                     client.printRows(pages.flatMap(\.interviews), fields: shown.fields) { "" }
@@ -259,7 +259,7 @@ func streamMatches(
                     count += 1
                     switch format {
                     case .jsonl: emit(FieldsOption.shown(interview, fields).protoJSON)
-                    case .json: all.append(FieldsOption.shown(interview, fields))
+                    case .json, .yaml: all.append(FieldsOption.shown(interview, fields))
                     case .table, .wide, .csv:
                         batch.append(interview)
                         if batch.count == 50 { flush() }
@@ -268,8 +268,10 @@ func streamMatches(
                         writeStandardError(line)
                     }
                 }
-                if format != .json && format != .jsonl && !batch.isEmpty { flush() }
-                if format == .json { emitJSON(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON) }
+                if ![.json, .jsonl, .yaml].contains(format) && !batch.isEmpty { flush() }
+                if format == .json || format == .yaml {
+                    emitDocument(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON, format)
+                }
                 return count
             }
         } catch {

@@ -48,6 +48,7 @@ struct Watch: AsyncParsableCommand {
                             resumeEpoch = event.storeEpoch
                             switch format {
                             case .json, .jsonl: emit(event.protoJSON)
+                            case .yaml: emitLines("---\n" + (YAMLText.from(json: event.protoJSON) ?? ""))
                             case .table, .wide, .csv:
                                 let i = event.interview ?? Interview()
                                 emit(

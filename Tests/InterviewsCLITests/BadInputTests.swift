@@ -44,8 +44,10 @@ struct BadInputTests {
             arguments: ["export", "--include-remote-data"], status: 64,
             message: "--include-remote-data: export always includes remote_data; drop the flag"),
         BadFlag(
-            arguments: ["list", "--output", "yaml"], status: 64,
-            message: "Please provide one of 'table', 'wide', 'json', 'jsonl' or 'csv'"),
+            arguments: ["list", "--output", "xml"], status: 64,
+            message:
+                "The value 'xml' is invalid for '--output <output>'. Please provide one of the following:\n  - table\n  - wide\n  - json\n  - jsonl\n  - yaml\n  - csv"
+        ),
         BadFlag(
             arguments: ["keys", "list", "--output", "csv"], status: 64,
             message:

@@ -214,3 +214,24 @@ struct ColumnsTests {
         #expect(page["totalSize"] as? String == "1")
     }
 }
+
+@Suite("--output yaml", .runningServer())
+struct YAMLOutputTests {
+    @Test("get, list and the import report print YAML of the same document")
+    func yaml() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let created = try await acme.create("--json", OutputFormatTests.fullRecord, "--output", "json")
+        let id = try #require(created["id"] as? String)
+        let got = try await acme.succeed("get", id, "-o", "yaml").stdout
+        #expect(got.hasPrefix("id: \"\(id)\"\nremoteId: gh-7\n"), "\(got)")
+        #expect(got.contains("\norganizer:\n  id: u1\n  firstName: Zoë\ninterviewers:\n- id: u2\n"), "\(got)")
+        #expect(got.contains("\nstatus: INTERVIEW_STATUS_AWAITING_FEEDBACK\n"), "\(got)")
+        #expect(got.contains("\n  scores:\n  - name: communication\n    value: 4.5\n    maxValue: 5\n"), "\(got)")
+        let page = try await acme.succeed("list", "-o", "yaml", "--fields", "title").stdout
+        #expect(page.hasPrefix("interviews:\n- id: \"\(id)\"\n  title: Entretien — 東京 🚀\n"), "\(page)")
+        let report = try await acme.succeed(
+            "import", "--dry-run", "--format", "ours", "-o", "yaml", input: #"{"remoteId":"r","title":"t"}"#
+        ).stdout
+        #expect(report.contains("dryRun: true\n") && report.contains("valid: 1\n"), "\(report)")
+    }
+}

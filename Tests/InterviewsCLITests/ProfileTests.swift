@@ -81,7 +81,7 @@ struct ProfileTests {
             "config:2: \"bogus\" is not a profile setting; the settings are socket, api-key-file, company, output"
         ),
         ("socket = /x\n", "config:1: socket comes before any [profile] line"),
-        ("[default]\noutput = yaml\n", "config:2: output \"yaml\" is not one of table, wide, json, jsonl, csv"),
+        ("[default]\noutput = xml\n", "config:2: output \"xml\" is not one of table, wide, json, jsonl, yaml, csv"),
         ("[default]\nsocket\n", "config:2: \"socket\" is not key = value"),
         ("[default\n", "config:1: \"[default\" is not a [profile] line"),
         ("[a]\n[a]\n", "config:2: profile [a] appears twice"),

@@ -1,6 +1,7 @@
-import InterviewsJSON
 import InterviewsModel
 import Testing
+
+@testable import InterviewsJSON
 
 @Suite("Interview tables for people")
 struct InterviewTableTests {
@@ -161,5 +162,58 @@ struct ProgressReporterTests {
         #expect(plain.update(records: 1, elapsed: .seconds(10)) == "1 of 1 record (100%) in 10.0s  0/s\n")
         var empty = ProgressReporter(style: .plain, total: 0)
         #expect(empty.update(records: 0, elapsed: .seconds(10)) == "0 of 0 records (100%) in 10.0s  0/s\n")
+    }
+}
+
+@Suite("YAML output")
+struct YAMLTextTests {
+    @Test("objects, arrays of objects, nested arrays and empty containers in block style")
+    func structure() throws {
+        let json = #"{"a":{"b":[{"c":1,"d":[true,null]},[]],"e":{}},"f":[[1,2],"x"]}"#
+        let yaml = try #require(YAMLText.from(json: json))
+        #expect(
+            yaml == """
+                a:
+                  b:
+                  - c: 1
+                    d:
+                    - true
+                    - null
+                  - []
+                  e: {}
+                f:
+                -
+                  - 1
+                  - 2
+                - x
+
+                """, "\(yaml)")
+    }
+
+    @Test(
+        "a string is plain only when YAML reads it back the same",
+        arguments: [
+            ("acme", "acme"), ("Zoë Müller", "Zoë Müller"), ("li@example.com", "li@example.com"),
+            ("", #""""#), ("yes", #""yes""#), ("No", #""No""#), ("null", #""null""#), ("~", #""~""#),
+            ("1", #""1""#), ("0x1F", #""0x1F""#), ("2026-02-01T09:00:00Z", #""2026-02-01T09:00:00Z""#),
+            ("01a23c67-ca40", #""01a23c67-ca40""#), ("-dash", #""-dash""#), ("a: b", #""a: b""#),
+            ("a #b", #""a #b""#), ("ends:", #""ends:""#), (" lead", #"" lead""#), ("trail ", #""trail ""#),
+            ("[x]", #""[x]""#), ("a,b", #""a,b""#), ("line\nbreak", #""line\nbreak""#), ("tab\there", #""tab\there""#),
+            ("quote\"back\\", #""quote\"back\\""#), ("bell\u{7}", #""bell\u0007""#),
+            ("sep\u{2028}", #""sep\u2028""#), ("*alias", #""*alias""#), ("&anchor", #""&anchor""#),
+            ("!tag", #""!tag""#), (".5", #"".5""#), ("+1", #""+1""#),
+        ])
+    func strings(_ text: String, _ expected: String) {
+        #expect(YAMLText.string(text) == expected)
+    }
+
+    @Test("numbers keep their literal; a top-level scalar is one line; text that is not JSON gives nil")
+    func scalars() {
+        #expect(
+            YAMLText.from(json: #"{"num":-1.5e3,"big":"18446744073709551615"}"#)
+                == "num: -1.5e3\nbig: \"18446744073709551615\"\n")
+        #expect(YAMLText.from(json: "\"x\"") == "x\n")
+        #expect(YAMLText.from(json: "{}") == "{}\n")
+        #expect(YAMLText.from(json: "{") == nil)
     }
 }
