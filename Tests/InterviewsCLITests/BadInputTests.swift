@@ -62,7 +62,9 @@ struct BadInputTests {
         BadFlag(arguments: ["get", "x", "--fields", ""], status: 64, message: "\"\" is not an Interview field"),
     ]
 
-    @Test("a bad flag value is a usage error that names the flag and its limit", arguments: badFlags)
+    @Test(
+        "a bad flag value is a usage error that names the flag and its limit",
+        arguments: badFlags + TimeFlagTests.badTimes)
     func badFlagValue(_ flag: BadFlag) async throws {
         let result = try await CommandLineTool.run(
             flag.arguments, environment: ["INTERVIEWS_SOCKET": try ServerProcess.current().socket])

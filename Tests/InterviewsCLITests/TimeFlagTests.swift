@@ -42,6 +42,7 @@ struct TimeFlagTests {
         #expect(record["endAt"] as? String == "9999-12-31T00:00:00Z")
     }
 
+    /// Values no time flag takes (run by BadInputTests with the other bad flags).
     static let badTimes = [
         BadFlag(
             arguments: ["list", "--created-after", "yesterday"], status: 64,
@@ -58,13 +59,4 @@ struct TimeFlagTests {
             arguments: ["list", "--since", "1h", "--updated-after", "2h"], status: 64,
             message: "--since and --updated-after name the same bound; give one of them"),
     ]
-
-    @Test("a value that is no time is a usage error naming the forms", arguments: badTimes)
-    func badTime(_ flag: BadFlag) async throws {
-        let result = try await CommandLineTool.run(
-            flag.arguments, environment: ["INTERVIEWS_SOCKET": try ServerProcess.current().socket])
-        #expect(result.status == flag.status, "\(result)")
-        #expect(result.stderr.contains(flag.message), "\(result)")
-        #expect(result.stdout.isEmpty)
-    }
 }
