@@ -27,7 +27,20 @@ struct RepositoryTable {
     }
 
     static func main() async throws {
-        let options = try parse(Array(CommandLine.arguments.dropFirst()))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.contains("--help") || arguments.contains("-h") {
+            _ = usage("")
+            return
+        }
+        let options: Options
+        do {
+            options = try parse(arguments)
+        } catch {
+            // The usage is printed; the reason goes to standard error, and
+            // the exit status is a usage error's.
+            FileHandle.standardError.write(Data("repository-table: \(error)\n".utf8))
+            exit(64)
+        }
         if options.child, let size = options.sizes.first {
             if options.sqliteChild {
                 try await runSQLiteSize(size, seconds: options.seconds, only: options.only)
