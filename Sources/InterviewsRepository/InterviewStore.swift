@@ -538,10 +538,18 @@ package struct InterviewStore: Sendable {
         Page, [Hit], ListQuery
     ) {
         let query = try ListQuery(request, tenant: tenant)
-        let binding = query.binding
+        // The binding is a SHA-256 of the query: made only when a token is
+        // read or written (a page with no other page needs none).
+        var bindingDigest: [UInt8]?
+        func binding() -> [UInt8] {
+            if let bindingDigest { return bindingDigest }
+            let digest = query.binding
+            bindingDigest = digest
+            return digest
+        }
         let cursor: ListCursor? =
             request.pageToken.isEmpty
-            ? nil : try ListCursor(token: request.pageToken, binding: binding, signer: signer)
+            ? nil : try ListCursor(token: request.pageToken, binding: binding(), signer: signer)
         let plan = plan(for: query)
         let ascending = !query.order.descending
         var page = Page(pageSize: UInt32(query.pageSize))
@@ -583,10 +591,10 @@ package struct InterviewStore: Sendable {
         }
         let reference = keys.isEmpty ? cursor?.key : nil
         if hasNext, let key = keys.last?.key ?? reference {
-            page.nextPageToken = ListCursor(key: key, backward: false).token(binding: binding, signer: signer)
+            page.nextPageToken = ListCursor(key: key, backward: false).token(binding: binding(), signer: signer)
         }
         if hasPrevious, let key = keys.first?.key ?? reference {
-            page.previousPageToken = ListCursor(key: key, backward: true).token(binding: binding, signer: signer)
+            page.previousPageToken = ListCursor(key: key, backward: true).token(binding: binding(), signer: signer)
         }
         return (page, keys, query)
     }
