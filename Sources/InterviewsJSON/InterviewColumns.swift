@@ -48,7 +48,7 @@ public enum InterviewColumns {
         case .endAt: return time(interview.endAt)
         case .status:
             if csv { return String(interview.status.protoName.dropFirst("INTERVIEW_STATUS_".count)) }
-            return InterviewTable.cells(for: interview)[1]
+            return InterviewTable.statusCell(interview)
         case .remoteStatus: return interview.remoteStatus
         case .createdAt: return time(interview.createdAt)
         case .updatedAt: return time(interview.updatedAt)

@@ -62,6 +62,15 @@ public enum InterviewTable {
 
     /// A row's cells, in column order.
     static func cells(for interview: Interview) -> [String] {
+        [
+            cell(interview.id), statusCell(interview), cell(interview.title), cell(interview.candidateID),
+            interview.startAt.map(minuteString) ?? "-", String(interview.revision),
+        ]
+    }
+
+    /// The STATUS cell: the status's short name, the source's remote_status
+    /// in quotes instead when the status is unspecified, and " (deleted)".
+    static func statusCell(_ interview: Interview) -> String {
         var status = String(interview.status.protoName.dropFirst("INTERVIEW_STATUS_".count))
         if interview.status == .unspecified && !interview.remoteStatus.isEmpty {
             // The source's own word says more than UNSPECIFIED; STATUS is
@@ -69,10 +78,7 @@ public enum InterviewTable {
             status = "\"" + truncated(cell(interview.remoteStatus), to: 20) + "\""
         }
         if interview.deletedAt != nil { status += " (deleted)" }
-        return [
-            cell(interview.id), status, cell(interview.title), cell(interview.candidateID),
-            interview.startAt.map(minuteString) ?? "-", String(interview.revision),
-        ]
+        return status
     }
 
     /// `t` in RFC 3339 to the minute, e.g. `2023-06-26T14:30Z`.

@@ -24,7 +24,7 @@ public enum YAMLText {
     private static func write(_ members: [JSONMember], indent: Int, into out: inout String) {
         let pad = String(repeating: " ", count: indent)
         for member in members {
-            out += pad + key(member.key) + ":"
+            out += pad + string(member.key) + ":"
             nested(member.value, indent: indent, into: &out)
         }
     }
@@ -72,11 +72,9 @@ public enum YAMLText {
         }
     }
 
-    private static func key(_ text: String) -> String { string(text) }
-
     /// Words YAML reads as something other than a string.
     private static let reserved: Set<String> = [
-        "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~", "", ".nan", ".inf", "-.inf", "+.inf",
+        "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~", ".nan", ".inf", "-.inf", "+.inf",
     ]
 
     static func string(_ text: String) -> String {

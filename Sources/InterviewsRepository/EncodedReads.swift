@@ -158,16 +158,13 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
         Self.writeString(2, nextPageToken, into: &buffer)
         Self.writeString(3, previousPageToken, into: &buffer)
         if totalSize != 0 {
-            buffer.writeInteger(UInt8(0x20))
-            Self.writeVarint(totalSize, into: &buffer)
+            Self.writeTag(0x20, varint: totalSize, into: &buffer)
         }
         if page != 0 {
-            buffer.writeInteger(UInt8(0x28))
-            Self.writeVarint(UInt64(page), into: &buffer)
+            Self.writeTag(0x28, varint: UInt64(page), into: &buffer)
         }
         if pageSize != 0 {
-            buffer.writeInteger(UInt8(0x30))
-            Self.writeVarint(UInt64(pageSize), into: &buffer)
+            Self.writeTag(0x30, varint: UInt64(pageSize), into: &buffer)
         }
     }
 
@@ -188,12 +185,16 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
 
     /// Writes a length-delimited field's tag and length with one write.
     static func writeHeader(field number: UInt8, length: Int, into buffer: inout ByteBuffer) {
-        // The tag (one byte: field numbers here are under 16) and up to
-        // nine varint bytes, packed little-endian into two words.
-        var header: (UInt64, UInt64) = (UInt64(number << 3 | 2), 0)
+        writeTag(number << 3 | 2, varint: UInt64(length), into: &buffer)
+    }
+
+    /// Writes a one-byte tag (field numbers here are under 16) and a varint
+    /// after it, packed little-endian into two words and written at once.
+    static func writeTag(_ tag: UInt8, varint value: UInt64, into buffer: inout ByteBuffer) {
+        var packed: (UInt64, UInt64) = (UInt64(tag), 0)
         var count = 1
-        var value = UInt64(length)
-        withUnsafeMutableBytes(of: &header) { raw in
+        var value = value
+        withUnsafeMutableBytes(of: &packed) { raw in
             while value >= 0x80 {
                 raw[count] = UInt8(truncatingIfNeeded: value) | 0x80
                 value >>= 7
@@ -202,22 +203,12 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
             raw[count] = UInt8(value)
             count += 1
         }
-        withUnsafeBytes(of: &header) { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-    }
-
-    static func writeVarint(_ value: UInt64, into buffer: inout ByteBuffer) {
-        var value = value
-        while value >= 0x80 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        buffer.writeInteger(UInt8(value))
+        withUnsafeBytes(of: &packed) { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 
     private static func writeString(_ number: UInt8, _ value: String, into buffer: inout ByteBuffer) {
         guard !value.isEmpty else { return }
-        buffer.writeInteger(number << 3 | 2)
-        writeVarint(UInt64(value.utf8.count), into: &buffer)
+        writeHeader(field: number, length: value.utf8.count, into: &buffer)
         buffer.writeString(value)
     }
 }
@@ -263,17 +254,14 @@ public struct EncodedWatchEvent: WireCodable, Sendable, Hashable {
 
     public func encode(into buffer: inout ByteBuffer) throws(WireError) {
         if sequence != 0 {
-            buffer.writeInteger(UInt8(0x08))
-            EncodedPage.writeVarint(sequence, into: &buffer)
+            EncodedPage.writeTag(0x08, varint: sequence, into: &buffer)
         }
         if kind.rawValue != 0 {
-            buffer.writeInteger(UInt8(0x10))
-            EncodedPage.writeVarint(UInt64(bitPattern: Int64(kind.rawValue)), into: &buffer)
+            EncodedPage.writeTag(0x10, varint: UInt64(bitPattern: Int64(kind.rawValue)), into: &buffer)
         }
         try interview.encode(asField: 3, into: &buffer)
         if storeEpoch != 0 {
-            buffer.writeInteger(UInt8(0x20))
-            EncodedPage.writeVarint(storeEpoch, into: &buffer)
+            EncodedPage.writeTag(0x20, varint: storeEpoch, into: &buffer)
         }
     }
 

@@ -154,19 +154,13 @@ package struct ListQuery: Sendable {
         bytes.append(tenant.companyID)
         func append(_ set: Set<String>) {
             bytes.append(UInt32(set.count))
-            if set.count == 1, let value = set.first {
-                bytes.append(value)
-            } else if !set.isEmpty {
-                for value in set.sorted() { bytes.append(value) }
-            }
+            for value in set.sorted() { bytes.append(value) }
         }
         append(candidateIDs)
         append(ids)
         append(remoteIDs)
         bytes.append(UInt32(statuses.count))
-        if !statuses.isEmpty {
-            for status in statuses.sorted() { bytes.append(status.rawValue) }
-        }
+        for status in statuses.sorted() { bytes.append(status.rawValue) }
         bytes.append(r.applicationID)
         bytes.append(r.jobID)
         bytes.append(r.agentID)

@@ -246,12 +246,13 @@ func emitJSON(_ text: String) {
     emit(isatty(STDOUT_FILENO) != 0 ? JSONIndent.pretty(text) : text)
 }
 
-/// Prints one document: as YAML for `--output yaml`, else as JSON (``emitJSON(_:)``).
+/// Prints one document: as YAML for `--output yaml`, as JSON for `--output
+/// json` (``emitJSON(_:)``), else on one line.
 func emitDocument(_ json: String, _ format: ClientOptions.Output?) {
-    if format == .yaml, let yaml = YAMLText.from(json: json) {
-        emitLines(yaml)
-    } else {
-        emitJSON(json)
+    switch format {
+    case .yaml: emitLines(YAMLText.from(json: json) ?? json)
+    case .json: emitJSON(json)
+    default: emit(json)
     }
 }
 
@@ -349,8 +350,7 @@ func writeAll(_ fd: Int32, _ text: String) {
 func emit(_ message: some ProtoJSONEncodable, format: ClientOptions.Output, table: () -> String) {
     switch format {
     case .table, .wide, .csv: emitLines(table())
-    case .json, .yaml: emitDocument(message.protoJSON, format)
-    case .jsonl: emit(message.protoJSON)
+    case .json, .yaml, .jsonl: emitDocument(message.protoJSON, format)
     }
 }
 

@@ -93,7 +93,7 @@ struct Import: AsyncParsableCommand {
                     throw error
                 }
                 if let output = client.output, output != .table {
-                    output == .jsonl ? emit(Self.report(importer)) : emitDocument(Self.report(importer), output)
+                    emitDocument(Self.report(importer), output)
                 }
                 if importer.failed > 0 {
                     writeStandardError("\(importer.failed) \(importer.position)(s) skipped; see the errors above\n")

@@ -146,14 +146,14 @@ struct List: AsyncParsableCommand {
                             totalSize: pages.last?.totalSize ?? 0, pageSize: UInt32(pageSize))
                         emitDocument(merged.protoJSON, client.format)
                     }
-                case .csv:
-                    client.printRows(pages.flatMap(\.interviews), fields: shown.fields) { "" }
-                case .table, .wide:
+                case .table, .wide, .csv:
                     let last = pages.last ?? Page()
                     let interviews = pages.flatMap(\.interviews)
                     client.printRows(interviews, fields: shown.fields) {
                         client.table(InterviewTable.render(interviews, width: terminalWidth()))
                     }
+                    // CSV is data only; a table ends with its count.
+                    if client.format == .csv { break }
                     var footer = "\(last.totalSize) matching"
                     if !all && !last.nextPageToken.isEmpty {
                         footer += "; next page: --page-token \(last.nextPageToken)"
@@ -268,7 +268,7 @@ func streamMatches(
                         writeStandardError(line)
                     }
                 }
-                if ![.json, .jsonl, .yaml].contains(format) && !batch.isEmpty { flush() }
+                if !batch.isEmpty { flush() }
                 if format == .json || format == .yaml {
                     emitDocument(Page(interviews: all, totalSize: UInt64(all.count)).protoJSON, format)
                 }

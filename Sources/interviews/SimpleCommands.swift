@@ -64,7 +64,7 @@ struct Version: AsyncParsableCommand {
                     ["agent": server.agent, "protocol": Int(server.protocolVersion), "socket": client.socket]
                     as [String: Any]
             }
-            client.format == .jsonl ? emit(jsonText(object)) : emitDocument(jsonText(object), client.format)
+            emitDocument(jsonText(object), client.format)
         }
         if let failure {
             // The client's line is out; the server's absence is the error.
@@ -208,8 +208,7 @@ func printInterview(
     _ interview: Interview, client: ClientOptions, shown: FieldsOption, view: () -> String
 ) {
     switch client.format {
-    case .json, .yaml: emitDocument(shown.shown(interview).protoJSON, client.format)
-    case .jsonl: emit(shown.shown(interview).protoJSON)
+    case .json, .yaml, .jsonl: emitDocument(shown.shown(interview).protoJSON, client.format)
     case .table, .wide, .csv: client.printRows([interview], fields: shown.fields, table: view)
     }
 }
