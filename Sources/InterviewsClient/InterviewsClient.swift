@@ -144,6 +144,17 @@ public struct InterviewsClient: Sendable {
         try await call(MethodNames.revokeKey, request)
     }
 
+    /// A consistent copy of the server's records and keys as the files of a
+    /// data directory (Admin/Backup; the server's user only). `body` reads
+    /// the chunks; the backup is whole only when the call ends without an error.
+    public func backup<Result: Sendable>(
+        timeout: Duration? = nil, _ body: (RPCResponseStream<BackupChunk>) async throws -> Result
+    ) async throws -> Result {
+        try await rpc.serverStream(
+            method: MethodNames.backup, request: BackupRequest(), metadata: metadata, timeout: timeout ?? self.timeout,
+            body)
+    }
+
     /// Closes the connection.
     public func close() async { await rpc.close() }
 }

@@ -373,6 +373,10 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
         return log.failure
     }
 
+    /// The store as reads see it, for a backup: an O(1) copy-on-write copy
+    /// taken under the lock (its published part is a consistent, durable prefix).
+    func copyOfStore() -> InterviewStore { state.withLock { $0.store } }
+
     // MARK: Compaction
 
     /// Bytes on disk: the snapshot and the log segments.
@@ -450,22 +454,15 @@ public final class FileInterviewRepository: InterviewRepository, EncodedIntervie
     {
         let snapshot = store.snapshot()
         _ = consume store
+        let all = SnapshotRecords(snapshot, sequence: through)
         var records: [LogRecord] = []
-        records.reserveCapacity(1 + snapshot.records.count + snapshot.idempotencyEntries.count)
+        records.reserveCapacity(all.count)
         var overhead = SnapshotOverhead()
-        let header = LogRecordCoding.snapshotHeader(
-            sequence: through, records: snapshot.records.count, entries: snapshot.idempotencyEntries.count)
-        records.append(header)
-        overhead.add(header)
-        for (index, record) in snapshot.records.enumerated() {
-            records.append(LogRecordCoding.snapshotRecord(record, sequence: through))
-            // Encoding a large store takes a while; let other tasks run on this thread.
-            if index % 4096 == 4095 { await Task.yield() }
-        }
-        for entry in snapshot.idempotencyEntries {
-            let record = LogRecordCoding.idempotencyRecord(entry, sequence: through)
+        for record in all {
             records.append(record)
-            overhead.add(record)
+            if !SnapshotRecords.isInterview(record) { overhead.add(record) }
+            // Encoding a large store takes a while; let other tasks run on this thread.
+            if records.count % 4096 == 4095 { await Task.yield() }
         }
         return (records, overhead)
     }

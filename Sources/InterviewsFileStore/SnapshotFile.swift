@@ -34,25 +34,19 @@ enum SnapshotFile {
         }
         var offset: Int64 = 0
         do {
-            var buffer = LogFormat.header(magic: LogFormat.snapshotMagic, sequence: sequence)
-            var headersCRC = CRC32C()
+            var encoder = SnapshotEncoder(sequence: sequence)
             for record in records {
-                let start = buffer.count
-                LogFormat.appendFrame(
-                    to: &buffer, type: record.kind & LogFormat.kindMask, sequence: record.sequence, data: record.data)
-                buffer.withUnsafeBytes { headersCRC.update(UnsafeRawBufferPointer(rebasing: $0[start..<(start + 8)])) }
-                if buffer.count >= writeChunk {
-                    try writeFully(buffer, to: fd, at: offset, path: temporaryPath, io: io)
-                    offset += Int64(buffer.count)
-                    buffer.removeAll(keepingCapacity: true)
+                encoder.append(record)
+                if encoder.pendingCount >= writeChunk {
+                    let chunk = encoder.take(upTo: .max)
+                    try writeFully(chunk, to: fd, at: offset, path: temporaryPath, io: io)
+                    offset += Int64(chunk.count)
                 }
             }
-            buffer.append(contentsOf: LogFormat.trailerMagic)
-            buffer.appendLittleEndian(UInt64(records.count))
-            buffer.appendLittleEndian(headersCRC.value)
-            buffer.appendLittleEndian(CRC32C.checksum(buffer.suffix(20)))
-            try writeFully(buffer, to: fd, at: offset, path: temporaryPath, io: io)
-            offset += Int64(buffer.count)
+            encoder.finish()
+            let rest = encoder.take(upTo: .max)
+            try writeFully(rest, to: fd, at: offset, path: temporaryPath, io: io)
+            offset += Int64(rest.count)
             try performing("fsync of", temporaryPath) { () throws(FileIOError) in try io.sync(fd) }
         } catch {
             io.close(fd)
@@ -147,6 +141,93 @@ enum SnapshotFile {
             return .failure(Damage(offset: offset, reason: "trailer checksum of the record headers does not match"))
         }
         return .success(())
+    }
+}
+
+/// The bytes of a snapshot file, produced a piece at a time: the header,
+/// each record framed as in a segment, then the trailer (docs/STORAGE.md,
+/// "Snapshots"). Compaction writes them to disk; a backup streams them.
+/// Memory: the bytes not yet taken.
+public struct SnapshotEncoder: Sendable {
+    private var pending: [UInt8]
+    private var headersCRC = CRC32C()
+    private var count: UInt64 = 0
+    private var finished = false
+
+    /// The file name of the snapshot of `sequence`: `snapshot-<16 hex digits>.snap`.
+    public static func fileName(sequence: UInt64) -> String { LogFormat.snapshotName(sequence: sequence) }
+
+    /// The sequence in a snapshot file name, or nil when `name` is not one.
+    public static func sequence(inFileName name: String) -> UInt64? {
+        LogFormat.parseName(name, prefix: "snapshot-", suffix: ".snap")
+    }
+
+    /// Checks every byte of the snapshot file at `path` (header, every
+    /// record's checksum, the trailer's count and checksums) without opening
+    /// a log, for a backup just written or about to be restored.
+    ///
+    /// - Returns: The snapshot's sequence and how many records it holds.
+    /// - Throws: DATA_LOSS naming the file, the byte offset and what is wrong;
+    ///   INVALID_ARGUMENT when the name is not a snapshot's; UNAVAILABLE when it cannot be read.
+    public static func check(path: String, io: any FileIO = PosixFileIO()) throws(InterviewsError) -> (
+        sequence: UInt64, records: Int
+    ) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let expected = sequence(inFileName: name) else {
+            throw .invalidArgument("snapshot", "\(name) is not a snapshot file name (snapshot-<16 hex digits>.snap)")
+        }
+        let result: Result<SnapshotFile.Summary, Damage>
+        do { result = try SnapshotFile.scan(path: path, expectedSequence: expected, io: io) { _ in } } catch {
+            throw error as? InterviewsError ?? InterviewsError(.unavailable, "reading \(path) failed: \(error)")
+        }
+        switch result {
+        case .success(let summary): return (summary.sequence, summary.records)
+        case .failure(let damage):
+            throw InterviewsError(.dataLoss, "\(path) is damaged at byte offset \(damage.offset): \(damage.reason)")
+        }
+    }
+
+    /// Starts the snapshot of every live record as of `sequence` (the header).
+    public init(sequence: UInt64) {
+        pending = LogFormat.header(magic: LogFormat.snapshotMagic, sequence: sequence)
+    }
+
+    /// Bytes produced and not yet taken.
+    public var pendingCount: Int { pending.count }
+
+    /// Whether the trailer was written: nothing more can be appended.
+    public var isFinished: Bool { finished }
+
+    /// Frames `record` (its kind's 6 bits, its sequence, which must be at most the snapshot's).
+    public mutating func append(_ record: LogRecord) {
+        precondition(!finished, "a finished snapshot takes no more records")
+        let start = pending.count
+        LogFormat.appendFrame(
+            to: &pending, type: record.kind & LogFormat.kindMask, sequence: record.sequence, data: record.data)
+        pending.withUnsafeBytes { headersCRC.update(UnsafeRawBufferPointer(rebasing: $0[start..<(start + 8)])) }
+        count += 1
+    }
+
+    /// Writes the trailer: the record count and the checksums.
+    public mutating func finish() {
+        guard !finished else { return }
+        finished = true
+        let start = pending.count
+        pending.append(contentsOf: LogFormat.trailerMagic)
+        pending.appendLittleEndian(count)
+        pending.appendLittleEndian(headersCRC.value)
+        pending.appendLittleEndian(CRC32C.checksum(pending[start...]))
+    }
+
+    /// Takes up to `maxBytes` of the bytes produced so far, in file order.
+    public mutating func take(upTo maxBytes: Int) -> [UInt8] {
+        guard maxBytes < pending.count else {
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        let piece = Array(pending[..<maxBytes])
+        pending.removeSubrange(..<maxBytes)
+        return piece
     }
 }
 

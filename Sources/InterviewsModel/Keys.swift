@@ -81,3 +81,35 @@ public struct RevokeKeyRequest: Sendable, Hashable {
     /// Creates a request.
     public init(id: String = "") { self.id = id }
 }
+
+/// `interviews.v1.BackupRequest` (no fields).
+public struct BackupRequest: Sendable, Hashable {
+    /// Creates a request.
+    public init() {}
+}
+
+/// `interviews.v1.BackupChunk`: the next bytes of one file of a backup.
+public struct BackupChunk: Sendable, Hashable {
+    /// The file the bytes belong to: `store.secret`, `snapshot-<16 hex>.snap` or `keys.json`.
+    public var file: String
+    /// The file's next bytes.
+    public var data: [UInt8]
+    /// First chunk only: the newest change the backup holds.
+    public var sequence: UInt64
+    /// First chunk only: the interviews in the backup, deleted ones included.
+    public var interviewCount: UInt64
+    /// First chunk only: the epoch of the store the backup was taken from.
+    public var storeEpoch: UInt64
+
+    /// Creates a chunk.
+    public init(
+        file: String = "", data: [UInt8] = [], sequence: UInt64 = 0, interviewCount: UInt64 = 0,
+        storeEpoch: UInt64 = 0
+    ) {
+        self.file = file
+        self.data = data
+        self.sequence = sequence
+        self.interviewCount = interviewCount
+        self.storeEpoch = storeEpoch
+    }
+}

@@ -14,4 +14,5 @@ public enum MethodNames {
     public static let createKey = "/interviews.v1.Admin/CreateKey"
     public static let listKeys = "/interviews.v1.Admin/ListKeys"
     public static let revokeKey = "/interviews.v1.Admin/RevokeKey"
+    public static let backup = "/interviews.v1.Admin/Backup"
 }

@@ -10,7 +10,7 @@ import Synchronization
 /// changes of history for the watch feed; 100 000 request ids per store,
 /// each honoured for 24 hours, for idempotent creates.
 public final class InMemoryInterviewRepository: InterviewRepository, EncodedInterviewReads {
-    private let store: Mutex<InterviewStore>
+    let store: Mutex<InterviewStore>
     private let notifier = ChangeNotifier()
 
     /// A new random epoch for every repository: nothing survives the process,

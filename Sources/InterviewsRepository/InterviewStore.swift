@@ -55,6 +55,9 @@ package struct InterviewStore: Sendable {
     }
 
     private let signer: TokenSigner
+    /// The 32-byte secret page tokens are signed with (a backup carries it,
+    /// so tokens stay valid on a store restored from it).
+    package let tokenSecret: [UInt8]
     /// Every record (live or deleted) as its encoding and fixed fields, by slot.
     private var table = RecordTable()
     private var companies: [String: CompanyIndex] = [:]
@@ -80,6 +83,7 @@ package struct InterviewStore: Sendable {
     /// An empty store.
     package init(configuration: Configuration = Configuration()) {
         signer = TokenSigner(secret: configuration.tokenSecret)
+        tokenSecret = configuration.tokenSecret
         history = ChangeHistory(limit: configuration.changeHistoryLimit)
         idempotency = IdempotencyCache(
             limit: configuration.idempotencyLimit, windowSeconds: configuration.idempotencyWindowSeconds)
@@ -224,6 +228,16 @@ package struct InterviewStore: Sendable {
         }
         records.sort { $0.id < $1.id }
         return StoreSnapshot(records: records, lastSequence: lastSequence, idempotencyEntries: entries)
+    }
+
+    /// What reads see, as a snapshot: every published record in slot order
+    /// (staged changes left out), ``publishedSequence``, the published live
+    /// idempotency entries. A backup takes this: only durable changes, and
+    /// every one up to the sequence. O(n), no sort.
+    package func publishedSnapshot() -> StoreSnapshot {
+        StoreSnapshot(
+            records: table.entries.map(\.record), lastSequence: publishedSequence,
+            idempotencyEntries: idempotency.allEntries(now: lastTimestamp))
     }
 
     // MARK: Publishing
@@ -946,7 +960,8 @@ package struct CommittedChange: Sendable, Hashable {
 
 /// Everything a store needs to rebuild itself without its log.
 package struct StoreSnapshot: Sendable, Hashable {
-    /// Every record, deleted ones included, in id order.
+    /// Every record, deleted ones included: in id order from ``InterviewStore/snapshot()``, in slot
+    /// order from ``InterviewStore/publishedSnapshot()``.
     package var records: [StoredRecord]
     /// The newest change sequence the records reflect.
     package var lastSequence: UInt64

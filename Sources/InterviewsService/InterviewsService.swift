@@ -37,6 +37,8 @@ public struct InterviewsService: Sendable {
     private let startedInstant: ContinuousClock.Instant
     private let administratorUID: UInt32
     private let openStreams = OpenStreams()
+    private let backupSource: (any BackupSource)?
+    private let backupGate = BackupGate()
 
     /// Creates the service.
     ///
@@ -45,8 +47,15 @@ public struct InterviewsService: Sendable {
     ///   - keys: The API keys.
     ///   - backend: The backend's name for ServerInfo ("file" or "memory").
     ///   - version: The server's version for ServerInfo.
-    public init(repository: any InterviewRepository, keys: KeyStore, backend: String, version: String) {
+    ///   - backup: What Admin.Backup copies; the repository itself when it is
+    ///     a ``BackupSource`` (the file backend), else nil (Backup then fails
+    ///     with FAILED_PRECONDITION).
+    public init(
+        repository: any InterviewRepository, keys: KeyStore, backend: String, version: String,
+        backup: (any BackupSource)? = nil
+    ) {
         self.repository = repository
+        self.backupSource = backup ?? repository as? any BackupSource
         self.keys = keys
         self.resolver = TenantResolver(keys: keys)
         self.backend = backend
@@ -64,7 +73,7 @@ public struct InterviewsService: Sendable {
                 switch context.method {
                 case MethodNames.health:
                     return
-                case MethodNames.createKey, MethodNames.listKeys, MethodNames.revokeKey:
+                case MethodNames.createKey, MethodNames.listKeys, MethodNames.revokeKey, MethodNames.backup:
                     guard let peer = context.peer, peer.uid == administratorUID || peer.uid == 0 else {
                         throw InterviewsError(
                             .permissionDenied,
@@ -276,7 +285,51 @@ public struct InterviewsService: Sendable {
                 openStreams.endAll(keyID: key.id, Self.revoked(key.id))
                 return key
             },
+            .serverStreaming(MethodNames.backup) {
+                (_: BackupRequest, context, writer: ResponseStreamWriter<BackupChunk>) in
+                try await backup(shutdown: context.shutdown, writer: writer)
+            },
         ]
+    }
+
+    /// The most bytes of a file one BackupChunk carries.
+    public static let backupChunkSize = 1 << 20
+
+    /// Admin.Backup: `store.secret` and the snapshot from the backup source
+    /// (one consistent copy, taken when the call starts), then `keys.json`
+    /// as the keys are now. One backup runs at a time; each holds a copy of
+    /// the record table (not of the records) until it ends.
+    private func backup(shutdown: ShutdownSignal, writer: ResponseStreamWriter<BackupChunk>) async throws {
+        guard let backupSource else {
+            throw InterviewsError(.failedPrecondition, "the \(backend) backend of this server cannot be backed up")
+        }
+        guard backupGate.enter() else {
+            throw InterviewsError(
+                .resourceExhausted, "a backup is already running; one runs at a time, try again later")
+        }
+        defer { backupGate.leave() }
+        var reader = try backupSource.beginBackup()
+        var header = BackupChunk(
+            sequence: reader.sequence, interviewCount: UInt64(reader.interviewCount),
+            storeEpoch: repository.storeEpoch)
+        func send(_ file: String, _ data: [UInt8]) async throws {
+            if shutdown.isTriggered {
+                throw InterviewsError(
+                    .unavailable, "the server is shutting down; the backup is incomplete, take it again")
+            }
+            header.file = file
+            header.data = data
+            try await writer.write(header)
+            header = BackupChunk()
+        }
+        while let piece = reader.next(maxBytes: Self.backupChunkSize) { try await send(piece.file, piece.data) }
+        let keysFile = try keys.fileContents()
+        var start = 0
+        repeat {
+            let end = min(keysFile.count, start + Self.backupChunkSize)
+            try await send("keys.json", Array(keysFile[start..<end]))
+            start = end
+        } while start < keysFile.count
     }
 
     /// The status a call of a revoked key ends with.
@@ -419,4 +472,17 @@ final class OpenStreams: Sendable {
 
     /// How many calls are open, for tests.
     var count: Int { state.withLock { $0.byKey.values.reduce(0) { $0 + $1.count } } }
+}
+
+/// Lets one backup run at a time.
+final class BackupGate: Sendable {
+    private let running = Atomic<Bool>(false)
+
+    /// True when no backup was running and this caller may run one.
+    func enter() -> Bool {
+        running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// Ends the running backup.
+    func leave() { running.store(false, ordering: .releasing) }
 }

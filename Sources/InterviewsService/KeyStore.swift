@@ -205,14 +205,24 @@ public final class KeyStore: Sendable {
 
     /// Writes the whole store atomically: temporary file (0600), fsync, rename, fsync of the directory.
     private func write(_ entries: [String: Entry]) throws {
+        try AtomicFile.write(Self.encode(entries), to: path, mode: 0o600)
+    }
+
+    /// What `keys.json` holds for these keys now, `last_used_at` included:
+    /// the file a backup carries.
+    ///
+    /// - Throws: INTERNAL when the keys cannot be encoded.
+    public func fileContents() throws -> [UInt8] {
+        [UInt8](try Self.encode(state.withLock { $0.entries }))
+    }
+
+    private static func encode(_ entries: [String: Entry]) throws -> Data {
         let sorted = entries.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data: Data
-        do { data = try encoder.encode(sorted) } catch {
+        do { return try encoder.encode(sorted) } catch {
             throw InterviewsError(.internalError, "key store: cannot encode: \(error)")
         }
-        try AtomicFile.write(data, to: path, mode: 0o600)
     }
 
     /// The SHA-256 of `secret` as 64 lowercase hex digits. Runs on every

@@ -108,3 +108,33 @@ extension RevokeKeyRequest: CBridged {
         self.init(id: readString(m.pointee.id))
     }
 }
+
+extension BackupRequest: CBridged {
+    typealias CMessage = Interviews__V1__BackupRequest
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__backup_request__init)
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__backup_request__init(m) }
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {}
+    init(c m: UnsafePointer<CMessage>) throws(WireError) { self.init() }
+}
+
+extension BackupChunk: CBridged {
+    typealias CMessage = Interviews__V1__BackupChunk
+    // Safe unsynchronised: initialised once, then only read; it points at a C constant.
+    nonisolated(unsafe) static let cDescriptor = descriptor(of: interviews__v1__backup_chunk__init)
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { interviews__v1__backup_chunk__init(m) }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, _ a: inout EncodeArena) throws(WireError) {
+        m.pointee.file = try a.cString(file, "file")
+        m.pointee.data = a.binary(data)
+        m.pointee.sequence = sequence
+        m.pointee.interview_count = interviewCount
+        m.pointee.store_epoch = storeEpoch
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            file: readString(m.pointee.file), data: readBytes(m.pointee.data), sequence: m.pointee.sequence,
+            interviewCount: m.pointee.interview_count, storeEpoch: m.pointee.store_epoch)
+    }
+}

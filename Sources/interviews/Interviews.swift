@@ -30,7 +30,8 @@ struct InterviewsCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, Health.self, Info.self, Version.self, List.self, Get.self, Create.self, Update.self,
             Delete.self,
-            Upsert.self, Stream.self, Watch.self, Export.self, Import.self, Keys.self, Completion.self,
+            Upsert.self, Stream.self, Watch.self, Export.self, Import.self, Keys.self, Backup.self, Restore.self,
+            Completion.self,
         ]
     )
 

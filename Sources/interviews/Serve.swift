@@ -204,7 +204,8 @@ struct Serve: AsyncParsableCommand {
         }
         let keys = try KeyStore(directory: dataDir)
         let service = InterviewsService(
-            repository: repository, keys: keys, backend: backend.rawValue, version: InterviewsVersion.current)
+            repository: repository, keys: keys, backend: backend.rawValue, version: InterviewsVersion.current,
+            backup: (repository as? InMemoryInterviewRepository).map(MemoryBackupSource.init))
 
         var configuration = RPCServerConfiguration(socketPath: socket)
         configuration.socketFileMode = UInt32(socketMode, radix: 8) ?? 0o600

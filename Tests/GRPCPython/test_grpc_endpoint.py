@@ -383,20 +383,42 @@ class GRPCEndpointTests(unittest.TestCase):
         os.chmod(self.server.dir, 0o711)
         os.chmod(self.server.grpc_socket_path, 0o666)
         try:
-            done = subprocess.run(
-                ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I", "-S", "-c",
-                 RAW_UNARY, self.server.grpc_socket_path, "/interviews.v1.Admin/ListKeys"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
-            )
+            runs = [
+                subprocess.run(
+                    ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I", "-S", "-c",
+                     RAW_UNARY, self.server.grpc_socket_path, method],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                )
+                for method in ("/interviews.v1.Admin/ListKeys", "/interviews.v1.Admin/Backup")
+            ]
         finally:
             os.chmod(self.server.grpc_socket_path, 0o600)
             os.chmod(self.server.dir, 0o700)
-        if done.returncode == 126 or (b"Permission denied" in done.stderr and b"python" in done.stderr):
-            self.skipTest(f"nobody cannot run {sys.executable}: {done.stderr.decode()[:200]}")
-        self.assertEqual(done.returncode, 0, done.stderr.decode())
-        status, message = grpc_frames_status(bytes.fromhex(done.stdout.decode().strip()))
-        self.assertEqual(status, "7", message)  # PERMISSION_DENIED
-        self.assertIn("administration is limited to processes running as uid", message)
+        for done in runs:
+            if done.returncode == 126 or (b"Permission denied" in done.stderr and b"python" in done.stderr):
+                self.skipTest(f"nobody cannot run {sys.executable}: {done.stderr.decode()[:200]}")
+            self.assertEqual(done.returncode, 0, done.stderr.decode())
+            status, message = grpc_frames_status(bytes.fromhex(done.stdout.decode().strip()))
+            self.assertEqual(status, "7", message)  # PERMISSION_DENIED
+            self.assertIn("administration is limited to processes running as uid", message)
+
+    def test_backup_streams_the_files_of_a_data_directory(self) -> None:
+        key = self.server.create_key([unique("backup")])
+        self.stub.CreateInterview(pb.CreateInterviewRequest(interview=sample()), metadata=bearer(key["secret"]), timeout=10)
+        chunks = list(S.admin_rpc.AdminStub(self.channel).Backup(S.admin_pb.BackupRequest(), timeout=30))
+        self.assertGreater(chunks[0].sequence, 0)
+        self.assertGreaterEqual(chunks[0].interview_count, 1)
+        self.assertNotEqual(chunks[0].store_epoch, 0)
+        files: dict = {}
+        for chunk in chunks:
+            files.setdefault(chunk.file, b"")
+            files[chunk.file] += chunk.data
+        snapshot = "snapshot-%016x.snap" % chunks[0].sequence
+        self.assertEqual(sorted(files), sorted(["store.secret", snapshot, "keys.json"]))
+        self.assertEqual(len(files["store.secret"]), 32)
+        self.assertTrue(files[snapshot].startswith(b"IVSNP\r\n\x1a"))
+        self.assertIn(key["id"], files["keys.json"].decode())
+        self.assertNotIn(key["secret"], files["keys.json"].decode())
 
     def test_revoking_a_key_ends_its_open_watch(self) -> None:
         company = unique("revoke")

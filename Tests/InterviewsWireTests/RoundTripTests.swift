@@ -77,6 +77,10 @@ struct RoundTripTests {
         #expect(try roundTrip(ListKeysRequest(includeRevoked: true)) == ListKeysRequest(includeRevoked: true))
         #expect(try roundTrip(ListKeysResponse(keys: [key, key])) == ListKeysResponse(keys: [key, key]))
         #expect(try roundTrip(RevokeKeyRequest(id: "key-1")) == RevokeKeyRequest(id: "key-1"))
+        #expect(try roundTrip(BackupRequest()) == BackupRequest())
+        let chunk = BackupChunk(
+            file: "keys.json", data: [0, 1, 2, 255], sequence: 1 << 40, interviewCount: 3, storeEpoch: .max)
+        #expect(try roundTrip(chunk) == chunk)
     }
 
     @Test("RPC control payloads")

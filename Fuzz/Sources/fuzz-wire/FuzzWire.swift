@@ -156,6 +156,14 @@ let checks: [MessageCheck] = [
         ListKeysResponse.self,
         seeds: [ListKeysResponse(keys: [APIKey(id: "key-1", label: "me", kind: .company, companyIDs: ["acme"])])]),
     message(RevokeKeyRequest.self, seeds: [RevokeKeyRequest(id: "key-1")]),
+    message(BackupRequest.self, seeds: [BackupRequest()]),
+    message(
+        BackupChunk.self,
+        seeds: [
+            BackupChunk(
+                file: "snapshot-0000000000000001.snap", data: [0x49, 0x56, 0x53, 0x4E], sequence: 1, interviewCount: 1,
+                storeEpoch: 7)
+        ]),
 ]
 
 @_cdecl("LLVMFuzzerInitialize")

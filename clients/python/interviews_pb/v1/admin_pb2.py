@@ -14,15 +14,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19interviews/v1/admin.proto\x12\rinterviews.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12$\n\x04kind\x18\x03 \x01(\x0e\x32\x16.interviews.v1.KeyKind\x12\x13\n\x0b\x63ompany_ids\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\\\n\x10\x43reateKeyRequest\x12\r\n\x05label\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.interviews.v1.KeyKind\x12\x13\n\x0b\x63ompany_ids\x18\x03 \x03(\t\"G\n\x11\x43reateKeyResponse\x12\"\n\x03key\x18\x01 \x01(\x0b\x32\x15.interviews.v1.ApiKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"*\n\x0fListKeysRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\"7\n\x10ListKeysResponse\x12#\n\x04keys\x18\x01 \x03(\x0b\x32\x15.interviews.v1.ApiKey\"\x1e\n\x10RevokeKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t*O\n\x07KeyKind\x12\x18\n\x14KEY_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10KEY_KIND_COMPANY\x10\x01\x12\x14\n\x10KEY_KIND_PARTNER\x10\x02\x32\xe9\x01\n\x05\x41\x64min\x12N\n\tCreateKey\x12\x1f.interviews.v1.CreateKeyRequest\x1a .interviews.v1.CreateKeyResponse\x12K\n\x08ListKeys\x12\x1e.interviews.v1.ListKeysRequest\x1a\x1f.interviews.v1.ListKeysResponse\x12\x43\n\tRevokeKey\x12\x1f.interviews.v1.RevokeKeyRequest\x1a\x15.interviews.v1.ApiKeyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19interviews/v1/admin.proto\x12\rinterviews.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12$\n\x04kind\x18\x03 \x01(\x0e\x32\x16.interviews.v1.KeyKind\x12\x13\n\x0b\x63ompany_ids\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\\\n\x10\x43reateKeyRequest\x12\r\n\x05label\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.interviews.v1.KeyKind\x12\x13\n\x0b\x63ompany_ids\x18\x03 \x03(\t\"G\n\x11\x43reateKeyResponse\x12\"\n\x03key\x18\x01 \x01(\x0b\x32\x15.interviews.v1.ApiKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"*\n\x0fListKeysRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\"7\n\x10ListKeysResponse\x12#\n\x04keys\x18\x01 \x03(\x0b\x32\x15.interviews.v1.ApiKey\"\x1e\n\x10RevokeKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x0f\n\rBackupRequest\"i\n\x0b\x42\x61\x63kupChunk\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x10\n\x08sequence\x18\x03 \x01(\x04\x12\x17\n\x0finterview_count\x18\x04 \x01(\x04\x12\x13\n\x0bstore_epoch\x18\x05 \x01(\x04*O\n\x07KeyKind\x12\x18\n\x14KEY_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10KEY_KIND_COMPANY\x10\x01\x12\x14\n\x10KEY_KIND_PARTNER\x10\x02\x32\xaf\x02\n\x05\x41\x64min\x12N\n\tCreateKey\x12\x1f.interviews.v1.CreateKeyRequest\x1a .interviews.v1.CreateKeyResponse\x12K\n\x08ListKeys\x12\x1e.interviews.v1.ListKeysRequest\x1a\x1f.interviews.v1.ListKeysResponse\x12\x43\n\tRevokeKey\x12\x1f.interviews.v1.RevokeKeyRequest\x1a\x15.interviews.v1.ApiKey\x12\x44\n\x06\x42\x61\x63kup\x12\x1c.interviews.v1.BackupRequest\x1a\x1a.interviews.v1.BackupChunk0\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'interviews.v1.admin_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _KEYKIND._serialized_start=620
-  _KEYKIND._serialized_end=699
+  _KEYKIND._serialized_start=744
+  _KEYKIND._serialized_end=823
   _APIKEY._serialized_start=78
   _APIKEY._serialized_end=318
   _CREATEKEYREQUEST._serialized_start=320
@@ -35,6 +35,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LISTKEYSRESPONSE._serialized_end=586
   _REVOKEKEYREQUEST._serialized_start=588
   _REVOKEKEYREQUEST._serialized_end=618
-  _ADMIN._serialized_start=702
-  _ADMIN._serialized_end=935
+  _BACKUPREQUEST._serialized_start=620
+  _BACKUPREQUEST._serialized_end=635
+  _BACKUPCHUNK._serialized_start=637
+  _BACKUPCHUNK._serialized_end=742
+  _ADMIN._serialized_start=826
+  _ADMIN._serialized_end=1129
 # @@protoc_insertion_point(module_scope)

@@ -277,6 +277,96 @@ void   interviews__v1__revoke_key_request__free_unpacked
   assert(message->base.descriptor == &interviews__v1__revoke_key_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   interviews__v1__backup_request__init
+                     (Interviews__V1__BackupRequest         *message)
+{
+  static const Interviews__V1__BackupRequest init_value = INTERVIEWS__V1__BACKUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t interviews__v1__backup_request__get_packed_size
+                     (const Interviews__V1__BackupRequest *message)
+{
+  assert(message->base.descriptor == &interviews__v1__backup_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t interviews__v1__backup_request__pack
+                     (const Interviews__V1__BackupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &interviews__v1__backup_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t interviews__v1__backup_request__pack_to_buffer
+                     (const Interviews__V1__BackupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &interviews__v1__backup_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Interviews__V1__BackupRequest *
+       interviews__v1__backup_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Interviews__V1__BackupRequest *)
+     protobuf_c_message_unpack (&interviews__v1__backup_request__descriptor,
+                                allocator, len, data);
+}
+void   interviews__v1__backup_request__free_unpacked
+                     (Interviews__V1__BackupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &interviews__v1__backup_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   interviews__v1__backup_chunk__init
+                     (Interviews__V1__BackupChunk         *message)
+{
+  static const Interviews__V1__BackupChunk init_value = INTERVIEWS__V1__BACKUP_CHUNK__INIT;
+  *message = init_value;
+}
+size_t interviews__v1__backup_chunk__get_packed_size
+                     (const Interviews__V1__BackupChunk *message)
+{
+  assert(message->base.descriptor == &interviews__v1__backup_chunk__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t interviews__v1__backup_chunk__pack
+                     (const Interviews__V1__BackupChunk *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &interviews__v1__backup_chunk__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t interviews__v1__backup_chunk__pack_to_buffer
+                     (const Interviews__V1__BackupChunk *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &interviews__v1__backup_chunk__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Interviews__V1__BackupChunk *
+       interviews__v1__backup_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Interviews__V1__BackupChunk *)
+     protobuf_c_message_unpack (&interviews__v1__backup_chunk__descriptor,
+                                allocator, len, data);
+}
+void   interviews__v1__backup_chunk__free_unpacked
+                     (Interviews__V1__BackupChunk *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &interviews__v1__backup_chunk__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor interviews__v1__api_key__field_descriptors[7] =
 {
   {
@@ -622,6 +712,114 @@ const ProtobufCMessageDescriptor interviews__v1__revoke_key_request__descriptor 
   (ProtobufCMessageInit) interviews__v1__revoke_key_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define interviews__v1__backup_request__field_descriptors NULL
+#define interviews__v1__backup_request__field_indices_by_name NULL
+#define interviews__v1__backup_request__number_ranges NULL
+const ProtobufCMessageDescriptor interviews__v1__backup_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "interviews.v1.BackupRequest",
+  "BackupRequest",
+  "Interviews__V1__BackupRequest",
+  "interviews.v1",
+  sizeof(Interviews__V1__BackupRequest),
+  0,
+  interviews__v1__backup_request__field_descriptors,
+  interviews__v1__backup_request__field_indices_by_name,
+  0,  interviews__v1__backup_request__number_ranges,
+  (ProtobufCMessageInit) interviews__v1__backup_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor interviews__v1__backup_chunk__field_descriptors[5] =
+{
+  {
+    "file",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__BackupChunk, file),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__BackupChunk, data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sequence",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__BackupChunk, sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "interview_count",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__BackupChunk, interview_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "store_epoch",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__BackupChunk, store_epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned interviews__v1__backup_chunk__field_indices_by_name[] = {
+  1,   /* field[1] = data */
+  0,   /* field[0] = file */
+  3,   /* field[3] = interview_count */
+  2,   /* field[2] = sequence */
+  4,   /* field[4] = store_epoch */
+};
+static const ProtobufCIntRange interviews__v1__backup_chunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor interviews__v1__backup_chunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "interviews.v1.BackupChunk",
+  "BackupChunk",
+  "Interviews__V1__BackupChunk",
+  "interviews.v1",
+  sizeof(Interviews__V1__BackupChunk),
+  5,
+  interviews__v1__backup_chunk__field_descriptors,
+  interviews__v1__backup_chunk__field_indices_by_name,
+  1,  interviews__v1__backup_chunk__number_ranges,
+  (ProtobufCMessageInit) interviews__v1__backup_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue interviews__v1__key_kind__enum_values_by_number[3] =
 {
   { "KEY_KIND_UNSPECIFIED", "INTERVIEWS__V1__KEY_KIND__KEY_KIND_UNSPECIFIED", 0 },
@@ -652,13 +850,15 @@ const ProtobufCEnumDescriptor interviews__v1__key_kind__descriptor =
   interviews__v1__key_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor interviews__v1__admin__method_descriptors[3] =
+static const ProtobufCMethodDescriptor interviews__v1__admin__method_descriptors[4] =
 {
   { "CreateKey", &interviews__v1__create_key_request__descriptor, &interviews__v1__create_key_response__descriptor },
   { "ListKeys", &interviews__v1__list_keys_request__descriptor, &interviews__v1__list_keys_response__descriptor },
   { "RevokeKey", &interviews__v1__revoke_key_request__descriptor, &interviews__v1__api_key__descriptor },
+  { "Backup", &interviews__v1__backup_request__descriptor, &interviews__v1__backup_chunk__descriptor },
 };
 const unsigned interviews__v1__admin__method_indices_by_name[] = {
+  3,        /* Backup */
   0,        /* CreateKey */
   1,        /* ListKeys */
   2         /* RevokeKey */
@@ -670,7 +870,7 @@ const ProtobufCServiceDescriptor interviews__v1__admin__descriptor =
   "Admin",
   "Interviews__V1__Admin",
   "interviews.v1",
-  3,
+  4,
   interviews__v1__admin__method_descriptors,
   interviews__v1__admin__method_indices_by_name
 };
@@ -697,6 +897,14 @@ void interviews__v1__admin__revoke_key(ProtobufCService *service,
 {
   assert(service->descriptor == &interviews__v1__admin__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void interviews__v1__admin__backup(ProtobufCService *service,
+                                   const Interviews__V1__BackupRequest *input,
+                                   Interviews__V1__BackupChunk_Closure closure,
+                                   void *closure_data)
+{
+  assert(service->descriptor == &interviews__v1__admin__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void interviews__v1__admin__init (Interviews__V1__Admin_Service *service,
                                   Interviews__V1__Admin_ServiceDestroy destroy)

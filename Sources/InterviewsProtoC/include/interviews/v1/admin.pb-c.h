@@ -22,6 +22,8 @@ typedef struct Interviews__V1__CreateKeyResponse Interviews__V1__CreateKeyRespon
 typedef struct Interviews__V1__ListKeysRequest Interviews__V1__ListKeysRequest;
 typedef struct Interviews__V1__ListKeysResponse Interviews__V1__ListKeysResponse;
 typedef struct Interviews__V1__RevokeKeyRequest Interviews__V1__RevokeKeyRequest;
+typedef struct Interviews__V1__BackupRequest Interviews__V1__BackupRequest;
+typedef struct Interviews__V1__BackupChunk Interviews__V1__BackupChunk;
 
 
 /* --- enums --- */
@@ -121,6 +123,56 @@ struct  Interviews__V1__RevokeKeyRequest
 #define INTERVIEWS__V1__REVOKE_KEY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&interviews__v1__revoke_key_request__descriptor) \
     , (char *)protobuf_c_empty_string }
+
+
+struct  Interviews__V1__BackupRequest
+{
+  ProtobufCMessage base;
+};
+#define INTERVIEWS__V1__BACKUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&interviews__v1__backup_request__descriptor) \
+     }
+
+
+/*
+ * One message of a backup (Admin.Backup). A backup is the files of a data
+ * directory the file backend serves: "store.secret" (the page-token secret,
+ * 32 bytes), "snapshot-<16 hex digits>.snap" (every interview, deleted ones
+ * included, and the remembered request ids, as of `sequence`; the format of
+ * docs/STORAGE.md) and "keys.json" (the API keys: digests, never secrets).
+ * Each file comes as one or more chunks, in order and consecutively; every
+ * chunk names its file. The backup is complete only when the call ends with
+ * status OK: a client keeps nothing of a call that ends otherwise.
+ */
+struct  Interviews__V1__BackupChunk
+{
+  ProtobufCMessage base;
+  /*
+   * The file the bytes belong to: one of the names above.
+   */
+  char *file;
+  /*
+   * The file's next bytes (at most 1 MiB).
+   */
+  ProtobufCBinaryData data;
+  /*
+   * On the first chunk only: the newest change the backup holds. Every change
+   * up to it is in the backup, none after it; only durable changes, ever.
+   */
+  uint64_t sequence;
+  /*
+   * On the first chunk only: the interviews the backup holds, deleted ones included.
+   */
+  uint64_t interview_count;
+  /*
+   * On the first chunk only: the epoch of the store the backup was taken
+   * from. A store restored from the backup gets an epoch of its own.
+   */
+  uint64_t store_epoch;
+};
+#define INTERVIEWS__V1__BACKUP_CHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&interviews__v1__backup_chunk__descriptor) \
+    , (char *)protobuf_c_empty_string, {0,NULL}, 0, 0, 0 }
 
 
 /* Interviews__V1__ApiKey methods */
@@ -237,6 +289,44 @@ Interviews__V1__RevokeKeyRequest *
 void   interviews__v1__revoke_key_request__free_unpacked
                      (Interviews__V1__RevokeKeyRequest *message,
                       ProtobufCAllocator *allocator);
+/* Interviews__V1__BackupRequest methods */
+void   interviews__v1__backup_request__init
+                     (Interviews__V1__BackupRequest         *message);
+size_t interviews__v1__backup_request__get_packed_size
+                     (const Interviews__V1__BackupRequest   *message);
+size_t interviews__v1__backup_request__pack
+                     (const Interviews__V1__BackupRequest   *message,
+                      uint8_t             *out);
+size_t interviews__v1__backup_request__pack_to_buffer
+                     (const Interviews__V1__BackupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Interviews__V1__BackupRequest *
+       interviews__v1__backup_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   interviews__v1__backup_request__free_unpacked
+                     (Interviews__V1__BackupRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Interviews__V1__BackupChunk methods */
+void   interviews__v1__backup_chunk__init
+                     (Interviews__V1__BackupChunk         *message);
+size_t interviews__v1__backup_chunk__get_packed_size
+                     (const Interviews__V1__BackupChunk   *message);
+size_t interviews__v1__backup_chunk__pack
+                     (const Interviews__V1__BackupChunk   *message,
+                      uint8_t             *out);
+size_t interviews__v1__backup_chunk__pack_to_buffer
+                     (const Interviews__V1__BackupChunk   *message,
+                      ProtobufCBuffer     *buffer);
+Interviews__V1__BackupChunk *
+       interviews__v1__backup_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   interviews__v1__backup_chunk__free_unpacked
+                     (Interviews__V1__BackupChunk *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Interviews__V1__ApiKey_Closure)
@@ -257,6 +347,12 @@ typedef void (*Interviews__V1__ListKeysResponse_Closure)
 typedef void (*Interviews__V1__RevokeKeyRequest_Closure)
                  (const Interviews__V1__RevokeKeyRequest *message,
                   void *closure_data);
+typedef void (*Interviews__V1__BackupRequest_Closure)
+                 (const Interviews__V1__BackupRequest *message,
+                  void *closure_data);
+typedef void (*Interviews__V1__BackupChunk_Closure)
+                 (const Interviews__V1__BackupChunk *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -276,6 +372,10 @@ struct Interviews__V1__Admin_Service
                      const Interviews__V1__RevokeKeyRequest *input,
                      Interviews__V1__ApiKey_Closure closure,
                      void *closure_data);
+  void (*backup)(Interviews__V1__Admin_Service *service,
+                 const Interviews__V1__BackupRequest *input,
+                 Interviews__V1__BackupChunk_Closure closure,
+                 void *closure_data);
 };
 typedef void (*Interviews__V1__Admin_ServiceDestroy)(Interviews__V1__Admin_Service *);
 void interviews__v1__admin__init (Interviews__V1__Admin_Service *service,
@@ -286,7 +386,8 @@ void interviews__v1__admin__init (Interviews__V1__Admin_Service *service,
     { INTERVIEWS__V1__ADMIN__BASE_INIT,\
       function_prefix__ ## create_key,\
       function_prefix__ ## list_keys,\
-      function_prefix__ ## revoke_key  }
+      function_prefix__ ## revoke_key,\
+      function_prefix__ ## backup  }
 void interviews__v1__admin__create_key(ProtobufCService *service,
                                        const Interviews__V1__CreateKeyRequest *input,
                                        Interviews__V1__CreateKeyResponse_Closure closure,
@@ -299,6 +400,10 @@ void interviews__v1__admin__revoke_key(ProtobufCService *service,
                                        const Interviews__V1__RevokeKeyRequest *input,
                                        Interviews__V1__ApiKey_Closure closure,
                                        void *closure_data);
+void interviews__v1__admin__backup(ProtobufCService *service,
+                                   const Interviews__V1__BackupRequest *input,
+                                   Interviews__V1__BackupChunk_Closure closure,
+                                   void *closure_data);
 
 /* --- descriptors --- */
 
@@ -309,6 +414,8 @@ extern const ProtobufCMessageDescriptor interviews__v1__create_key_response__des
 extern const ProtobufCMessageDescriptor interviews__v1__list_keys_request__descriptor;
 extern const ProtobufCMessageDescriptor interviews__v1__list_keys_response__descriptor;
 extern const ProtobufCMessageDescriptor interviews__v1__revoke_key_request__descriptor;
+extern const ProtobufCMessageDescriptor interviews__v1__backup_request__descriptor;
+extern const ProtobufCMessageDescriptor interviews__v1__backup_chunk__descriptor;
 extern const ProtobufCServiceDescriptor interviews__v1__admin__descriptor;
 
 PROTOBUF_C__END_DECLS
