@@ -952,8 +952,26 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Hands the output buffer to the channel with one write and one flush.
     private func flushOutput() {
         guard let context, output.readableBytes > 0 else { return }
-        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
-        recycleOutput()
+        writeOutput { context.writeAndFlush(wrapOutboundOut($0), promise: nil) }
+    }
+
+    /// Takes the bytes out of the output buffer, then lets `write` hand them
+    /// to the channel. Taken out first: the write can re-enter this handler
+    /// (the channel fires a writability change from inside it when its
+    /// buffer crosses the high-water mark, and that writes out pending
+    /// stream messages, flushing first), and the bytes must be gone by then,
+    /// or they would go out twice. The storage is kept for reuse when
+    /// nothing was written meanwhile.
+    @discardableResult
+    private func writeOutput<Result>(_ write: (ByteBuffer) -> Result) -> Result {
+        var written = ByteBuffer()
+        swap(&written, &output)
+        let result = write(written)
+        if output.readableBytes == 0 {
+            swap(&written, &output)
+            recycleOutput()
+        }
+        return result
     }
 
     /// Empties the output buffer after a write: its storage is reused when
@@ -971,9 +989,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// reading; the future completes when it has been written.
     private func writeLast(_ frame: Frame, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         write(frame)
-        let done = context.writeAndFlush(wrapOutboundOut(output))
-        recycleOutput()
-        return done
+        return writeOutput { context.writeAndFlush(wrapOutboundOut($0)) }
     }
 
     /// The TRAILERS for `status`. An OK status is the empty payload. A status

@@ -55,6 +55,78 @@ struct FlowControlTests {
         }
     }
 
+    @Test(
+        "a stream of large messages arrives whole, in order, each once, while credit comes back during reads",
+        arguments: [2, 8, 32])
+    func largeMessagesArriveOnce(window: Int) async throws {
+        try await withTestServer { server in
+            var configuration = RPCClientConfiguration()
+            configuration.initialWindow = window
+            let client = try await server.connect(configuration)
+            // 1500 messages of 96 KiB: each crosses the socket's high-water mark, so
+            // the server's writes change the channel's writability while it writes.
+            let ids = try await client.serverStream(
+                method: TestMethods.large, request: ListRequest(page: 96 * 1024, pageSize: 1500),
+                responseType: Interview.self
+            ) { stream in
+                var ids: [String] = []
+                for try await message in stream {
+                    #expect(message.remoteData.count == 96 * 1024)
+                    #expect(message.remoteData.first == UInt8(truncatingIfNeeded: ids.count))
+                    ids.append(message.id)
+                }
+                return ids
+            }
+            #expect(ids == (0..<1500).map { "\($0)" }, "\(ids.count) messages")
+            #expect(try await server.expectHealthy())
+        }
+    }
+
+    @Test("what a read wrote goes out once when its flush changes writability and a stream has messages queued")
+    func onceWhenTheFlushReenters() async throws {
+        // Call 1 streams small messages without end, so its outbox nearly always
+        // holds some the loop has not written yet. Each call 3, 5, ... answers on
+        // the loop with a response larger than the channel's high-water mark: the
+        // flush at the end of that read makes the channel unwritable, and the
+        // channel says so from inside the flush, which writes out call 1's queued
+        // messages. The read's own bytes must not go out a second time then.
+        try await withTestServer { server in
+            try await withRawConnection(to: server.path) { raw in
+                try await raw.handshake()
+                try await raw.sendCall(1, method: TestMethods.infinite, ListRequest(), initialWindow: 1_000_000)
+                var answers: [UInt32: Int] = [:]
+                var streamed = 0
+                var next: UInt32 = 3
+                var ended: Set<UInt32> = []
+                while ended.count < 100 {
+                    guard let frame = try await raw.readFrame() else { break }
+                    if frame.callID == 1 {
+                        streamed += 1
+                        // A unary call every 50 stream messages, while the stream runs.
+                        if streamed % 50 == 0, next < 3 + 2 * 100 {
+                            try await raw.sendCall(
+                                next, method: TestMethods.largeOnLoop, ListRequest(page: 200 * 1024))
+                            next += 2
+                        }
+                    } else if frame.type == .message {
+                        answers[frame.callID, default: 0] += 1
+                    } else if frame.type == .trailers {
+                        ended.insert(frame.callID)
+                    }
+                }
+                // Frames of a call come after its TRAILERS only when something was written twice.
+                for _ in 0..<200 {
+                    guard let frame = try await raw.readFrame() else { break }
+                    if frame.callID != 1 { answers[frame.callID, default: 0] += 1 }
+                }
+                #expect(ended.count == 100)
+                #expect(
+                    answers.values.allSatisfy { $0 == 1 }, "each unary answer once: \(answers.filter { $0.value != 1 })"
+                )
+            }
+        }
+    }
+
     @Test("a slow reader slows the handler down: it is never more than a window ahead")
     func slowReader() async throws {
         try await withTestServer { server in

@@ -68,6 +68,8 @@ enum TestMethods {
     static let nulError = "/test.Test/NulError"
     static let onLoop = "/test.Test/OnLoop"
     static let endedFromOutside = "/test.Test/EndedFromOutside"
+    static let large = "/test.Test/Large"
+    static let largeOnLoop = "/test.Test/LargeOnLoop"
 
     struct Boom: Error {}
 
@@ -83,6 +85,16 @@ enum TestMethods {
                 .serverStreaming(stream) { (request: ListRequest, _, writer: ResponseStreamWriter<Interview>) in
                     for index in 0..<Int(request.pageSize) {
                         try await writer.write(Interview(id: "\(index)"))
+                    }
+                },
+                // page_size messages of `page` bytes of remote_data each, ids "0" ..< page_size.
+                .serverStreaming(large) { (request: ListRequest, _, writer: ResponseStreamWriter<Interview>) in
+                    for index in 0..<Int(request.pageSize) {
+                        try await writer.write(
+                            Interview(
+                                id: "\(index)",
+                                remoteData: [UInt8](
+                                    repeating: UInt8(truncatingIfNeeded: index), count: Int(request.page))))
                     }
                 },
                 // Writes until the writer throws; records how far it got and why it stopped:
@@ -141,6 +153,10 @@ enum TestMethods {
                 },
                 // Nonblocking: answers with whether it ran on an event loop; id "missing" is NOT_FOUND,
                 // id "boom" a non-status error.
+                // On the event loop: an Interview with `page` bytes of remote_data.
+                .nonblockingUnary(largeOnLoop) { (request: ListRequest, _) -> Interview in
+                    Interview(id: "large", remoteData: [UInt8](repeating: 7, count: Int(request.page)))
+                },
                 .nonblockingUnary(onLoop) { (request: GetInterviewRequest, context) -> Interview in
                     probe.bump("onLoop.ran")
                     switch request.id {
