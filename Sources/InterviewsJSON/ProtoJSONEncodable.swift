@@ -56,6 +56,7 @@ extension WatchEvent: ProtoJSONEncodable {
             w.enumValue("kind", event.kind.protoName, isDefault: event.kind == .unspecified)
             w.message("interview", event.interview, ProtoObjectWriter.write(interview:into:))
             w.uint64("storeEpoch", event.storeEpoch)
+            w.bool("caughtUp", event.caughtUp)
         }
     }
 }

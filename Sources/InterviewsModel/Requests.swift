@@ -247,15 +247,19 @@ public struct WatchRequest: Sendable, Hashable {
     /// The store epoch `afterSequence` belongs to; 0 when not checked. A
     /// different epoch than the store's ends the call with FAILED_PRECONDITION.
     public var storeEpoch: UInt64
+    /// Whether the end of the replay is marked by an event with ``WatchEvent/caughtUp``.
+    public var sendCaughtUp: Bool
 
     /// Creates a request.
     public init(
-        companyID: String = "", afterSequence: UInt64 = 0, includeRemoteData: Bool = false, storeEpoch: UInt64 = 0
+        companyID: String = "", afterSequence: UInt64 = 0, includeRemoteData: Bool = false, storeEpoch: UInt64 = 0,
+        sendCaughtUp: Bool = false
     ) {
         self.companyID = companyID
         self.afterSequence = afterSequence
         self.includeRemoteData = includeRemoteData
         self.storeEpoch = storeEpoch
+        self.sendCaughtUp = sendCaughtUp
     }
 }
 
@@ -274,15 +278,19 @@ public struct WatchEvent: Sendable, Hashable {
     public var interview: Interview?
     /// The epoch of the store `sequence` belongs to (resume with both).
     public var storeEpoch: UInt64
+    /// The end-of-replay marker (no interview; `sequence` is where the replay reached).
+    public var caughtUp: Bool
 
     /// Creates an event.
     public init(
-        sequence: UInt64 = 0, kind: ChangeKind = .unspecified, interview: Interview? = nil, storeEpoch: UInt64 = 0
+        sequence: UInt64 = 0, kind: ChangeKind = .unspecified, interview: Interview? = nil, storeEpoch: UInt64 = 0,
+        caughtUp: Bool = false
     ) {
         self.sequence = sequence
         self.kind = kind
         self.interview = interview
         self.storeEpoch = storeEpoch
+        self.caughtUp = caughtUp
     }
 }
 

@@ -244,12 +244,23 @@ public struct EncodedChangeBatch: Sendable, Hashable {
 public struct EncodedWatchEvent: WireCodable, Sendable, Hashable {
     public var sequence: UInt64
     public var kind: ChangeKind
-    public var interview: EncodedInterview
+    /// The record after the change; nil only on the end-of-replay marker.
+    public var interview: EncodedInterview?
     public var storeEpoch: UInt64
+    /// The end-of-replay marker (see ``WatchEvent/caughtUp``).
+    public var caughtUp: Bool = false
+
+    /// The end-of-replay marker at `sequence`.
+    public static func caughtUp(sequence: UInt64, storeEpoch: UInt64) -> EncodedWatchEvent {
+        EncodedWatchEvent(
+            sequence: sequence, kind: .unspecified, interview: nil, storeEpoch: storeEpoch, caughtUp: true)
+    }
 
     /// The event as a value.
     public func typed() throws -> WatchEvent {
-        WatchEvent(sequence: sequence, kind: kind, interview: try interview.interview(), storeEpoch: storeEpoch)
+        WatchEvent(
+            sequence: sequence, kind: kind, interview: try interview?.interview(), storeEpoch: storeEpoch,
+            caughtUp: caughtUp)
     }
 
     public func encode(into buffer: inout ByteBuffer) throws(WireError) {
@@ -259,21 +270,28 @@ public struct EncodedWatchEvent: WireCodable, Sendable, Hashable {
         if kind.rawValue != 0 {
             EncodedPage.writeTag(0x10, varint: UInt64(bitPattern: Int64(kind.rawValue)), into: &buffer)
         }
-        try interview.encode(asField: 3, into: &buffer)
+        try interview?.encode(asField: 3, into: &buffer)
         if storeEpoch != 0 {
             EncodedPage.writeTag(0x20, varint: storeEpoch, into: &buffer)
+        }
+        if caughtUp {
+            EncodedPage.writeTag(0x28, varint: 1, into: &buffer)
         }
     }
 
     public static func decode(from bytes: UnsafeRawBufferPointer, maxSize: Int) throws(WireError) -> EncodedWatchEvent {
         let event = try WatchEvent.decode(from: bytes, maxSize: maxSize)
+        if event.caughtUp, event.interview == nil {
+            return .caughtUp(sequence: event.sequence, storeEpoch: event.storeEpoch)
+        }
         guard let interview = event.interview else {
             throw WireError(.rejected, field: "interview", "is required in a watch event")
         }
         do {
             return EncodedWatchEvent(
                 sequence: event.sequence, kind: event.kind,
-                interview: EncodedInterview(try StoredRecord(interview), .everything), storeEpoch: event.storeEpoch)
+                interview: EncodedInterview(try StoredRecord(interview), .everything), storeEpoch: event.storeEpoch,
+                caughtUp: event.caughtUp)
         } catch {
             throw WireError(.rejected, field: "interview", error.message)
         }

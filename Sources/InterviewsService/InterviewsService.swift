@@ -189,7 +189,8 @@ public struct InterviewsService: Sendable {
                 let tenant = try tenant(context, request.companyID)
                 try await endingOnRevocation(context) { isRevoked in
                     try await watch(
-                        request, tenant: tenant, shutdown: context.shutdown, isRevoked: isRevoked, writer: writer
+                        request, tenant: tenant, shutdown: context.shutdown, isRevoked: isRevoked, writer: writer,
+                        marker: { EncodedWatchEvent.caughtUp(sequence: $0, storeEpoch: $1) }
                     ) { cursor, epoch in
                         let batch = try await encoded.encodedChanges(
                             after: cursor, limit: Self.watchBatchSize, tenant: tenant)
@@ -206,7 +207,8 @@ public struct InterviewsService: Sendable {
             let tenant = try tenant(context, request.companyID)
             try await endingOnRevocation(context) { isRevoked in
                 try await watch(
-                    request, tenant: tenant, shutdown: context.shutdown, isRevoked: isRevoked, writer: writer
+                    request, tenant: tenant, shutdown: context.shutdown, isRevoked: isRevoked, writer: writer,
+                    marker: { WatchEvent(sequence: $0, storeEpoch: $1, caughtUp: true) }
                 ) { cursor, epoch in
                     let batch = try await repository.changes(after: cursor, limit: Self.watchBatchSize, tenant: tenant)
                     let events = batch.changes.map { change in
@@ -372,6 +374,7 @@ public struct InterviewsService: Sendable {
     private func watch<Event: WireCodable>(
         _ request: WatchRequest, tenant: Tenant, shutdown: ShutdownSignal,
         isRevoked: @Sendable () throws -> Void, writer: ResponseStreamWriter<Event>,
+        marker: (_ sequence: UInt64, _ epoch: UInt64) -> Event,
         read: (_ cursor: UInt64, _ epoch: UInt64) async throws -> (
             events: [(sequence: UInt64, event: Event)], truncated: Bool, scannedThrough: UInt64
         )
@@ -386,6 +389,7 @@ public struct InterviewsService: Sendable {
             )
         }
         var cursor = request.afterSequence
+        var markCaughtUp = request.sendCaughtUp
         if cursor > 0 {
             // No change of this store has that sequence yet: it comes from
             // another store (or one that restarted empty), and following it
@@ -419,6 +423,11 @@ public struct InterviewsService: Sendable {
             }
             cursor = max(cursor, batch.scannedThrough)
             if batch.events.count < Self.watchBatchSize {
+                if markCaughtUp {
+                    // Every kept change up to the newest the read saw has gone out.
+                    markCaughtUp = false
+                    try await writer.write(marker(cursor, epoch))
+                }
                 // Caught up with the store: wait for a newer change, or the shutdown.
                 try await waitForChanges(after: cursor, orUntil: shutdown)
             }

@@ -254,12 +254,14 @@ extension WatchRequest: CBridged {
         m.pointee.after_sequence = afterSequence
         m.pointee.include_remote_data = includeRemoteData ? 1 : 0
         m.pointee.store_epoch = storeEpoch
+        m.pointee.send_caught_up = sendCaughtUp ? 1 : 0
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             companyID: readString(m.pointee.company_id), afterSequence: m.pointee.after_sequence,
-            includeRemoteData: m.pointee.include_remote_data != 0, storeEpoch: m.pointee.store_epoch)
+            includeRemoteData: m.pointee.include_remote_data != 0, storeEpoch: m.pointee.store_epoch,
+            sendCaughtUp: m.pointee.send_caught_up != 0)
     }
 }
 
@@ -274,12 +276,14 @@ extension WatchEvent: CBridged {
         m.pointee.kind = a.cEnum(kind)
         do { m.pointee.interview = try a.message(interview) } catch { throw error.inside("interview") }
         m.pointee.store_epoch = storeEpoch
+        m.pointee.caught_up = caughtUp ? 1 : 0
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             sequence: m.pointee.sequence, kind: try readEnum(m.pointee.kind.rawValue, "kind"),
-            interview: try readMessage(m.pointee.interview, "interview"), storeEpoch: m.pointee.store_epoch)
+            interview: try readMessage(m.pointee.interview, "interview"), storeEpoch: m.pointee.store_epoch,
+            caughtUp: m.pointee.caught_up != 0)
     }
 }
 

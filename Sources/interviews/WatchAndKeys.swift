@@ -12,11 +12,16 @@ struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print change events after a sequence number, then follow live until Ctrl-C (or --timeout).",
         discussion: """
-            Sequences belong to a store epoch (each event's storeEpoch, `interviews info`): resume with both,             and a server whose store is not the one the sequence came from (a memory server that restarted)             answers FAILED_PRECONDITION instead of skipping changes. A watch that ends with an error prints             where to resume.
+            Sequences belong to a store epoch (each event's storeEpoch, `interviews info`): resume with both, \
+            and a server whose store is not the one the sequence came from (a memory server that restarted) \
+            answers FAILED_PRECONDITION instead of skipping changes. A watch that ends with an error prints \
+            where to resume. With --until-caught-up the watch prints the kept changes and ends (exit 0) once \
+            the server says it has sent every one up to its newest, printing where to resume on standard error.
 
             Examples:
               interviews watch
               interviews watch --after-sequence 1200 --store-epoch 9147483620557371241 --output jsonl
+              interviews watch --until-caught-up --output jsonl > changes.jsonl
             """)
 
     @OptionGroup var client: ClientOptions
@@ -29,6 +34,8 @@ struct Watch: AsyncParsableCommand {
         name: [.customLong("store-epoch"), .customLong("epoch")],
         help: "The store epoch --after-sequence belongs to (0: not checked).") var storeEpoch: UInt64 = 0
     @Flag(help: "Include the source payload (remote_data).") var includeRemoteData = false
+    @Flag(help: "End once every kept change up to the server's newest has been printed (exit 0).")
+    var untilCaughtUp = false
 
     func run() async throws {
         try await runReportingErrors {
@@ -40,12 +47,19 @@ struct Watch: AsyncParsableCommand {
                     try await connection.watch(
                         WatchRequest(
                             companyID: tenant.company, afterSequence: afterSequence,
-                            includeRemoteData: includeRemoteData, storeEpoch: storeEpoch),
+                            includeRemoteData: includeRemoteData, storeEpoch: storeEpoch, sendCaughtUp: untilCaughtUp),
                         timeout: client.timeout.map { .seconds($0) }
                     ) { events in
                         for try await event in events {
                             resumeSequence = event.sequence
                             resumeEpoch = event.storeEpoch
+                            if event.caughtUp {
+                                writeAll(
+                                    STDERR_FILENO,
+                                    "caught up at sequence \(event.sequence); resume: interviews watch --after-sequence "
+                                        + "\(event.sequence) --store-epoch \(event.storeEpoch)\n")
+                                return
+                            }
                             switch format {
                             case .json, .jsonl: emit(event.protoJSON)
                             case .yaml: emitLines("---\n" + (YAMLText.from(json: event.protoJSON) ?? ""))

@@ -56,6 +56,29 @@ struct WatchTests {
         #expect(took >= .seconds(2) && took < .seconds(20), "\(took)")
     }
 
+    @Test("watch --until-caught-up prints the kept changes and ends with exit 0 and where to resume")
+    func untilCaughtUp() async throws {
+        let acme = try await ServerProcess.current().newTenant()
+        let first = try await acme.create("--title", "One")
+        let second = try await acme.create("--title", "Two")
+        let result = try await acme.run("watch", "--until-caught-up", "--output", "jsonl", limit: .seconds(30))
+        #expect(result.status == 0, "\(result)")
+        let ids = try result.stdout.split(separator: "\n").map { line in
+            (try JSONObjects.object(String(line))["interview"] as? [String: Any])?["id"] as? String
+        }
+        #expect(ids == [first["id"] as? String, second["id"] as? String], "\(result.stdout)")
+        #expect(!result.stdout.contains("caughtUp"), "the marker is not printed as an event")
+        let resume = try #require(
+            result.stderr.firstMatch(
+                of: /caught up at sequence (\d+); resume: interviews watch --after-sequence (\d+) --store-epoch \d+/),
+            "\(result.stderr)")
+        #expect(resume.1 == resume.2)
+        let again = try await acme.run(
+            "watch", "--until-caught-up", "--after-sequence", String(resume.1), "--output", "jsonl",
+            limit: .seconds(30))
+        #expect(again.status == 0 && again.stdout.isEmpty, "nothing after the marker's sequence: \(again)")
+    }
+
     @Test("watch shows only the caller's company")
     func tenantScoped() async throws {
         let server = try ServerProcess.current()

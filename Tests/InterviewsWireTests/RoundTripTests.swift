@@ -54,6 +54,10 @@ struct RoundTripTests {
         #expect(
             try roundTrip(WatchEvent(sequence: 43, kind: .deleted, interview: i))
                 == WatchEvent(sequence: 43, kind: .deleted, interview: i))
+        let marker = WatchEvent(sequence: 44, storeEpoch: 7, caughtUp: true)
+        #expect(try roundTrip(marker) == marker)
+        let asking = WatchRequest(afterSequence: 5, storeEpoch: 9, sendCaughtUp: true)
+        #expect(try roundTrip(asking) == asking)
         #expect(try roundTrip(HealthRequest()) == HealthRequest())
         #expect(try roundTrip(HealthResponse(status: .notServing)) == HealthResponse(status: .notServing))
         #expect(try roundTrip(ServerInfoRequest(companyID: "c")) == ServerInfoRequest(companyID: "c"))

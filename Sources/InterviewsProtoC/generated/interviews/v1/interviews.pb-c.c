@@ -2775,7 +2775,7 @@ const ProtobufCMessageDescriptor interviews__v1__upsert_interviews_response__des
   (ProtobufCMessageInit) interviews__v1__upsert_interviews_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor interviews__v1__watch_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor interviews__v1__watch_request__field_descriptors[5] =
 {
   {
     "company_id",
@@ -2825,17 +2825,30 @@ static const ProtobufCFieldDescriptor interviews__v1__watch_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "send_caught_up",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__WatchRequest, send_caught_up),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned interviews__v1__watch_request__field_indices_by_name[] = {
   1,   /* field[1] = after_sequence */
   0,   /* field[0] = company_id */
   2,   /* field[2] = include_remote_data */
+  4,   /* field[4] = send_caught_up */
   3,   /* field[3] = store_epoch */
 };
 static const ProtobufCIntRange interviews__v1__watch_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor interviews__v1__watch_request__descriptor =
 {
@@ -2845,14 +2858,14 @@ const ProtobufCMessageDescriptor interviews__v1__watch_request__descriptor =
   "Interviews__V1__WatchRequest",
   "interviews.v1",
   sizeof(Interviews__V1__WatchRequest),
-  4,
+  5,
   interviews__v1__watch_request__field_descriptors,
   interviews__v1__watch_request__field_indices_by_name,
   1,  interviews__v1__watch_request__number_ranges,
   (ProtobufCMessageInit) interviews__v1__watch_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor interviews__v1__watch_event__field_descriptors[4] =
+static const ProtobufCFieldDescriptor interviews__v1__watch_event__field_descriptors[5] =
 {
   {
     "sequence",
@@ -2902,8 +2915,21 @@ static const ProtobufCFieldDescriptor interviews__v1__watch_event__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "caught_up",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Interviews__V1__WatchEvent, caught_up),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned interviews__v1__watch_event__field_indices_by_name[] = {
+  4,   /* field[4] = caught_up */
   2,   /* field[2] = interview */
   1,   /* field[1] = kind */
   0,   /* field[0] = sequence */
@@ -2912,7 +2938,7 @@ static const unsigned interviews__v1__watch_event__field_indices_by_name[] = {
 static const ProtobufCIntRange interviews__v1__watch_event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor interviews__v1__watch_event__descriptor =
 {
@@ -2922,7 +2948,7 @@ const ProtobufCMessageDescriptor interviews__v1__watch_event__descriptor =
   "Interviews__V1__WatchEvent",
   "interviews.v1",
   sizeof(Interviews__V1__WatchEvent),
-  4,
+  5,
   interviews__v1__watch_event__field_descriptors,
   interviews__v1__watch_event__field_indices_by_name,
   1,  interviews__v1__watch_event__number_ranges,

@@ -573,10 +573,17 @@ struct  Interviews__V1__WatchRequest
    * so list again and watch from 0 or ServerInfo.last_sequence. 0: not checked.
    */
   uint64_t store_epoch;
+  /*
+   * Ask for the end of the replay to be marked: once every kept change of
+   * the company up to the store's newest at that moment has been sent, the
+   * server sends one WatchEvent with caught_up set and no interview; every
+   * event after it is live (see docs/PROTOCOL.md, "Watching").
+   */
+  protobuf_c_boolean send_caught_up;
 };
 #define INTERVIEWS__V1__WATCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&interviews__v1__watch_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
 
 
 /*
@@ -599,10 +606,18 @@ struct  Interviews__V1__WatchEvent
    * WatchRequest.store_epoch. Never 0 from this server.
    */
   uint64_t store_epoch;
+  /*
+   * Set on the one event that marks the end of the replay (only when
+   * WatchRequest.send_caught_up): it has no interview and kind
+   * CHANGE_KIND_UNSPECIFIED; `sequence` is the position the replay reached
+   * (every change of the company up to it has been sent), a valid place to
+   * resume from.
+   */
+  protobuf_c_boolean caught_up;
 };
 #define INTERVIEWS__V1__WATCH_EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&interviews__v1__watch_event__descriptor) \
-    , 0, INTERVIEWS__V1__CHANGE_KIND__CHANGE_KIND_UNSPECIFIED, NULL, 0 }
+    , 0, INTERVIEWS__V1__CHANGE_KIND__CHANGE_KIND_UNSPECIFIED, NULL, 0, 0 }
 
 
 struct  Interviews__V1__HealthRequest
