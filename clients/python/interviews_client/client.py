@@ -335,6 +335,7 @@ class Client:
         company_id: str = "",
         include_remote_data: bool = False,
         store_epoch: int = 0,
+        send_caught_up: bool = False,
         timeout: Optional[float] = None,
         metadata: Optional[Metadata] = None,
         window: Optional[int] = None,
@@ -347,6 +348,10 @@ class Client:
         then ends the stream with FAILED_PRECONDITION instead of skipping
         changes; 0 (the default) is not checked.
 
+        With `send_caught_up`, one event with `caught_up` set (and no
+        interview) follows the replay: every kept change up to its `sequence`
+        has been sent, and every later event is live.
+
         The stream does not end by itself: close it, or give it a timeout.
         """
         request = interviews_pb2.WatchRequest(
@@ -354,6 +359,7 @@ class Client:
             after_sequence=after_sequence,
             include_remote_data=include_remote_data,
             store_epoch=store_epoch,
+            send_caught_up=send_caught_up,
         )
         return self.stream(
             INTERVIEWS + "WatchInterviews", request, interviews_pb2.WatchEvent, timeout, metadata, window

@@ -270,6 +270,23 @@ class InterviewsRPCTests(ServerTestCase):
             event = watch.read(timeout=10)
         self.assertEqual((event.kind, event.interview.id), (pb.CHANGE_KIND_CREATED, created.id))
 
+    def test_watch_marks_where_the_replay_ends(self) -> None:
+        before = self.client.server_info().last_sequence
+        created = self.client.create_interview(sample(title="before the marker"))
+        with self.client.watch_interviews(before, send_caught_up=True, timeout=20) as watch:
+            event = watch.read(timeout=10)
+            marker = watch.read(timeout=10)
+            live = self.client.create_interview(sample(title="after the marker"))
+            after = watch.read(timeout=10)
+        self.assertEqual((event.interview.id, event.caught_up), (created.id, False))
+        self.assertTrue(marker.caught_up)
+        self.assertFalse(marker.HasField("interview"))
+        self.assertEqual(marker.kind, pb.CHANGE_KIND_UNSPECIFIED)
+        self.assertGreaterEqual(marker.sequence, event.sequence)
+        self.assertEqual(marker.store_epoch, event.store_epoch)
+        self.assertEqual((after.interview.id, after.caught_up), (live.id, False))
+        self.assertGreater(after.sequence, marker.sequence)
+
     def test_watch_checks_the_store_epoch(self) -> None:
         info = self.client.server_info()
         self.assertNotEqual(info.store_epoch, 0)
