@@ -36,6 +36,7 @@ public struct Participant: Sendable, Hashable {
     public var email: String
 
     /// Creates a participant; every field defaults to empty.
+    @inlinable
     public init(
         id: String = "", remoteID: String = "", firstName: String = "", lastName: String = "",
         email: String = ""
@@ -59,6 +60,7 @@ public struct Location: Sendable, Hashable {
     public var country: String
 
     /// Creates a location; every field defaults to empty.
+    @inlinable
     public init(
         raw: String = "", street1: String = "", street2: String = "", city: String = "",
         state: String = "", zipCode: String = "", country: String = ""
@@ -81,6 +83,7 @@ public struct TranscriptSegment: Sendable, Hashable {
     public var endOffsetMs: UInt64
 
     /// Creates a segment.
+    @inlinable
     public init(speaker: String = "", text: String = "", startOffsetMs: UInt64 = 0, endOffsetMs: UInt64 = 0) {
         self.speaker = speaker
         self.text = text
@@ -96,6 +99,7 @@ public struct Score: Sendable, Hashable {
     public var maxValue: Double
 
     /// Creates a score.
+    @inlinable
     public init(name: String = "", value: Double = 0, maxValue: Double = 0) {
         self.name = name
         self.value = value
@@ -112,6 +116,7 @@ public struct Analysis: Sendable, Hashable {
     public var transcript: [TranscriptSegment]
 
     /// Creates an analysis.
+    @inlinable
     public init(
         summary: String = "", recommendation: String = "", overallScore: Double = 0,
         scores: [Score] = [], transcript: [TranscriptSegment] = []
@@ -158,6 +163,7 @@ public struct Interview: Sendable, Hashable {
     public var revision: UInt64
 
     /// Creates an interview; every field defaults to "not set".
+    @inlinable
     public init(
         id: String = "", remoteID: String = "", companyID: String = "", candidateID: String = "",
         applicationID: String = "", jobID: String = "", agentID: String = "",

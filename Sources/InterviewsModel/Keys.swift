@@ -18,6 +18,7 @@ public struct APIKey: Sendable, Hashable {
     public var revokedAt: Timestamp?
 
     /// Creates a key description.
+    @inlinable
     public init(
         id: String = "", label: String = "", kind: KeyKind = .unspecified, companyIDs: [String] = [],
         createdAt: Timestamp? = nil, lastUsedAt: Timestamp? = nil, revokedAt: Timestamp? = nil
@@ -39,6 +40,7 @@ public struct CreateKeyRequest: Sendable, Hashable {
     public var companyIDs: [String]
 
     /// Creates a request.
+    @inlinable
     public init(label: String = "", kind: KeyKind = .unspecified, companyIDs: [String] = []) {
         self.label = label
         self.kind = kind
@@ -52,6 +54,7 @@ public struct CreateKeyResponse: Sendable, Hashable {
     public var secret: String
 
     /// Creates a response.
+    @inlinable
     public init(key: APIKey? = nil, secret: String = "") {
         self.key = key
         self.secret = secret
@@ -63,6 +66,7 @@ public struct ListKeysRequest: Sendable, Hashable {
     public var includeRevoked: Bool
 
     /// Creates a request.
+    @inlinable
     public init(includeRevoked: Bool = false) { self.includeRevoked = includeRevoked }
 }
 
@@ -71,6 +75,7 @@ public struct ListKeysResponse: Sendable, Hashable {
     public var keys: [APIKey]
 
     /// Creates a response.
+    @inlinable
     public init(keys: [APIKey] = []) { self.keys = keys }
 }
 
@@ -79,12 +84,14 @@ public struct RevokeKeyRequest: Sendable, Hashable {
     public var id: String
 
     /// Creates a request.
+    @inlinable
     public init(id: String = "") { self.id = id }
 }
 
 /// `interviews.v1.BackupRequest` (no fields).
 public struct BackupRequest: Sendable, Hashable {
     /// Creates a request.
+    @inlinable
     public init() {}
 }
 
@@ -102,6 +109,7 @@ public struct BackupChunk: Sendable, Hashable {
     public var storeEpoch: UInt64
 
     /// Creates a chunk.
+    @inlinable
     public init(
         file: String = "", data: [UInt8] = [], sequence: UInt64 = 0, interviewCount: UInt64 = 0,
         storeEpoch: UInt64 = 0

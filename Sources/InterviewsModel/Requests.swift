@@ -53,6 +53,7 @@ public struct ListRequest: Sendable, Hashable {
     public var readMask: [String]
 
     /// Creates a request; every filter defaults to "any".
+    @inlinable
     public init(
         companyID: String = "", candidateIDs: [String] = [], ids: [String] = [],
         remoteIDs: [String] = [], applicationID: String = "", jobID: String = "",
@@ -108,6 +109,7 @@ public struct Page: Sendable, Hashable {
     public var pageSize: UInt32
 
     /// Creates a page.
+    @inlinable
     public init(
         interviews: [Interview] = [], nextPageToken: String = "", previousPageToken: String = "",
         totalSize: UInt64 = 0, page: UInt32 = 0, pageSize: UInt32 = 0
@@ -129,6 +131,7 @@ public struct GetInterviewRequest: Sendable, Hashable {
     public var includeDeleted: Bool
 
     /// Creates a request.
+    @inlinable
     public init(companyID: String = "", id: String = "", includeRemoteData: Bool = false, includeDeleted: Bool = false)
     {
         self.companyID = companyID
@@ -146,6 +149,7 @@ public struct CreateInterviewRequest: Sendable, Hashable {
     public var requestID: String
 
     /// Creates a request.
+    @inlinable
     public init(companyID: String = "", interview: Interview? = nil, requestID: String = "") {
         self.companyID = companyID
         self.interview = interview
@@ -163,6 +167,7 @@ public struct UpdateInterviewRequest: Sendable, Hashable {
     public var expectedRevision: UInt64
 
     /// Creates a request.
+    @inlinable
     public init(
         companyID: String = "", interview: Interview? = nil, updateMask: [String] = [], expectedRevision: UInt64 = 0
     ) {
@@ -181,6 +186,7 @@ public struct DeleteInterviewRequest: Sendable, Hashable {
     public var expectedRevision: UInt64
 
     /// Creates a request.
+    @inlinable
     public init(companyID: String = "", id: String = "", expectedRevision: UInt64 = 0) {
         self.companyID = companyID
         self.id = id
@@ -194,6 +200,7 @@ public struct UpsertInterviewsRequest: Sendable, Hashable {
     public var interviews: [Interview]
 
     /// Creates a request.
+    @inlinable
     public init(companyID: String = "", interviews: [Interview] = []) {
         self.companyID = companyID
         self.interviews = interviews
@@ -219,6 +226,7 @@ public struct UpsertResult: Sendable, Hashable {
     public var errorMessage: String
 
     /// Creates a result.
+    @inlinable
     public init(
         index: UInt32 = 0, outcome: UpsertOutcome = .unspecified, interview: Interview? = nil, errorCode: Int32 = 0,
         errorMessage: String = ""
@@ -236,6 +244,7 @@ public struct UpsertInterviewsResponse: Sendable, Hashable {
     public var results: [UpsertResult]
 
     /// Creates a response.
+    @inlinable
     public init(results: [UpsertResult] = []) { self.results = results }
 }
 
@@ -251,6 +260,7 @@ public struct WatchRequest: Sendable, Hashable {
     public var sendCaughtUp: Bool
 
     /// Creates a request.
+    @inlinable
     public init(
         companyID: String = "", afterSequence: UInt64 = 0, includeRemoteData: Bool = false, storeEpoch: UInt64 = 0,
         sendCaughtUp: Bool = false
@@ -282,6 +292,7 @@ public struct WatchEvent: Sendable, Hashable {
     public var caughtUp: Bool
 
     /// Creates an event.
+    @inlinable
     public init(
         sequence: UInt64 = 0, kind: ChangeKind = .unspecified, interview: Interview? = nil, storeEpoch: UInt64 = 0,
         caughtUp: Bool = false
@@ -297,6 +308,7 @@ public struct WatchEvent: Sendable, Hashable {
 /// `interviews.v1.HealthRequest` (no fields).
 public struct HealthRequest: Sendable, Hashable {
     /// Creates a request.
+    @inlinable
     public init() {}
 }
 
@@ -312,6 +324,7 @@ public struct HealthResponse: Sendable, Hashable {
     public var status: ServingStatus
 
     /// Creates a response.
+    @inlinable
     public init(status: ServingStatus = .unspecified) { self.status = status }
 }
 
@@ -320,6 +333,7 @@ public struct ServerInfoRequest: Sendable, Hashable {
     public var companyID: String
 
     /// Creates a request.
+    @inlinable
     public init(companyID: String = "") { self.companyID = companyID }
 }
 
@@ -339,6 +353,7 @@ public struct ServerInfoResponse: Sendable, Hashable {
     public var storeEpoch: UInt64
 
     /// Creates a response.
+    @inlinable
     public init(
         version: String = "", backend: String = "", uptimeSeconds: UInt64 = 0,
         startedAt: Timestamp? = nil, interviewCount: UInt64 = 0, deletedCount: UInt64 = 0,

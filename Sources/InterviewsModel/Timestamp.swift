@@ -11,6 +11,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var nanos: Int32
 
     /// Creates a timestamp from its two parts, unchecked; see ``isValid``.
+    @inlinable
     public init(seconds: Int64, nanos: Int32 = 0) {
         self.seconds = seconds
         self.nanos = nanos

@@ -4,6 +4,36 @@
 /// - Returns: nil when the bytes are fine, else the problem and the offset of the first bad byte.
 @inline(__always)
 func validateCString(_ bytes: UnsafeRawBufferPointer) -> (WireError.Kind, Int)? {
+    // The common case, ASCII without NUL, a word at a time with no byte
+    // loop: the last bytes are read as one word overlapping the one before
+    // (or, in a string shorter than a word, padded with 0x01).
+    let n = bytes.count
+    if n >= 8 {
+        var i = 0
+        while i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+        if i + 8 > n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) { return nil }
+    } else if n > 0 {
+        var word: UInt64 = 0x0101_0101_0101_0101
+        withUnsafeMutableBytes(of: &word) { padded in
+            for k in 0..<n { padded[k] = bytes[k] }
+        }
+        if isPlainASCII(word) { return nil }
+    } else {
+        return nil
+    }
+    return validateCStringBytewise(bytes)
+}
+
+/// Whether none of the eight bytes of `word` has its high bit set or is zero.
+@inline(__always)
+private func isPlainASCII(_ word: UInt64) -> Bool {
+    let highBits: UInt64 = 0x8080_8080_8080_8080
+    return word & highBits == 0 && (word &- 0x0101_0101_0101_0101) & ~word & highBits == 0
+}
+
+/// ``validateCString(_:)`` for bytes that are not all plain ASCII: finds the first bad byte.
+@inline(never)
+private func validateCStringBytewise(_ bytes: UnsafeRawBufferPointer) -> (WireError.Kind, Int)? {
     var i = 0
     let n = bytes.count
     while i < n {

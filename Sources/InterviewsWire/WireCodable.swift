@@ -30,18 +30,19 @@ public protocol WireCodable: Sendable {
 
 extension WireCodable {
     /// Decodes from the readable bytes of `buffer` (they are not consumed).
+    @inlinable
     public static func decode(
         _ buffer: ByteBuffer, maxSize: Int = WireLimits.defaultMaxMessageSize
     ) throws(WireError) -> Self {
-        try buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(WireError) in try decode(from: bytes, maxSize: maxSize) }
-        }.get()
+        try buffer.withUnsafeReadableBytes { (bytes) throws(WireError) in try decode(from: bytes, maxSize: maxSize) }
     }
 
     /// Decodes from a byte array.
+    @inlinable
     public static func decode(
         _ bytes: [UInt8], maxSize: Int = WireLimits.defaultMaxMessageSize
     ) throws(WireError) -> Self {
+        // `Array.withUnsafeBytes` rethrows untyped errors: carry the typed one out.
         try bytes.withUnsafeBytes { raw in
             Result { () throws(WireError) in try decode(from: raw, maxSize: maxSize) }
         }.get()

@@ -22,6 +22,10 @@ enum WireScanner {
         }
         var i = 0
         let n = bytes.count
+        // Where the last field was found in the descriptor's table: writers
+        // emit fields in number order, so the next one is usually there or
+        // just after it.
+        var hint = 0
         while i < n {
             let tagOffset = i
             let tag = try varint(bytes, &i)
@@ -30,7 +34,7 @@ enum WireScanner {
             guard number > 0, number <= 536_870_911 else {
                 throw WireError(.malformed, field: "", "field number \(number) at byte \(tagOffset) is out of range")
             }
-            let field = fieldDescriptor(descriptor, UInt32(number))
+            let field = fieldDescriptor(descriptor, UInt32(number), hint: &hint)
             switch wireType {
             case 0:
                 let valueOffset = i
@@ -148,6 +152,24 @@ enum WireScanner {
             if shift > 63 { break }
         }
         throw WireError(.malformed, field: "", "bad varint at byte \(start)")
+    }
+
+    /// The descriptor of field `number`, looked up first at `hint` and just
+    /// after it; `hint` is moved to where it was found.
+    @inline(__always)
+    static func fieldDescriptor(
+        _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ number: UInt32, hint: inout Int
+    ) -> UnsafePointer<ProtobufCFieldDescriptor>? {
+        guard let fields = descriptor.pointee.fields else { return nil }
+        let count = Int(descriptor.pointee.n_fields)
+        if hint < count, fields[hint].id == number { return fields + hint }
+        if hint + 1 < count, fields[hint + 1].id == number {
+            hint += 1
+            return fields + hint
+        }
+        guard let found = fieldDescriptor(descriptor, number) else { return nil }
+        hint = found - fields
+        return found
     }
 
     /// The descriptor of field `number`, or nil for a field this build does not know.

@@ -50,6 +50,29 @@ struct BadInputTests {
         #expect(error.field == "title")
     }
 
+    @Test("a NUL or a stray high byte is found at every position of strings of 0 to 40 bytes")
+    func everyPosition() throws {
+        // The check reads whole words and the last bytes as a word
+        // overlapping the one before (or padded, below 8 bytes): every
+        // length and every position of the bad byte exercises one edge.
+        for length in 0...40 {
+            let text = String(repeating: "a", count: length)
+            #expect(try Interview.decode(Interview(title: text).encodedBytes()).title == text)
+            for position in 0..<length {
+                for (bad, kind) in [(UInt8(0), WireError.Kind.containsNUL), (0xFF, .invalidUTF8)] {
+                    var value = Array(text.utf8)
+                    value[position] = bad
+                    let bytes: [UInt8] = [0x4A, UInt8(length)] + value  // field 9 (title)
+                    let error = try #require(decodeError(Interview.self, bytes), "length \(length), byte \(position)")
+                    #expect(error.kind == kind, "length \(length), byte \(position)")
+                    #expect(error.field == "title")
+                    let at = kind == .containsNUL ? "at byte \(position)," : "at offset \(position))"
+                    #expect(error.message.contains(at), "\(error.message)")
+                }
+            }
+        }
+    }
+
     @Test("well-formed multi-byte UTF-8 at the edges of the ranges decodes")
     func wellFormedUTF8() throws {
         let text = "\u{80}\u{7FF}\u{800}\u{D7FF}\u{E000}\u{FFFF}\u{10000}\u{10FFFF}"

@@ -2,6 +2,7 @@ import InterviewsModel
 import InterviewsWire
 import NIOCore
 import RPCCore
+import RPCUnixSocket
 import Testing
 
 @Suite("Frames split across reads and many frames in one read", .timeLimit(.minutes(1)))
@@ -27,7 +28,14 @@ struct FramingTests {
 
     @Test("a call whose frames arrive in pieces is answered as one sent whole", arguments: [1, 5, 12, 13, 100])
     func split(chunk: Int) async throws {
-        try await withTestServer { server in
+        // Byte by byte with pauses takes long on a loaded machine: the
+        // handshake and request timeouts are not what this test is about.
+        let patient: (inout RPCServerConfiguration) -> Void = {
+            $0.handshakeTimeout = .seconds(60)
+            $0.requestTimeout = .seconds(60)
+            $0.frameTimeout = .seconds(60)
+        }
+        try await withTestServer(configure: patient) { server in
             try await withRawConnection(to: server.path) { raw in
                 let bytes = try Self.stream()
                 var offset = 0
