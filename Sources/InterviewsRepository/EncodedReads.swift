@@ -203,7 +203,7 @@ public struct EncodedPage: WireCodable, Sendable, Hashable {
             raw[count] = UInt8(value)
             count += 1
         }
-        withUnsafeBytes(of: &packed) { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        _ = withUnsafeBytes(of: &packed) { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 
     private static func writeString(_ number: UInt8, _ value: String, into buffer: inout ByteBuffer) {

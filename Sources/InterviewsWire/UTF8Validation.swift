@@ -13,10 +13,9 @@ func validateCString(_ bytes: UnsafeRawBufferPointer) -> (WireError.Kind, Int)? 
         while i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
         if i + 8 > n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) { return nil }
     } else if n > 0 {
-        var word: UInt64 = 0x0101_0101_0101_0101
-        withUnsafeMutableBytes(of: &word) { padded in
-            for k in 0..<n { padded[k] = bytes[k] }
-        }
+        // Assembled in a register (no buffer on the stack to guard).
+        var word: UInt64 = 0x0101_0101_0101_0101 & (~0 << UInt64(n &* 8))
+        for k in 0..<n { word |= UInt64(bytes[k]) << UInt64(k &* 8) }
         if isPlainASCII(word) { return nil }
     } else {
         return nil
@@ -26,7 +25,7 @@ func validateCString(_ bytes: UnsafeRawBufferPointer) -> (WireError.Kind, Int)? 
 
 /// Whether none of the eight bytes of `word` has its high bit set or is zero.
 @inline(__always)
-private func isPlainASCII(_ word: UInt64) -> Bool {
+func isPlainASCII(_ word: UInt64) -> Bool {
     let highBits: UInt64 = 0x8080_8080_8080_8080
     return word & highBits == 0 && (word &- 0x0101_0101_0101_0101) & ~word & highBits == 0
 }

@@ -86,9 +86,24 @@ extension CBridged {
         guard bytes.count <= maxSize else {
             throw WireError(.tooLarge, field: "", "message is \(bytes.count) bytes; the limit is \(maxSize) bytes")
         }
-        try WireScanner.scan(bytes, cDescriptor)
-        let unpacked = try UnpackedMessage(cDescriptor, bytes)
-        return try Self(c: unpacked.pointer.assumingMemoryBound(to: CMessage.self))
+        // protobuf-c checks the framing and the wire types as it unpacks;
+        // what it leaves unchecked (strings, field numbers) is checked on
+        // the unpacked structs. Input refused by either is scanned again by
+        // WireScanner, which names the field and the problem: refusals are
+        // the same, and worded the same, as when the scan ran first.
+        do throws(WireError) {
+            let unpacked = try UnpackedMessage(cDescriptor, bytes)
+            if unpacked.droppedValues {
+                // Not canonical input: check everything that was on the wire.
+                try WireScanner.scan(bytes, cDescriptor)
+            } else if !UnpackedCheck.passes(unpacked.pointer, cDescriptor) {
+                throw WireError(.rejected, field: "", "a string or field number of the message is not valid")
+            }
+            return try Self(c: unpacked.pointer.assumingMemoryBound(to: CMessage.self))
+        } catch {
+            try WireScanner.scan(bytes, cDescriptor)
+            throw error
+        }
     }
 
     public func encode(into buffer: inout ByteBuffer) throws(WireError) {
@@ -117,23 +132,31 @@ extension CBridged {
 ///
 /// protobuf-c is given an allocator that carves every allocation of the
 /// unpack out of one ``UnpackArena`` (a few large blocks instead of one
-/// malloc per string and sub-message) and whose `free` does nothing; the
+/// malloc per string and sub-message) and whose `free` releases nothing; the
 /// owner then releases the whole arena exactly once, when it goes away.
 /// Non-copyable, so there is only ever one owner.
 struct UnpackedMessage: ~Copyable {
     let pointer: UnsafeMutableRawPointer
     private let arena: UnpackArena
 
+    /// Whether protobuf-c dropped a value it had unpacked: a field that is
+    /// not repeated came more than once (the last one is kept), or a
+    /// member of a oneof replaced another. What was dropped is in no struct,
+    /// so ``UnpackedCheck`` cannot see it.
+    var droppedValues: Bool { arena.droppedValues }
+
     init(_ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: UnsafeRawBufferPointer) throws(WireError) {
         // Unpacked structs are larger than their encoding; start with room for the common case.
-        let arena = UnpackArena(firstBlockSize: max(4096, bytes.count * 4))
+        let arena = UnpackArena(firstBlockSize: max(4096, bytes.count * 4), input: bytes)
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         let message = withExtendedLifetime(arena) { () -> UnsafeMutablePointer<ProtobufCMessage>? in
             var allocator = ProtobufCAllocator(
                 alloc: { data, size in
                     Unmanaged<UnpackArena>.fromOpaque(data!).takeUnretainedValue().allocate(size)
                 },
-                free: { _, _ in },
+                free: { data, pointer in
+                    Unmanaged<UnpackArena>.fromOpaque(data!).takeUnretainedValue().noteFree(pointer)
+                },
                 allocator_data: Unmanaged.passUnretained(arena).toOpaque())
             return protobuf_c_message_unpack(descriptor, &allocator, bytes.count, base)
         }
@@ -154,19 +177,46 @@ final class UnpackArena {
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
     private let firstBlockSize: Int
+    /// The bytes being unpacked.
+    private let input: UnsafeRawBufferPointer
+    /// Set when protobuf-c frees a value it unpacked (see ``noteFree(_:)``).
+    private(set) var droppedValues = false
 
-    init(firstBlockSize: Int) {
+    init(firstBlockSize: Int, input: UnsafeRawBufferPointer) {
         self.firstBlockSize = firstBlockSize
+        self.input = input
+    }
+
+    /// protobuf-c frees what it allocated during an unpack in two cases:
+    /// the tables of fields it scanned in a message of more than 16 fields
+    /// (1024, 2048, ... bytes, each entry 32 bytes, the first pointing into
+    /// the input at byte 24), and a value it replaces (a field again, a
+    /// oneof's other member) or merges. The second sets ``droppedValues``;
+    /// anything that does not look like the first counts as the second.
+    func noteFree(_ pointer: UnsafeMutableRawPointer?) {
+        guard let pointer else { return }
+        let size = Self.requestedSize(of: pointer)
+        if size >= 1024, size & (size - 1) == 0, let base = input.baseAddress,
+            let data = pointer.load(fromByteOffset: 24, as: UnsafeRawPointer?.self),
+            data >= base, data < base + input.count
+        {
+            return
+        }
+        droppedValues = true
     }
 
     deinit {
         for block in blocks { free(block) }
     }
 
+    /// The bytes in front of every allocation; they hold the size asked for.
+    static let headerSize = 16
+
     /// `size` bytes aligned to 16, or nil when the system is out of memory
-    /// (protobuf-c then fails the unpack cleanly).
+    /// (protobuf-c then fails the unpack cleanly). The size is recorded in
+    /// front of them (``requestedSize(of:)``).
     func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
-        let rounded = (size + 15) & ~15
+        let rounded = ((size + 15) & ~15) + Self.headerSize
         if rounded > remaining {
             let capacity = max(blocks.isEmpty ? firstBlockSize : firstBlockSize * 2, rounded)
             guard let block = malloc(capacity) else { return nil }
@@ -174,9 +224,18 @@ final class UnpackArena {
             cursor = block
             remaining = capacity
         }
-        let result = cursor
-        cursor = cursor.map { $0 + rounded }
+        guard let header = cursor else { return nil }
+        header.storeBytes(of: size, as: Int.self)
+        cursor = header + rounded
         remaining -= rounded
-        return result
+        return header + Self.headerSize
+    }
+
+    /// The size protobuf-c asked for when this arena gave it `pointer`.
+    ///
+    /// - Precondition: `pointer` was returned by ``allocate(_:)`` of a live arena.
+    @inline(__always)
+    static func requestedSize(of pointer: UnsafeRawPointer) -> Int {
+        (pointer - headerSize).load(as: Int.self)
     }
 }

@@ -137,6 +137,8 @@ enum WireScanner {
         }
     }
 
+    /// A varint of at most 10 bytes; bits beyond the 64th are dropped, as
+    /// protobuf-c (and protobuf's own parsers) drop them.
     @inline(__always)
     static func varint(_ bytes: UnsafeRawBufferPointer, _ i: inout Int) throws(WireError) -> UInt64 {
         var result: UInt64 = 0
@@ -145,7 +147,6 @@ enum WireScanner {
         while i < bytes.count {
             let b = bytes[i]
             i += 1
-            if shift == 63 && b > 1 { break }
             result |= UInt64(b & 0x7F) << shift
             if b < 0x80 { return result }
             shift += 7

@@ -53,7 +53,8 @@ func unpacked(_ d: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: [UInt8]) 
 }
 
 /// The decode arena of InterviewsWire (UnpackArena), copied: bump-allocated
-/// blocks, the first max(4096, 4 x input) bytes, 16-byte aligned, freed together.
+/// blocks, the first max(4096, 4 x input) bytes, 16-byte aligned, each allocation
+/// behind a 16-byte header holding its size, freed together.
 final class BumpArena {
     private var blocks: [UnsafeMutableRawPointer] = []
     private var cursor: UnsafeMutableRawPointer?
@@ -65,7 +66,7 @@ final class BumpArena {
     deinit { for block in blocks { free(block) } }
 
     func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
-        let rounded = (size + 15) & ~15
+        let rounded = ((size + 15) & ~15) + 16
         if rounded > remaining {
             let capacity = max(blocks.isEmpty ? firstBlockSize : firstBlockSize * 2, rounded)
             guard let block = malloc(capacity) else { return nil }
@@ -73,10 +74,11 @@ final class BumpArena {
             cursor = block
             remaining = capacity
         }
-        let result = cursor
-        cursor = cursor.map { $0 + rounded }
+        guard let header = cursor else { return nil }
+        header.storeBytes(of: size, as: Int.self)
+        cursor = header + rounded
         remaining -= rounded
-        return result
+        return header + 16
     }
 }
 
