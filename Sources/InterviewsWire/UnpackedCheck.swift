@@ -3,8 +3,9 @@ import Synchronization
 
 /// The checks protobuf-c does not make, run on a message it has unpacked
 /// into an ``UnpackArena``: every string, at every depth, is valid UTF-8
-/// without NUL, and no field it kept as unknown has a number beyond
-/// protobuf's largest.
+/// without NUL, and every field it kept as unknown has a number protobuf
+/// allows (1 to 536,870,911: protobuf-c takes 0 in a tag of more than one
+/// byte).
 ///
 /// protobuf-c copies a string's bytes and ends them with NUL without looking
 /// at them, so one holding NUL would be cut short silently. The arena records
@@ -25,7 +26,10 @@ enum UnpackedCheck {
     private static func passes(_ message: UnsafeRawPointer, _ plan: UnsafePointer<CheckPlan>) -> Bool {
         let base = message.assumingMemoryBound(to: ProtobufCMessage.self)
         if base.pointee.n_unknown_fields > 0, let unknown = base.pointee.unknown_fields {
-            for k in 0..<Int(base.pointee.n_unknown_fields) where unknown[k].tag > maxFieldNumber { return false }
+            for k in 0..<Int(base.pointee.n_unknown_fields) where unknown[k].tag == 0 || unknown[k].tag > maxFieldNumber
+            {
+                return false
+            }
         }
         // Plain strings and plain sub-messages (most fields) first, each in
         // a loop of its own; then repeated fields and members of oneofs.

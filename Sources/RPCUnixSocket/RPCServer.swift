@@ -201,9 +201,18 @@ public final class RPCServer: Service, Sendable {
 
     // MARK: Internals
 
+    /// The most a connection's channel takes before it counts as unwritable
+    /// (streams pause, reading stops). With the socket's own buffer behind
+    /// it, plenty to keep a reading client busy; and little for the server
+    /// to produce for a client that does not read: 200 unread streams
+    /// starting at once made the server encode 500 MB (the channel's half of
+    /// 4 MiB each) on the cores its event loops need.
+    static let maxChannelBufferedBytes = 512 * 1024
+
     private func listen(_ socketFile: UnixSocketFile) async throws -> UInt64 {
         try socketFile.prepare()
         let maxBuffered = max(configuration.maxOutboundBufferedBytes, 4)
+        let channelHigh = min(maxBuffered / 2, Self.maxChannelBufferedBytes)
         // The socket file is born owner-only (the umask is process-wide, and
         // this runs once, at start-up); applyPermissions then sets the
         // configured mode. No window in which another user could connect.
@@ -213,11 +222,11 @@ public final class RPCServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(
                 .writeBufferWaterMark,
-                // Half for the channel: a stream's batch (up to a quarter) may
-                // go in while it is below the mark, and its queue holds up to
-                // another quarter, which keeps a connection with a stream
-                // within maxOutboundBufferedBytes.
-                value: ChannelOptions.Types.WriteBufferWaterMark(low: maxBuffered / 4, high: maxBuffered / 2)
+                // Half for the channel (at most 512 KiB): a stream's batch
+                // (up to a quarter) may go in while it is below the mark, and
+                // its queue holds up to another quarter, which keeps a
+                // connection with a stream within maxOutboundBufferedBytes.
+                value: ChannelOptions.Types.WriteBufferWaterMark(low: channelHigh / 2, high: channelHigh)
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -53,7 +53,7 @@ public struct RPCServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(300)
     /// How many response bytes one connection with a stream may hold
     /// queued in the server (the socket's kernel buffer aside): the channel
-    /// takes writes until half of it waits there (above, the server stops
+    /// takes writes until half of it, at most 512 KiB, waits there (above, the server stops
     /// reading from that client and pauses its streams until the client
     /// reads), a stream's batch of up to a quarter may go in just below
     /// that, and a stream's handler may queue up to a quarter more for the

@@ -40,6 +40,10 @@ struct UnpackCheckTests {
                 }
             }
         }
+        // Field 0, in a tag of five bytes (protobuf-c takes it as unknown
+        // unless the tag is one byte).
+        let zero = try #require(decodeError(Interview.self, [0x80, 0x80, 0x80, 0x80, 0x00, 0x00]))
+        #expect(zero.message == "field number 0 at byte 0 is out of range")
         // The largest number itself is an unknown field like any other.
         let largest: [UInt8] = [0xF8, 0xFF, 0xFF, 0xFF, 0x0F, 0x01]
         #expect(try Interview.decode(Self.field(9, [0x61]) + largest).title == "a")
