@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(name: "interviews", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Shared by every target: failing a check, writing seed corpora, fixtures.
@@ -28,6 +29,21 @@ let package = Package(
                 .product(name: "RPCCore", package: "interviews"),
                 .product(name: "InterviewsWire", package: "interviews"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // A real RPCServer on a Unix socket fed each input as a client
+        // connection's byte stream: the connection handler's state machine.
+        .executableTarget(
+            name: "fuzz-connection",
+            dependencies: [
+                "FuzzSupport",
+                .product(name: "InterviewsModel", package: "interviews"),
+                .product(name: "InterviewsWire", package: "interviews"),
+                .product(name: "RPCCore", package: "interviews"),
+                .product(name: "RPCUnixSocket", package: "interviews"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Decode of every request, response and control message (InterviewsWire).

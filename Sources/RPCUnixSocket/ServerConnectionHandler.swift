@@ -178,6 +178,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         for call in Array(calls.values) {
             endCall(call, gone, sendTrailers: false)
         }
+        // Calls opened in a read that the close interrupted (no read
+        // completes after it): each holds the handler through its stream's
+        // closures, so kept here they would keep the whole connection alive.
+        awaitingTimers.removeAll()
         context.fireChannelInactive()
     }
 
