@@ -178,23 +178,6 @@ extension Interview: CBridged {
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        // What may throw first, then one non-throwing initialisation: with a
-        // `try` among its arguments the value is built in a temporary and
-        // copied field by field (a retain and a release each) into `self`.
-        let organizer: Participant? = try readMessage(m.pointee.organizer, "organizer")
-        let interviewers: [Participant] = try readMessages(
-            m.pointee.n_interviewers, m.pointee.interviewers, "interviewers")
-        let location: Location? = try readMessage(m.pointee.location, "location")
-        let startAt = try readTimestamp(m.pointee.start_at, "start_at")
-        let endAt = try readTimestamp(m.pointee.end_at, "end_at")
-        let status: InterviewStatus = try readEnum(m.pointee.status.rawValue, "status")
-        let createdAt = try readTimestamp(m.pointee.created_at, "created_at")
-        let updatedAt = try readTimestamp(m.pointee.updated_at, "updated_at")
-        let remoteCreatedAt = try readTimestamp(m.pointee.remote_created_at, "remote_created_at")
-        let remoteUpdatedAt = try readTimestamp(m.pointee.remote_updated_at, "remote_updated_at")
-        let deletedAt = try readTimestamp(m.pointee.deleted_at, "deleted_at")
-        let remoteDeletedAt = try readTimestamp(m.pointee.remote_deleted_at, "remote_deleted_at")
-        let analysis: Analysis? = try readMessage(m.pointee.analysis, "analysis")
         var fields: [String: String] = [:]
         if m.pointee.n_custom_fields > 0, let entries = m.pointee.custom_fields {
             fields = Dictionary(minimumCapacity: m.pointee.n_custom_fields)
@@ -210,12 +193,22 @@ extension Interview: CBridged {
             applicationID: readString(m.pointee.application_id), jobID: readString(m.pointee.job_id),
             agentID: readString(m.pointee.agent_id),
             jobInterviewStageID: readString(m.pointee.job_interview_stage_id),
-            title: readString(m.pointee.title), organizer: organizer, interviewers: interviewers,
-            location: location, startAt: startAt, endAt: endAt, status: status,
-            remoteStatus: readString(m.pointee.remote_status), createdAt: createdAt, updatedAt: updatedAt,
-            remoteCreatedAt: remoteCreatedAt, remoteUpdatedAt: remoteUpdatedAt, deletedAt: deletedAt,
-            remoteDeletedAt: remoteDeletedAt, customFields: fields, remoteData: readBytes(m.pointee.remote_data),
-            analysis: analysis, revision: m.pointee.revision)
+            title: readString(m.pointee.title),
+            organizer: try readMessage(m.pointee.organizer, "organizer"),
+            interviewers: try readMessages(m.pointee.n_interviewers, m.pointee.interviewers, "interviewers"),
+            location: try readMessage(m.pointee.location, "location"),
+            startAt: try readTimestamp(m.pointee.start_at, "start_at"),
+            endAt: try readTimestamp(m.pointee.end_at, "end_at"),
+            status: try readEnum(m.pointee.status.rawValue, "status"),
+            remoteStatus: readString(m.pointee.remote_status),
+            createdAt: try readTimestamp(m.pointee.created_at, "created_at"),
+            updatedAt: try readTimestamp(m.pointee.updated_at, "updated_at"),
+            remoteCreatedAt: try readTimestamp(m.pointee.remote_created_at, "remote_created_at"),
+            remoteUpdatedAt: try readTimestamp(m.pointee.remote_updated_at, "remote_updated_at"),
+            deletedAt: try readTimestamp(m.pointee.deleted_at, "deleted_at"),
+            remoteDeletedAt: try readTimestamp(m.pointee.remote_deleted_at, "remote_deleted_at"),
+            customFields: fields, remoteData: readBytes(m.pointee.remote_data),
+            analysis: try readMessage(m.pointee.analysis, "analysis"), revision: m.pointee.revision)
     }
 }
 

@@ -14,9 +14,9 @@ func validateCString(_ bytes: UnsafeRawBufferPointer) -> (WireError.Kind, Int)? 
         if i + 8 > n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) { return nil }
     } else if n > 0 {
         // Assembled in a register (no buffer on the stack to guard).
-        var word: UInt64 = 0x0101_0101_0101_0101 & (~0 << UInt64(n &* 8))
+        var word: UInt64 = 0
         for k in 0..<n { word |= UInt64(bytes[k]) << UInt64(k &* 8) }
-        if isPlainASCII(word) { return nil }
+        if isPlainASCII(word, firstBytes: n) { return nil }
     } else {
         return nil
     }
@@ -28,6 +28,15 @@ func validateCString(_ bytes: UnsafeRawBufferPointer) -> (WireError.Kind, Int)? 
 func isPlainASCII(_ word: UInt64) -> Bool {
     let highBits: UInt64 = 0x8080_8080_8080_8080
     return word & highBits == 0 && (word &- 0x0101_0101_0101_0101) & ~word & highBits == 0
+}
+
+/// Whether the first `count` (0...7) bytes of `word`, in memory order, are
+/// plain ASCII: the bytes after them are set to 0x01 (neither NUL nor above
+/// 0x7F) before the test, whatever they held.
+@inline(__always)
+func isPlainASCII(_ word: UInt64, firstBytes count: Int) -> Bool {
+    let past: UInt64 = ~0 << UInt64(count &* 8)
+    return isPlainASCII((word & ~past) | (0x0101_0101_0101_0101 & past))
 }
 
 /// ``validateCString(_:)`` for bytes that are not all plain ASCII: finds the first bad byte.

@@ -16,21 +16,13 @@ import Synchronization
 /// It says only whether the message passes; ``WireScanner`` says why not.
 /// Together with protobuf-c's own checks it refuses what the scanner refuses.
 enum UnpackedCheck {
-    /// protobuf's largest field number.
-    static let maxFieldNumber: UInt32 = 536_870_911
-
     static func passes(_ message: UnsafeRawPointer, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>) -> Bool {
         passes(message, CheckPlan.of(descriptor))
     }
 
     private static func passes(_ message: UnsafeRawPointer, _ plan: UnsafePointer<CheckPlan>) -> Bool {
         let base = message.assumingMemoryBound(to: ProtobufCMessage.self)
-        if base.pointee.n_unknown_fields > 0, let unknown = base.pointee.unknown_fields {
-            for k in 0..<Int(base.pointee.n_unknown_fields) where unknown[k].tag == 0 || unknown[k].tag > maxFieldNumber
-            {
-                return false
-            }
-        }
+        if base.pointee.n_unknown_fields > 0, !unknownFieldsPass(base) { return false }
         // Plain strings and plain sub-messages (most fields) first, each in
         // a loop of its own; then repeated fields and members of oneofs.
         for string in plan.pointee.strings {
@@ -69,6 +61,18 @@ enum UnpackedCheck {
         return true
     }
 
+    /// Whether every field protobuf-c kept as unknown has a number protobuf
+    /// allows. Apart, and not inlined: unknown fields are rare, and the
+    /// walk over the known ones stays small.
+    @inline(never)
+    private static func unknownFieldsPass(_ base: UnsafePointer<ProtobufCMessage>) -> Bool {
+        guard let unknown = base.pointee.unknown_fields else { return true }
+        for k in 0..<Int(base.pointee.n_unknown_fields) {
+            guard (1...WireScanner.maxFieldNumber).contains(unknown[k].tag) else { return false }
+        }
+        return true
+    }
+
     /// One string or sub-message value.
     @inline(__always)
     private static func passes(_ value: UnsafeRawPointer?, _ entry: CheckPlan.Entry) -> Bool {
@@ -86,11 +90,8 @@ enum UnpackedCheck {
         let length = UnpackArena.requestedSize(of: value) &- 1
         if length < 8 {
             // The arena's allocations are whole multiples of 16 bytes, so
-            // one word can be read here; the bytes past the string are set
-            // to 0x01 (neither NUL nor above 0x7F) before the test.
-            let word = value.loadUnaligned(as: UInt64.self)
-            let past: UInt64 = length == 0 ? ~0 : ~0 << UInt64(length &* 8)
-            if isPlainASCII((word & ~past) | (0x0101_0101_0101_0101 & past)) { return true }
+            // one word can be read here, whatever follows the string.
+            if isPlainASCII(value.loadUnaligned(as: UInt64.self), firstBytes: length) { return true }
         }
         return validateCString(UnsafeRawBufferPointer(start: value, count: length)) == nil
     }

@@ -12,6 +12,8 @@ internal import CProtobufC
 enum WireScanner {
     /// Deeper nesting than this is refused; the contract nests four levels at most.
     static let maxDepth = 32
+    /// protobuf's largest field number (the smallest is 1).
+    static let maxFieldNumber: UInt32 = 536_870_911
 
     static func scan(
         _ bytes: UnsafeRawBufferPointer, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
@@ -31,7 +33,7 @@ enum WireScanner {
             let tag = try varint(bytes, &i)
             let number = tag >> 3
             let wireType = Int(tag & 7)
-            guard number > 0, number <= 536_870_911 else {
+            guard number > 0, number <= maxFieldNumber else {
                 throw WireError(.malformed, field: "", "field number \(number) at byte \(tagOffset) is out of range")
             }
             let field = fieldDescriptor(descriptor, UInt32(number), hint: &hint)
